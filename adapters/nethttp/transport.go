@@ -1,0 +1,53 @@
+package httpratchet
+
+import (
+	"io"
+	"net/http"
+	"strings"
+)
+
+// request adapts *http.Request to core.Request.
+type request struct{ r *http.Request }
+
+func (q request) Method() string { return q.r.Method }
+func (q request) Path() string   { return q.r.URL.Path }
+func (q request) Header(name string) string {
+	if name == "Host" {
+		return q.r.Host
+	}
+	return q.r.Header.Get(name)
+}
+func (q request) CookieHeader() string {
+	v := q.r.Header["Cookie"]
+	switch len(v) {
+	case 0:
+		return ""
+	case 1:
+		return v[0]
+	}
+	return strings.Join(v, "; ")
+}
+func (q request) Body() io.Reader {
+	if q.r.Body == nil {
+		return http.NoBody
+	}
+	return q.r.Body
+}
+func (q request) RemoteAddr() string { return q.r.RemoteAddr }
+
+// response adapts http.ResponseWriter to core.Response.
+type response struct{ w http.ResponseWriter }
+
+func (p response) Header(name string) string    { return p.w.Header().Get(name) }
+func (p response) SetHeader(name, value string) { p.w.Header().Set(name, value) }
+func (p response) AddHeader(name, value string) { p.w.Header().Add(name, value) }
+func (p response) DelHeader(name string)        { p.w.Header().Del(name) }
+func (p response) Write(status int, contentType string, body []byte) {
+	if contentType != "" {
+		p.w.Header().Set("Content-Type", contentType)
+	}
+	p.w.WriteHeader(status)
+	if len(body) > 0 {
+		_, _ = p.w.Write(body)
+	}
+}

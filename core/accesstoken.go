@@ -1,0 +1,280 @@
+package core
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+	"unicode/utf8"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// maxAccessTokenLen bounds every access token we parse. Ours are far smaller; a cookie cannot
+// exceed 4 KiB anyway.
+const maxAccessTokenLen = 16 << 10
+
+// Claim names the engine owns. Custom payloads may not set them.
+var protectedClaims = map[string]bool{
+	"sub": true, "exp": true, "iat": true, "nbf": true, "jti": true, "aud": true, "iss": true,
+	"sessionHandle": true, "refreshTokenHash1": true, "parentRefreshTokenHash1": true,
+	"antiCsrfToken": true, "tId": true, "rsub": true,
+}
+
+// ErrProtectedClaim is returned when a custom payload tries to set an engine-owned claim.
+var ErrProtectedClaim = errors.New("ratchet: payload sets a protected claim")
+
+func checkCustomPayload(p map[string]any) error {
+	for k := range p {
+		if protectedClaims[k] {
+			return fmt.Errorf("%w: %q", ErrProtectedClaim, k)
+		}
+	}
+	return nil
+}
+
+// verified is a successfully verified access token. It is shared through the verify cache and
+// must be treated as read-only.
+type verified struct {
+	userID, handle, rth1 string
+	expiry               time.Time      // exp as issued
+	claims               map[string]any // full payload
+}
+
+// signAccess mints an access token for the session.
+func (e *Engine) signAccess(userID, handle, rth1 string, custom map[string]any, now time.Time) (string, *verified, error) {
+	key, err := e.cfg.Keys.SigningKey()
+	if err != nil {
+		return "", nil, fmt.Errorf("ratchet: no signing key: %w", err)
+	}
+	exp := now.Add(e.cfg.AccessTTL).Truncate(time.Second)
+	claims := make(jwt.MapClaims, len(custom)+9)
+	maps.Copy(claims, custom)
+	claims["sub"] = userID
+	claims["exp"] = exp.Unix()
+	claims["iat"] = now.Unix()
+	claims["sessionHandle"] = handle
+	claims["refreshTokenHash1"] = rth1
+	claims["parentRefreshTokenHash1"] = nil
+	claims["antiCsrfToken"] = nil
+	claims["tId"] = "public"
+	claims["iss"] = e.cfg.Issuer
+	t := jwt.NewWithClaims(jwt.GetSigningMethod(key.Algorithm), claims)
+	t.Header["kid"] = key.ID
+	t.Header["version"] = "5"
+	s, err := t.SignedString(key.Private)
+	if err != nil {
+		return "", nil, fmt.Errorf("ratchet: signing access token: %w", err)
+	}
+	// Round-trip through JSON so the claims look exactly as a verifier would see them.
+	var up map[string]any
+	if raw, err := json.Marshal(claims); err == nil {
+		_ = json.Unmarshal(raw, &up)
+	}
+	return s, &verified{userID: userID, handle: handle, rth1: rth1, expiry: exp, claims: up}, nil
+}
+
+// allowedHeader lists the only JOSE header members we accept. Anything else (crit, jwk, jku,
+// x5u, x5c, cty, zip, …) is refused outright: keys are never taken from a token.
+var allowedHeader = map[string]bool{"alg": true, "typ": true, "kid": true, "version": true}
+
+// errMalformed marks tokens that are not structurally ours (unauthorised, not try-refresh).
+var errMalformed = errors.New("malformed access token")
+
+// precheck validates the compact form before any library code sees it: bounded size, exactly
+// three base64url segments, a header with known members only and no duplicate JSON members.
+func precheck(tok string) error {
+	if len(tok) == 0 || len(tok) > maxAccessTokenLen {
+		return errMalformed
+	}
+	dots := [2]int{-1, -1}
+	n := 0
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if c == '.' {
+			if n == 2 {
+				return errMalformed
+			}
+			dots[n] = i
+			n++
+			continue
+		}
+		if !isB64URLByte(c) {
+			return errMalformed
+		}
+	}
+	if n != 2 || dots[0] == 0 || dots[1] == dots[0]+1 || dots[1] == len(tok)-1 {
+		return errMalformed
+	}
+	strict := b64.Strict()
+	hdr, err := strict.DecodeString(tok[:dots[0]])
+	if err != nil || !utf8.Valid(hdr) || hasDuplicateMembers(hdr) {
+		return errMalformed
+	}
+	var h map[string]any
+	if err := json.Unmarshal(hdr, &h); err != nil {
+		return errMalformed
+	}
+	for k := range h {
+		if !allowedHeader[k] {
+			return errMalformed
+		}
+	}
+	if typ, _ := h["typ"].(string); typ != "JWT" {
+		return errMalformed
+	}
+	if kid, _ := h["kid"].(string); !validKid(kid) {
+		return errMalformed
+	}
+	payload, err := strict.DecodeString(tok[dots[0]+1 : dots[1]])
+	if err != nil || !utf8.Valid(payload) || hasDuplicateMembers(payload) {
+		return errMalformed
+	}
+	return nil
+}
+
+// hasDuplicateMembers reports whether any JSON object in doc repeats a member name, or doc is
+// not valid JSON.
+func hasDuplicateMembers(doc []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	type frame struct {
+		obj  bool
+		seen map[string]bool
+		key  bool // next string token in an object is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return err.Error() != "EOF"
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				if top != nil && top.obj {
+					top.key = true
+				}
+				stack = append(stack, &frame{obj: true, seen: map[string]bool{}, key: true})
+			case '[':
+				if top != nil && top.obj {
+					top.key = true
+				}
+				stack = append(stack, &frame{})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top != nil && top.obj && top.key {
+				if top.seen[v] {
+					return true
+				}
+				top.seen[v] = true
+				top.key = false
+				continue
+			}
+			if top != nil && top.obj {
+				top.key = true
+			}
+		default:
+			if top != nil && top.obj {
+				top.key = true
+			}
+		}
+	}
+}
+
+// verifyAccess checks an access token: the cache first, then the full verification.
+func (e *Engine) verifyAccess(tok string) (*verified, error) {
+	now := e.cfg.Clock.Now()
+	if e.cache != nil {
+		if v := e.cache.get(tok, now, e.cfg.ClockSkew); v != nil {
+			return v, nil
+		}
+	}
+	v, err := e.verifyAccessUncached(tok, false)
+	if err != nil {
+		return nil, err
+	}
+	if e.cache != nil {
+		e.cache.put(tok, v)
+	}
+	return v, nil
+}
+
+// verifyAccessUncached verifies signature and claims. With allowExpired, an expired but
+// otherwise valid token is accepted (used only to revoke tokens presented at sign-in).
+func (e *Engine) verifyAccessUncached(tok string, allowExpired bool) (*verified, error) {
+	if err := precheck(tok); err != nil {
+		return nil, unauthorised("malformed access token", true)
+	}
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods([]string{AlgEdDSA, AlgES256, AlgRS256}),
+		jwt.WithStrictDecoding(),
+		jwt.WithIssuer(e.cfg.Issuer),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(e.cfg.ClockSkew),
+		jwt.WithTimeFunc(e.cfg.Clock.Now),
+	}
+	if !allowExpired {
+		opts = append(opts, jwt.WithExpirationRequired())
+	}
+	claims := jwt.MapClaims{}
+	_, err := jwt.NewParser(opts...).ParseWithClaims(tok, claims, e.keyFor)
+	if err != nil && !(allowExpired && onlyExpired(err)) {
+		return nil, tryRefresh("access token rejected: " + err.Error())
+	}
+	v := &verified{claims: claims}
+	var ok bool
+	if v.userID, ok = claims["sub"].(string); !ok || v.userID == "" {
+		return nil, tryRefresh("access token has no sub")
+	}
+	if v.handle, ok = claims["sessionHandle"].(string); !ok || !ValidHandle(v.handle) {
+		return nil, tryRefresh("access token has no valid sessionHandle")
+	}
+	if v.rth1, ok = claims["refreshTokenHash1"].(string); !ok || len(v.rth1) != 64 {
+		return nil, tryRefresh("access token has no valid refreshTokenHash1")
+	}
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return nil, tryRefresh("access token has no exp")
+	}
+	v.expiry = exp.Time
+	return v, nil
+}
+
+// onlyExpired reports whether exp was the token's only problem: the signature verified and
+// every other claim passed.
+func onlyExpired(err error) bool {
+	if !errors.Is(err, jwt.ErrTokenExpired) {
+		return false
+	}
+	for _, other := range []error{jwt.ErrTokenMalformed, jwt.ErrTokenUnverifiable, jwt.ErrTokenSignatureInvalid,
+		jwt.ErrTokenInvalidIssuer, jwt.ErrTokenUsedBeforeIssued, jwt.ErrTokenNotValidYet, jwt.ErrTokenInvalidId,
+		jwt.ErrTokenInvalidSubject, jwt.ErrTokenInvalidAudience, jwt.ErrTokenRequiredClaimMissing} {
+		if errors.Is(err, other) {
+			return false
+		}
+	}
+	return true
+}
+
+// keyFor resolves kid to a key, binding the algorithm to the key rather than to the header.
+func (e *Engine) keyFor(t *jwt.Token) (any, error) {
+	kid, _ := t.Header["kid"].(string)
+	k, ok := e.cfg.Keys.VerificationKey(kid)
+	if !ok {
+		return nil, errors.New("unknown kid")
+	}
+	if t.Method == nil || t.Method.Alg() != k.Algorithm {
+		return nil, errors.New("algorithm does not match key")
+	}
+	return k.Public, nil
+}

@@ -1,0 +1,238 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults applied by New to zero-valued Config fields.
+const (
+	DefaultAccessTTL     = 15 * time.Minute
+	DefaultRefreshTTL    = 30 * 24 * time.Hour
+	DefaultAbsoluteTTL   = 90 * 24 * time.Hour
+	DefaultRotationGrace = 45 * time.Second
+	DefaultBasePath      = "/auth"
+	DefaultAlgorithm     = AlgEdDSA
+	DefaultCacheSize     = 10000
+	DefaultMaxBodyBytes  = 64 << 10
+	maxRotationGrace     = 5 * time.Minute
+	maxClockSkew         = 5 * time.Minute
+)
+
+// CSRFMode selects the anti-CSRF protection for cookie-authenticated requests.
+type CSRFMode int
+
+const (
+	// CSRFCustomHeader (the default) requires the `rid` header on every non-GET request that is
+	// authenticated by cookie, and checks Origin / Sec-Fetch-Site against AllowedOrigins.
+	CSRFCustomHeader CSRFMode = iota
+	// CSRFNone disables both checks. Only for APIs that never use cookie transfer.
+	CSRFNone
+)
+
+// CookieConfig controls the two token cookies.
+type CookieConfig struct {
+	// SameSite defaults to http.SameSiteLaxMode. SameSiteNoneMode requires Secure cookies.
+	SameSite http.SameSite
+	// Domain, if set, is sent as the Domain attribute. Empty (the default) means host-only.
+	Domain string
+	// Insecure drops the Secure attribute and the __Host-/__Secure- name prefixes. It is an
+	// explicit opt-out for plain-HTTP development; New refuses it when APIOrigin is https.
+	Insecure bool
+}
+
+// Routes switches off individual library routes; all are mounted by default.
+type Routes struct {
+	DisableSignIn, DisableRefresh, DisableSignOut, DisableSessions, DisableJWKS bool
+}
+
+// Config configures an Engine. Its zero value, plus a Store, is a safe configuration.
+type Config struct {
+	// Store persists sessions. Required.
+	Store Store
+	// Keys signs and verifies access tokens. Default: a fresh in-memory ring with one key of
+	// Algorithm, which means tokens do not survive a restart and cannot be shared between
+	// instances; use a persisted ring in production.
+	Keys KeyRing
+	// Algorithm for the default key ring: AlgEdDSA (default), AlgES256 or AlgRS256.
+	Algorithm string
+
+	AccessTTL     time.Duration // access-token lifetime; default 15 min
+	RefreshTTL    time.Duration // idle timeout of a session; default 30 days
+	AbsoluteTTL   time.Duration // absolute session lifetime; default 90 days
+	RotationGrace time.Duration // refresh-token reuse window; default 45 s, at most 5 min
+	// ClockSkew is the leeway allowed when checking exp, nbf and iat. Default 0, at most 5 min.
+	ClockSkew time.Duration
+
+	// APIOrigin is the API's own origin, e.g. "https://api.example.com". Optional; it decides
+	// the default issuer and forbids Insecure cookies when https.
+	APIOrigin string
+	// Issuer is the access token's iss. Default APIOrigin+BasePath, or "ratchet".
+	Issuer string
+	// BasePath of the library routes; default "/auth".
+	BasePath string
+	// AllowedOrigins are the website origins allowed to call the API with credentials, exactly
+	// as browsers send them ("https://app.example.com"). Empty means same-origin only.
+	AllowedOrigins []string
+
+	Cookies  CookieConfig
+	AntiCSRF CSRFMode
+	Routes   Routes
+
+	// Authenticate checks sign-in credentials for POST {base}/signin. Return ErrWrongCredentials
+	// for a failed sign-in. Without it the sign-in route answers 404.
+	Authenticate func(ctx context.Context, req *SignInRequest) (*Identity, error)
+
+	// OnTokenTheft is called after a session was revoked for refresh-token reuse.
+	OnTokenTheft func(ctx context.Context, ev SecurityEvent)
+	// OnSecurityEvent receives every security event (theft, forged tokens, CSRF failures,
+	// sign-in, sign-out, revocation). It must not block.
+	OnSecurityEvent func(ctx context.Context, ev SecurityEvent)
+
+	Clock  Clock
+	Logger *slog.Logger
+
+	// VerifyCacheSize bounds the verified-token cache (default 10000 entries).
+	VerifyCacheSize int
+	// DisableVerifyCache turns the verified-token cache off.
+	DisableVerifyCache bool
+	// MaxBodyBytes caps the sign-in request body; default 64 KiB.
+	MaxBodyBytes int64
+}
+
+// ErrConfig wraps every configuration error returned by New.
+var ErrConfig = errors.New("ratchet: invalid config")
+
+func configErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
+}
+
+// normalise applies defaults and validates. It returns the first problem found.
+func (c *Config) normalise() error {
+	if c.Store == nil {
+		return configErr("Store is required")
+	}
+	if c.Algorithm == "" {
+		c.Algorithm = DefaultAlgorithm
+	}
+	if !supportedAlg(c.Algorithm) {
+		return configErr("unknown algorithm %q (want EdDSA, ES256 or RS256)", c.Algorithm)
+	}
+	setDefault(&c.AccessTTL, DefaultAccessTTL)
+	setDefault(&c.RefreshTTL, DefaultRefreshTTL)
+	setDefault(&c.AbsoluteTTL, DefaultAbsoluteTTL)
+	setDefault(&c.RotationGrace, DefaultRotationGrace)
+	switch {
+	case c.AccessTTL < time.Second:
+		return configErr("AccessTTL must be at least 1s")
+	case c.RefreshTTL <= c.AccessTTL:
+		return configErr("RefreshTTL (%s) must be longer than AccessTTL (%s)", c.RefreshTTL, c.AccessTTL)
+	case c.AbsoluteTTL < c.RefreshTTL:
+		return configErr("AbsoluteTTL (%s) must not be shorter than RefreshTTL (%s)", c.AbsoluteTTL, c.RefreshTTL)
+	case c.RotationGrace < 0 || c.RotationGrace > maxRotationGrace:
+		return configErr("RotationGrace must be between 0 and %s", maxRotationGrace)
+	case c.ClockSkew < 0 || c.ClockSkew > maxClockSkew:
+		return configErr("ClockSkew must be between 0 and %s", maxClockSkew)
+	}
+	if c.BasePath == "" {
+		c.BasePath = DefaultBasePath
+	}
+	if !validBasePath(c.BasePath) {
+		return configErr("BasePath %q must start with '/', not end with '/', and use only [A-Za-z0-9._~/-]", c.BasePath)
+	}
+	apiHTTPS := false
+	if c.APIOrigin != "" {
+		o, err := parseOrigin(c.APIOrigin)
+		if err != nil {
+			return configErr("APIOrigin: %v", err)
+		}
+		c.APIOrigin = o
+		apiHTTPS = strings.HasPrefix(o, "https://")
+	}
+	for i, o := range c.AllowedOrigins {
+		if o == "*" || strings.Contains(o, "*") {
+			return configErr("AllowedOrigins must list exact origins; %q is a wildcard, which is never allowed with credentials", o)
+		}
+		n, err := parseOrigin(o)
+		if err != nil {
+			return configErr("AllowedOrigins[%d]: %v", i, err)
+		}
+		c.AllowedOrigins[i] = n
+	}
+	if c.Issuer == "" {
+		c.Issuer = "ratchet"
+		if c.APIOrigin != "" {
+			c.Issuer = c.APIOrigin + c.BasePath
+		}
+	}
+	if c.Cookies.SameSite == 0 || c.Cookies.SameSite == http.SameSiteDefaultMode {
+		c.Cookies.SameSite = http.SameSiteLaxMode
+	}
+	if c.Cookies.SameSite == http.SameSiteNoneMode && c.Cookies.Insecure {
+		return configErr("SameSite=None requires Secure cookies; do not set Cookies.Insecure")
+	}
+	if c.Cookies.Insecure && apiHTTPS {
+		return configErr("Cookies.Insecure is not allowed when APIOrigin is https")
+	}
+	if strings.ContainsAny(c.Cookies.Domain, ";, \t\r\n\"=") || strings.ContainsFunc(c.Cookies.Domain, isCtl) {
+		return configErr("Cookies.Domain %q contains forbidden characters", c.Cookies.Domain)
+	}
+	if c.AntiCSRF != CSRFCustomHeader && c.AntiCSRF != CSRFNone {
+		return configErr("unknown AntiCSRF mode %d", c.AntiCSRF)
+	}
+	if c.Clock == nil {
+		c.Clock = systemClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.VerifyCacheSize < 0 {
+		return configErr("VerifyCacheSize must not be negative (use DisableVerifyCache)")
+	}
+	setDefault(&c.VerifyCacheSize, DefaultCacheSize)
+	if c.MaxBodyBytes < 0 {
+		return configErr("MaxBodyBytes must not be negative")
+	}
+	setDefault(&c.MaxBodyBytes, DefaultMaxBodyBytes)
+	return nil
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+func isCtl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+func validBasePath(p string) bool {
+	if len(p) < 2 || p[0] != '/' || p[len(p)-1] == '/' || strings.Contains(p, "//") {
+		return false
+	}
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._~/-", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// parseOrigin checks that o is scheme://host[:port] and returns it lower-cased.
+func parseOrigin(o string) (string, error) {
+	u, err := url.Parse(o)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a URL", o)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%q must be an origin like https://app.example.com", o)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}

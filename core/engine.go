@@ -1,0 +1,276 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Engine is the session engine. It is safe for concurrent use; build one per app with New.
+type Engine struct {
+	cfg   Config
+	log   *slog.Logger
+	cache *verifyCache
+
+	secureCookies bool
+	accessCookie  string // cookie names, prefixed when Secure
+	refreshCookie string
+	refreshPath   string // {base}/session/refresh
+}
+
+// New validates cfg, applies defaults and returns an Engine.
+func New(cfg Config) (*Engine, error) {
+	cfg.AllowedOrigins = append([]string(nil), cfg.AllowedOrigins...)
+	if err := cfg.normalise(); err != nil {
+		return nil, err
+	}
+	if cfg.Keys == nil {
+		k, err := GenerateKey(cfg.Algorithm)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Keys, err = NewStaticKeyRing(k); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := cfg.Keys.SigningKey(); err != nil {
+		return nil, fmt.Errorf("%w: key ring has no signing key: %v", ErrConfig, err)
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger, refreshPath: cfg.BasePath + "/session/refresh"}
+	if !cfg.DisableVerifyCache {
+		e.cache = newVerifyCache(cfg.VerifyCacheSize)
+	}
+	e.secureCookies = !cfg.Cookies.Insecure && !strings.HasPrefix(cfg.APIOrigin, "http://")
+	if cfg.Cookies.SameSite == 4 /* http.SameSiteNoneMode */ && !e.secureCookies {
+		return nil, fmt.Errorf("%w: SameSite=None requires Secure cookies, but APIOrigin is http", ErrConfig)
+	}
+	e.accessCookie, e.refreshCookie = "sAccessToken", "sRefreshToken"
+	if e.secureCookies {
+		e.accessCookie = "__Host-sAccessToken"
+		if cfg.Cookies.Domain != "" {
+			e.accessCookie = "__Secure-sAccessToken"
+		}
+		e.refreshCookie = "__Secure-sRefreshToken"
+	}
+	return e, nil
+}
+
+// Config returns the effective configuration, defaults applied.
+func (e *Engine) Config() Config { return e.cfg }
+
+// FlushVerifyCache forgets every cached verification. Key rings call it when a key is revoked.
+func (e *Engine) FlushVerifyCache() {
+	if e.cache != nil {
+		e.cache.flush()
+	}
+}
+
+// CreateOptions describes a new session.
+type CreateOptions struct {
+	Payload   map[string]any // custom access-token claims; protected names are refused
+	Data      map[string]any // server-side session data
+	IP        string
+	UserAgent string
+}
+
+// Tokens is what a create or refresh hands to the client.
+type Tokens struct {
+	UserID, Handle string
+	AccessToken    string
+	AccessExpiry   time.Time
+	RefreshToken   string
+	RefreshExpiry  time.Time
+	FrontToken     string
+	claims         *verified
+}
+
+// Issue creates a session for userID and returns its first tokens. Most apps call
+// CreateSession (which also writes the tokens to the response) instead.
+func (e *Engine) Issue(ctx context.Context, userID string, opts CreateOptions) (*Tokens, error) {
+	if userID == "" {
+		return nil, errors.New("ratchet: empty user id")
+	}
+	if err := checkCustomPayload(opts.Payload); err != nil {
+		return nil, err
+	}
+	payload, err := encodeObject(opts.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("ratchet: payload: %w", err)
+	}
+	data, err := encodeObject(opts.Data)
+	if err != nil {
+		return nil, fmt.Errorf("ratchet: data: %w", err)
+	}
+	now := e.cfg.Clock.Now()
+	secret := randomBytes(secretBytes)
+	handle := newHandle()
+	rt := newRootToken(secret, handle)
+	rec := &Record{
+		Handle: handle, UserID: userID, Secret: secret,
+		CurrentHash: hash2FromHash1(hash1(rt.String())),
+		CreatedAt:   now, RotatedAt: now, LastActiveAt: now,
+		ExpiresAt: e.idleExpiry(now, now), Version: 1,
+		Data: data, Payload: payload, IP: truncate(opts.IP, 64), UserAgent: truncate(opts.UserAgent, 512),
+	}
+	if err := e.cfg.Store.Create(ctx, rec); err != nil {
+		return nil, storeErr("create", err)
+	}
+	return e.tokensFor(rec, rt, now)
+}
+
+// idleExpiry is now+RefreshTTL, never past the absolute lifetime.
+func (e *Engine) idleExpiry(created, now time.Time) time.Time {
+	idle, abs := now.Add(e.cfg.RefreshTTL), created.Add(e.cfg.AbsoluteTTL)
+	if abs.Before(idle) {
+		return abs
+	}
+	return idle
+}
+
+// tokensFor signs an access token for rec's lineage position rt.
+func (e *Engine) tokensFor(rec *Record, rt *refreshToken, now time.Time) (*Tokens, error) {
+	custom, err := decodeObject(rec.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("ratchet: stored payload of %s is corrupt: %w", rec.Handle, err)
+	}
+	rts := rt.String()
+	at, v, err := e.signAccess(rec.UserID, rec.Handle, hash1(rts), custom, now)
+	if err != nil {
+		return nil, err
+	}
+	return &Tokens{
+		UserID: rec.UserID, Handle: rec.Handle,
+		AccessToken: at, AccessExpiry: v.expiry,
+		RefreshToken: rts, RefreshExpiry: rec.ExpiresAt,
+		FrontToken: frontToken(v), claims: v,
+	}, nil
+}
+
+// RevokeSession revokes one session. It reports false if the session was already revoked or
+// does not exist.
+func (e *Engine) RevokeSession(ctx context.Context, handle string) (bool, error) {
+	if !ValidHandle(handle) {
+		return false, nil
+	}
+	ok, err := e.cfg.Store.Update(ctx, handle, Cond{}, Change{Revoke: true})
+	return ok, storeErr("revoke", err)
+}
+
+// RevokeAllForUser revokes every session of the user and returns their handles.
+func (e *Engine) RevokeAllForUser(ctx context.Context, userID string) ([]string, error) {
+	hs, err := e.cfg.Store.RevokeByUser(ctx, userID, "")
+	return hs, storeErr("revoke by user", err)
+}
+
+// RevokeOtherSessions revokes every session of the user except keep.
+func (e *Engine) RevokeOtherSessions(ctx context.Context, userID, keep string) ([]string, error) {
+	hs, err := e.cfg.Store.RevokeByUser(ctx, userID, keep)
+	return hs, storeErr("revoke by user", err)
+}
+
+// SessionInfo is the public view of a session: never a token or a token hash.
+type SessionInfo struct {
+	Handle            string         `json:"sessionHandle"`
+	UserID            string         `json:"userId"`
+	CreatedAt         time.Time      `json:"createdAt"`
+	LastActiveAt      time.Time      `json:"lastActiveAt"`
+	ExpiresAt         time.Time      `json:"expiresAt"`
+	AbsoluteExpiresAt time.Time      `json:"absoluteExpiresAt"`
+	IP                string         `json:"ip"`
+	UserAgent         string         `json:"userAgent"`
+	Data              map[string]any `json:"-"`
+	Payload           map[string]any `json:"-"`
+}
+
+func (e *Engine) info(rec *Record) SessionInfo {
+	data, _ := decodeObject(rec.Data)
+	payload, _ := decodeObject(rec.Payload)
+	return SessionInfo{
+		Handle: rec.Handle, UserID: rec.UserID, CreatedAt: rec.CreatedAt, LastActiveAt: rec.LastActiveAt,
+		ExpiresAt: rec.ExpiresAt, AbsoluteExpiresAt: rec.CreatedAt.Add(e.cfg.AbsoluteTTL),
+		IP: rec.IP, UserAgent: rec.UserAgent, Data: data, Payload: payload,
+	}
+}
+
+// ListSessions returns the user's live sessions, newest first.
+func (e *Engine) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
+	recs, err := e.cfg.Store.ListByUser(ctx, userID, e.cfg.Clock.Now())
+	if err != nil {
+		return nil, storeErr("list", err)
+	}
+	out := make([]SessionInfo, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, e.info(r))
+	}
+	return out, nil
+}
+
+// SessionInfo returns a live session by handle, or an error matching ErrNotFound.
+func (e *Engine) SessionInfo(ctx context.Context, handle string) (*SessionInfo, error) {
+	rec, err := e.liveRecord(ctx, handle)
+	if err != nil {
+		return nil, err
+	}
+	info := e.info(rec)
+	return &info, nil
+}
+
+// liveRecord loads a record and requires it to be live; a dead or missing one is ErrNotFound.
+func (e *Engine) liveRecord(ctx context.Context, handle string) (*Record, error) {
+	if !ValidHandle(handle) {
+		return nil, ErrNotFound
+	}
+	rec, err := e.cfg.Store.Get(ctx, handle)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, storeErr("get", err)
+	}
+	if !rec.Live(e.cfg.Clock.Now()) {
+		return nil, ErrNotFound
+	}
+	return rec, nil
+}
+
+// DeleteExpired purges dead sessions if the store supports it (ExpiredDeleter).
+func (e *Engine) DeleteExpired(ctx context.Context) (int64, error) {
+	d, ok := e.cfg.Store.(ExpiredDeleter)
+	if !ok {
+		return 0, errors.New("ratchet: store does not implement ExpiredDeleter")
+	}
+	n, err := d.DeleteExpired(ctx, e.cfg.Clock.Now())
+	return n, storeErr("delete expired", err)
+}
+
+func encodeObject(m map[string]any) ([]byte, error) {
+	if m == nil {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(m)
+}
+
+func decodeObject(b []byte) (map[string]any, error) {
+	m := map[string]any{}
+	if len(b) == 0 {
+		return m, nil
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

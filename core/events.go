@@ -1,0 +1,54 @@
+package core
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Security event types.
+const (
+	EventSignIn        = "sign_in"
+	EventSignInFailed  = "sign_in_failed"
+	EventSignOut       = "sign_out"
+	EventRefresh       = "refresh"
+	EventTokenTheft    = "token_theft"
+	EventForgedToken   = "forged_refresh_token"
+	EventRevoked       = "session_revoked"
+	EventCSRFRejected  = "csrf_rejected"
+	EventFixationReset = "fixation_revoked"
+)
+
+// SecurityEvent describes something a security team wants to see. It never contains a token,
+// a cookie, an Authorization header or a password.
+type SecurityEvent struct {
+	Type      string
+	Time      time.Time // UTC
+	UserID    string
+	Handle    string // public session id
+	IP        string
+	UserAgent string
+	Reason    string
+}
+
+// emit logs ev as a structured record and hands it to the configured hooks.
+func (e *Engine) emit(ctx context.Context, ev SecurityEvent) {
+	ev.Time = ev.Time.UTC()
+	level := slog.LevelInfo
+	switch ev.Type {
+	case EventTokenTheft:
+		level = slog.LevelWarn
+	case EventForgedToken, EventCSRFRejected, EventSignInFailed:
+		level = slog.LevelInfo
+	}
+	e.log.LogAttrs(ctx, level, "ratchet security event",
+		slog.String("event", ev.Type), slog.Time("time", ev.Time), slog.String("user_id", ev.UserID),
+		slog.String("session", ev.Handle), slog.String("ip", ev.IP), slog.String("user_agent", ev.UserAgent),
+		slog.String("reason", ev.Reason))
+	if e.cfg.OnSecurityEvent != nil {
+		e.cfg.OnSecurityEvent(ctx, ev)
+	}
+	if ev.Type == EventTokenTheft && e.cfg.OnTokenTheft != nil {
+		e.cfg.OnTokenTheft(ctx, ev)
+	}
+}

@@ -1,0 +1,232 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+)
+
+// bearer returns the token of an "Authorization: Bearer <token>" header.
+func bearer(req Request) string {
+	h := req.Header("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// accessTokenFrom picks the access token: a well-formed Bearer token first, then the cookie.
+// dup reports several cookies with the access cookie's exact name.
+func (e *Engine) accessTokenFrom(req Request) (tok string, tm TransferMethod, dup bool) {
+	if b := bearer(req); b != "" && precheck(b) == nil {
+		return b, TransferHeader, false
+	}
+	v, n := cookieValue(req.CookieHeader(), e.accessCookie)
+	if n > 1 {
+		return "", TransferCookie, true
+	}
+	if n == 1 && v != "" {
+		return v, TransferCookie, false
+	}
+	return "", 0, false
+}
+
+// refreshTokenFrom picks the refresh token: Bearer (header mode) first, then the cookie.
+func (e *Engine) refreshTokenFrom(req Request) (tok string, tm TransferMethod, dup bool) {
+	if b := bearer(req); b != "" {
+		if _, ok := parseRefreshToken(b); ok {
+			return b, TransferHeader, false
+		}
+	}
+	v, n := cookieValue(req.CookieHeader(), e.refreshCookie)
+	if n > 1 {
+		return "", TransferCookie, true
+	}
+	if n == 1 && v != "" {
+		return v, TransferCookie, false
+	}
+	return "", 0, false
+}
+
+// GetSession verifies the request's access token. With opts.Optional and no token at all it
+// returns (nil, nil). The session is attached to resp, so MergePayload and Revoke update the
+// client's tokens on this response.
+func (e *Engine) GetSession(ctx context.Context, req Request, resp Response, opts VerifyOptions) (*Session, error) {
+	tok, tm, dup := e.accessTokenFrom(req)
+	if dup {
+		return nil, tryRefresh("duplicate access-token cookies")
+	}
+	if tok == "" {
+		if opts.Optional {
+			return nil, nil
+		}
+		return nil, unauthorised("no access token", false)
+	}
+	if err := e.checkCSRF(req, tm, opts.SkipCSRF); err != nil {
+		e.emitCSRF(ctx, req, err)
+		return nil, err
+	}
+	v, err := e.verifyAccess(tok)
+	if err != nil {
+		return nil, err
+	}
+	if opts.CheckDatabase {
+		if err := e.checkLive(ctx, v); err != nil {
+			return nil, err
+		}
+	}
+	if len(opts.Validators) > 0 {
+		if fails := runValidators(opts.Validators, v.claims); len(fails) > 0 {
+			return nil, &Error{Kind: ErrInvalidClaim, Claims: fails, UserID: v.userID, Handle: v.handle}
+		}
+	}
+	return &Session{e: e, v: v, token: tok, tx: txContext{resp: resp, transfer: tm}}, nil
+}
+
+// CreateSession signs userID in: it revokes any session whose tokens the request carries
+// (fixation), creates a new one and writes its tokens in the transfer method the client asked
+// for with st-auth-mode (header when absent).
+func (e *Engine) CreateSession(ctx context.Context, req Request, resp Response, userID string, opts CreateOptions) (*Session, error) {
+	e.revokePresented(ctx, req)
+	tm := TransferHeader
+	if strings.EqualFold(strings.TrimSpace(req.Header(HeaderAuthMode)), "cookie") {
+		tm = TransferCookie
+	}
+	if opts.IP == "" {
+		opts.IP = clientIP(req)
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = req.Header("User-Agent")
+	}
+	t, err := e.Issue(ctx, userID, opts)
+	if err != nil {
+		return nil, err
+	}
+	tx := txContext{resp: resp, transfer: tm}
+	e.writeTokens(tx, t, req)
+	return &Session{e: e, v: t.claims, token: t.AccessToken, tx: tx}, nil
+}
+
+// revokePresented ends the sessions behind any genuine tokens sent with a sign-in, so a token
+// planted before authentication can never be promoted into an authenticated session.
+func (e *Engine) revokePresented(ctx context.Context, req Request) {
+	var handles []string
+	if b := bearer(req); b != "" {
+		if v, err := e.verifyAccessUncached(b, true); err == nil {
+			handles = append(handles, v.handle)
+		} else if rt, ok := parseRefreshToken(b); ok && e.genuine(ctx, rt) {
+			handles = append(handles, rt.handle)
+		}
+	}
+	if v, n := cookieValue(req.CookieHeader(), e.accessCookie); n == 1 {
+		if at, err := e.verifyAccessUncached(v, true); err == nil {
+			handles = append(handles, at.handle)
+		}
+	}
+	if v, n := cookieValue(req.CookieHeader(), e.refreshCookie); n == 1 {
+		if rt, ok := parseRefreshToken(v); ok && e.genuine(ctx, rt) {
+			handles = append(handles, rt.handle)
+		}
+	}
+	for _, h := range handles {
+		if ok, err := e.RevokeSession(ctx, h); err == nil && ok {
+			e.emit(ctx, SecurityEvent{Type: EventFixationReset, Time: e.cfg.Clock.Now(), Handle: h,
+				IP: clientIP(req), UserAgent: req.Header("User-Agent"), Reason: "token presented at sign-in"})
+		}
+	}
+}
+
+// genuine reports whether rt carries a valid integrity tag for an existing session.
+func (e *Engine) genuine(ctx context.Context, rt *refreshToken) bool {
+	rec, err := e.cfg.Store.Get(ctx, rt.handle)
+	return err == nil && rt.validTag(rec.Secret)
+}
+
+// RefreshSession serves the refresh protocol: it rotates the request's refresh token and writes
+// the new tokens in the transfer method the token came in.
+func (e *Engine) RefreshSession(ctx context.Context, req Request, resp Response) (*Session, error) {
+	tok, tm, dup := e.refreshTokenFrom(req)
+	if dup {
+		return nil, unauthorised("duplicate refresh-token cookies", true)
+	}
+	if tok == "" {
+		return nil, unauthorised("no refresh token", true)
+	}
+	if err := e.checkCSRF(req, tm, false); err != nil {
+		e.emitCSRF(ctx, req, err)
+		return nil, err
+	}
+	t, err := e.Refresh(ctx, tok, RefreshMeta{IP: clientIP(req), UserAgent: req.Header("User-Agent")})
+	if err != nil {
+		return nil, err
+	}
+	tx := txContext{resp: resp, transfer: tm}
+	e.writeTokens(tx, t, req)
+	return &Session{e: e, v: t.claims, token: t.AccessToken, tx: tx}, nil
+}
+
+func (e *Engine) emitCSRF(ctx context.Context, req Request, err *Error) {
+	e.emit(ctx, SecurityEvent{Type: EventCSRFRejected, Time: e.cfg.Clock.Now(), IP: clientIP(req),
+		UserAgent: req.Header("User-Agent"), Reason: err.Reason})
+}
+
+// clientIP is the peer address without port. Proxy headers are not trusted here.
+func clientIP(req Request) string {
+	a := req.RemoteAddr()
+	if h, _, err := net.SplitHostPort(a); err == nil {
+		return h
+	}
+	return a
+}
+
+// Pre-encoded bodies of the protocol's fixed responses.
+var (
+	bodyUnauthorised = []byte(`{"message":"unauthorised"}`)
+	bodyTryRefresh   = []byte(`{"message":"try refresh token"}`)
+	bodyTheft        = []byte(`{"message":"token theft detected"}`)
+	bodyCSRF         = []byte(`{"message":"anti-csrf check failed"}`)
+	bodyStore        = []byte(`{"message":"session store unavailable"}`)
+	bodyInternal     = []byte(`{"message":"internal error"}`)
+)
+
+const contentJSON = "application/json; charset=utf-8"
+
+// WriteError maps err to the protocol's status and body, clearing tokens where the protocol
+// says so. Every adapter calls it, which keeps error responses byte-identical across frameworks.
+func (e *Engine) WriteError(ctx context.Context, resp Response, err error) {
+	var re *Error
+	if !errors.As(err, &re) {
+		if errors.Is(err, ErrStore) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			e.log.ErrorContext(ctx, "ratchet: session store failure", "err", err)
+			resp.Write(503, contentJSON, bodyStore)
+			return
+		}
+		e.log.ErrorContext(ctx, "ratchet: internal error", "err", err)
+		resp.Write(500, contentJSON, bodyInternal)
+		return
+	}
+	if re.ClearTokens {
+		e.clearTokens(resp)
+	}
+	switch re.Kind {
+	case ErrUnauthorised:
+		resp.Write(401, contentJSON, bodyUnauthorised)
+	case ErrTryRefresh:
+		resp.Write(401, contentJSON, bodyTryRefresh)
+	case ErrTokenTheft:
+		resp.Write(401, contentJSON, bodyTheft)
+	case ErrCSRF:
+		resp.Write(403, contentJSON, bodyCSRF)
+	case ErrInvalidClaim:
+		resp.Write(403, contentJSON, mustJSON(map[string]any{"message": "invalid claim", "claimValidationErrors": re.Claims}))
+	case ErrBadRequest:
+		status := re.Status
+		if status == 0 {
+			status = 400
+		}
+		resp.Write(status, contentJSON, mustJSON(map[string]string{"message": re.Reason}))
+	default:
+		resp.Write(500, contentJSON, bodyInternal)
+	}
+}

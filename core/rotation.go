@@ -1,0 +1,91 @@
+package core
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+)
+
+// RefreshMeta describes the client presenting a refresh token, for security events.
+type RefreshMeta struct{ IP, UserAgent string }
+
+// Refresh rotates a refresh token and returns the next tokens. It implements the state machine
+// of docs/ROTATION.md: the errors it returns wrap ErrUnauthorised, ErrTokenTheft or ErrStore.
+func (e *Engine) Refresh(ctx context.Context, token string, meta RefreshMeta) (*Tokens, error) {
+	rt, ok := parseRefreshToken(token)
+	if !ok {
+		return nil, unauthorised("malformed refresh token", true)
+	}
+	rec, err := e.cfg.Store.Get(ctx, rt.handle)
+	if errors.Is(err, ErrNotFound) {
+		return nil, unauthorised("unknown session", true)
+	}
+	if err != nil {
+		return nil, storeErr("get", err)
+	}
+	if !rt.validTag(rec.Secret) {
+		// A forgery aimed at a real handle: never revoke or change anything (R4).
+		e.emit(ctx, SecurityEvent{Type: EventForgedToken, Time: e.cfg.Clock.Now(), UserID: rec.UserID,
+			Handle: rec.Handle, IP: meta.IP, UserAgent: meta.UserAgent, Reason: "integrity tag mismatch"})
+		return nil, unauthorised("refresh token integrity check failed", true)
+	}
+	presented := hash2FromHash1(hash1(token))
+	child := rt.child(rec.Secret)
+	childHash := hash2FromHash1(hash1(child.String()))
+
+	for attempt := 0; ; attempt++ {
+		now := e.cfg.Clock.Now()
+		if !rec.Live(now) {
+			return nil, unauthorised("session revoked or expired", true)
+		}
+		switch {
+		case eq(presented, rec.CurrentHash):
+			// (a) rotate: one conditional write, keyed on the presented token still being current.
+			ch := Change{CurrentHash: childHash, PreviousHash: presented, RotatedAt: now,
+				ExpiresAt: e.idleExpiry(rec.CreatedAt, now), LastActiveAt: now}
+			ok, err := e.cfg.Store.Update(ctx, rec.Handle, Cond{LiveAt: now, CurrentHash: presented}, ch)
+			if err != nil {
+				return nil, storeErr("rotate", err)
+			}
+			if ok {
+				rec.PreviousHash, rec.CurrentHash, rec.RotatedAt = presented, childHash, now
+				rec.ExpiresAt, rec.LastActiveAt = ch.ExpiresAt, now
+				e.emit(ctx, SecurityEvent{Type: EventRefresh, Time: now, UserID: rec.UserID, Handle: rec.Handle,
+					IP: meta.IP, UserAgent: meta.UserAgent})
+				return e.tokensFor(rec, child, now)
+			}
+		case eq(presented, rec.PreviousHash) && eq(childHash, rec.CurrentHash) &&
+			now.Before(rec.RotatedAt.Add(e.cfg.RotationGrace)):
+			// (b) replay inside the grace window: the same child, no write (R1, R2).
+			return e.tokensFor(rec, child, now)
+		default:
+			// (c) a genuine token that is no longer current: theft (R3).
+			return nil, e.theft(ctx, rec, meta)
+		}
+		// Our conditional write lost a race; re-read and decide again.
+		if attempt == 2 {
+			return nil, unauthorised("refresh lost three races in a row", false)
+		}
+		if rec, err = e.cfg.Store.Get(ctx, rt.handle); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return nil, unauthorised("session vanished", true)
+			}
+			return nil, storeErr("get", err)
+		}
+	}
+}
+
+func (e *Engine) theft(ctx context.Context, rec *Record, meta RefreshMeta) error {
+	if _, err := e.cfg.Store.Update(ctx, rec.Handle, Cond{}, Change{Revoke: true}); err != nil {
+		return storeErr("revoke after theft", err)
+	}
+	e.emit(ctx, SecurityEvent{Type: EventTokenTheft, Time: e.cfg.Clock.Now(), UserID: rec.UserID,
+		Handle: rec.Handle, IP: meta.IP, UserAgent: meta.UserAgent, Reason: "superseded refresh token reused"})
+	return &Error{Kind: ErrTokenTheft, Reason: "superseded refresh token reused", ClearTokens: true,
+		UserID: rec.UserID, Handle: rec.Handle}
+}
+
+// eq compares two hashes in constant time; empty strings never match.
+func eq(a, b string) bool {
+	return a != "" && b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}

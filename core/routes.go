@@ -1,0 +1,268 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+)
+
+// ErrWrongCredentials is what Config.Authenticate returns for a failed sign-in. The route then
+// answers 200 {"status":"WRONG_CREDENTIALS_ERROR"}: a 401 would send the SDK into its refresh
+// logic.
+var ErrWrongCredentials = errors.New("ratchet: wrong credentials")
+
+// SignInRequest is the parsed body of POST {base}/signin.
+type SignInRequest struct {
+	Email     string
+	Password  string         // never log this
+	Body      map[string]any // the whole JSON object, for extra fields
+	IP        string
+	UserAgent string
+}
+
+// Identity is a successful sign-in.
+type Identity struct {
+	UserID  string
+	User    any            // serialised as "user" in the response, e.g. {"id":…,"email":…}
+	Payload map[string]any // initial custom access-token claims
+	Data    map[string]any // initial session data
+}
+
+// ServeAuth serves the library routes under BasePath: signin, session/refresh, signout,
+// sessions, sessions/{handle} and jwt/jwks.json. It returns false, writing nothing, for any
+// other path (and for disabled routes), so the caller can pass the request on.
+func (e *Engine) ServeAuth(ctx context.Context, req Request, resp Response) bool {
+	rest, ok := strings.CutPrefix(req.Path(), e.cfg.BasePath)
+	if !ok || rest == "" || rest[0] != '/' {
+		return false
+	}
+	rt := e.cfg.Routes
+	switch {
+	case rest == "/signin" && !rt.DisableSignIn && e.cfg.Authenticate != nil:
+		if methodIs(req, resp, "POST") {
+			e.serveSignIn(ctx, req, resp)
+		}
+	case rest == "/session/refresh" && !rt.DisableRefresh:
+		if methodIs(req, resp, "POST") {
+			if _, err := e.RefreshSession(ctx, req, resp); err != nil {
+				e.WriteError(ctx, resp, err)
+				return true
+			}
+			resp.Write(200, contentJSON, []byte(`{}`))
+		}
+	case rest == "/signout" && !rt.DisableSignOut:
+		if methodIs(req, resp, "POST") {
+			e.serveSignOut(ctx, req, resp)
+		}
+	case rest == "/sessions" && !rt.DisableSessions:
+		if methodIs(req, resp, "GET") {
+			e.serveListSessions(ctx, req, resp)
+		}
+	case strings.HasPrefix(rest, "/sessions/") && !rt.DisableSessions:
+		if methodIs(req, resp, "DELETE") {
+			e.serveDeleteSession(ctx, req, resp, rest[len("/sessions/"):])
+		}
+	case rest == "/jwt/jwks.json" && !rt.DisableJWKS:
+		if methodIs(req, resp, "GET", "HEAD") {
+			e.serveJWKS(ctx, resp)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// methodIs answers 405 with an Allow header unless the request uses one of methods.
+func methodIs(req Request, resp Response, methods ...string) bool {
+	for _, m := range methods {
+		if req.Method() == m {
+			return true
+		}
+	}
+	resp.SetHeader("Allow", strings.Join(methods, ", "))
+	resp.Write(405, contentJSON, []byte(`{"message":"method not allowed"}`))
+	return false
+}
+
+func (e *Engine) serveSignIn(ctx context.Context, req Request, resp Response) {
+	resp.SetHeader("Cache-Control", "no-store")
+	if !e.originAllowed(req) {
+		err := &Error{Kind: ErrCSRF, Reason: "sign-in from a disallowed origin"}
+		e.emitCSRF(ctx, req, err)
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	if !isJSONContentType(req.Header("Content-Type")) {
+		resp.Write(415, contentJSON, []byte(`{"message":"content-type must be application/json"}`))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body(), e.cfg.MaxBodyBytes+1))
+	if err != nil {
+		e.WriteError(ctx, resp, &Error{Kind: ErrBadRequest, Reason: "could not read request body"})
+		return
+	}
+	if int64(len(body)) > e.cfg.MaxBodyBytes {
+		e.WriteError(ctx, resp, &Error{Kind: ErrBadRequest, Reason: "request body too large", Status: 413})
+		return
+	}
+	sr, perr := parseSignIn(body)
+	if perr != "" {
+		e.WriteError(ctx, resp, &Error{Kind: ErrBadRequest, Reason: perr})
+		return
+	}
+	sr.IP, sr.UserAgent = clientIP(req), req.Header("User-Agent")
+	id, err := e.cfg.Authenticate(ctx, sr)
+	if errors.Is(err, ErrWrongCredentials) || (err == nil && (id == nil || id.UserID == "")) {
+		e.emit(ctx, SecurityEvent{Type: EventSignInFailed, Time: e.cfg.Clock.Now(), IP: sr.IP, UserAgent: sr.UserAgent})
+		resp.Write(200, contentJSON, []byte(`{"status":"WRONG_CREDENTIALS_ERROR"}`))
+		return
+	}
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	s, err := e.CreateSession(ctx, req, resp, id.UserID, CreateOptions{Payload: id.Payload, Data: id.Data})
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	e.emit(ctx, SecurityEvent{Type: EventSignIn, Time: e.cfg.Clock.Now(), UserID: id.UserID, Handle: s.Handle(),
+		IP: sr.IP, UserAgent: sr.UserAgent})
+	resp.Write(200, contentJSON, mustJSON(map[string]any{"status": "OK", "user": id.User}))
+}
+
+// isJSONContentType accepts exactly application/json, optionally with parameters. Simple
+// (CORS-safelisted) types are refused so a cross-site form cannot post here.
+func isJSONContentType(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.TrimRight(mt, " ") == "application/json"
+}
+
+// parseSignIn decodes {"email","password",…}; it returns a client-facing message on error.
+func parseSignIn(body []byte) (*SignInRequest, string) {
+	if hasDuplicateMembers(body) {
+		return nil, "malformed JSON body"
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return nil, "body must be a JSON object"
+	}
+	if dec.More() {
+		return nil, "body must be a single JSON object"
+	}
+	sr := &SignInRequest{Body: m}
+	var ok bool
+	if sr.Email, ok = m["email"].(string); !ok {
+		return nil, `"email" must be a string`
+	}
+	if sr.Password, ok = m["password"].(string); !ok {
+		return nil, `"password" must be a string`
+	}
+	return sr, ""
+}
+
+func (e *Engine) serveSignOut(ctx context.Context, req Request, resp Response) {
+	s, err := e.GetSession(ctx, req, resp, VerifyOptions{})
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	if err := s.Revoke(ctx); err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	e.emit(ctx, SecurityEvent{Type: EventSignOut, Time: e.cfg.Clock.Now(), UserID: s.UserID(), Handle: s.Handle(),
+		IP: clientIP(req), UserAgent: req.Header("User-Agent")})
+	resp.Write(200, contentJSON, []byte(`{"status":"OK"}`))
+}
+
+type sessionView struct {
+	Handle       string `json:"sessionHandle"`
+	Current      bool   `json:"current"`
+	CreatedAt    int64  `json:"createdAt"`
+	LastActiveAt int64  `json:"lastActiveAt"`
+	ExpiresAt    int64  `json:"expiresAt"`
+	IP           string `json:"ip"`
+	UserAgent    string `json:"userAgent"`
+}
+
+func (e *Engine) serveListSessions(ctx context.Context, req Request, resp Response) {
+	resp.SetHeader("Cache-Control", "no-store")
+	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true})
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	infos, err := e.ListSessions(ctx, s.UserID())
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	views := make([]sessionView, 0, len(infos))
+	for _, in := range infos {
+		views = append(views, sessionView{Handle: in.Handle, Current: in.Handle == s.Handle(),
+			CreatedAt: in.CreatedAt.UnixMilli(), LastActiveAt: in.LastActiveAt.UnixMilli(),
+			ExpiresAt: in.ExpiresAt.UnixMilli(), IP: in.IP, UserAgent: in.UserAgent})
+	}
+	resp.Write(200, contentJSON, mustJSON(map[string]any{"sessions": views}))
+}
+
+var bodySessionNotFound = []byte(`{"message":"session not found"}`)
+
+func (e *Engine) serveDeleteSession(ctx context.Context, req Request, resp Response, handle string) {
+	resp.SetHeader("Cache-Control", "no-store")
+	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true})
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	if !ValidHandle(handle) {
+		resp.Write(404, contentJSON, bodySessionNotFound)
+		return
+	}
+	rec, err := e.liveRecord(ctx, handle)
+	if errors.Is(err, ErrNotFound) || (err == nil && rec.UserID != s.UserID()) {
+		// Another user's handle looks exactly like a missing one (no IDOR oracle).
+		resp.Write(404, contentJSON, bodySessionNotFound)
+		return
+	}
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	if handle == s.Handle() {
+		err = s.Revoke(ctx)
+	} else {
+		_, err = e.RevokeSession(ctx, handle)
+	}
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	e.emit(ctx, SecurityEvent{Type: EventRevoked, Time: e.cfg.Clock.Now(), UserID: s.UserID(), Handle: handle,
+		IP: clientIP(req), UserAgent: req.Header("User-Agent"), Reason: "revoked through the sessions route"})
+	resp.Write(200, contentJSON, []byte(`{"status":"OK"}`))
+}
+
+func (e *Engine) serveJWKS(ctx context.Context, resp Response) {
+	doc, err := e.cfg.Keys.JWKS()
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	resp.SetHeader("Cache-Control", "max-age=300, must-revalidate")
+	resp.Write(200, "application/json", doc)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return bodyInternal
+	}
+	return b
+}

@@ -1,0 +1,242 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"sync"
+	"time"
+)
+
+// VerifyOptions tune GetSession and Verify.
+type VerifyOptions struct {
+	// Optional: a request without any token yields a nil session instead of 401. An invalid or
+	// expired token is still an error.
+	Optional bool
+	// CheckDatabase reads the session row, so revocation takes effect immediately. It also
+	// requires the token to belong to the current or previous refresh token.
+	CheckDatabase bool
+	// Validators run against the payload after verification.
+	Validators []ClaimValidator
+	// SkipCSRF disables the anti-CSRF check for this route. Use only for routes that do not
+	// change state.
+	SkipCSRF bool
+}
+
+// Session is a verified session, valid for one request.
+type Session struct {
+	e     *Engine
+	mu    sync.Mutex
+	v     *verified
+	token string
+	tx    txContext // where re-issued tokens go; tx.resp is nil when not attached
+}
+
+// Verify checks an access token without any request or response (for gRPC, websockets, jobs).
+func (e *Engine) Verify(ctx context.Context, accessToken string, opts VerifyOptions) (*Session, error) {
+	v, err := e.verifyAccess(accessToken)
+	if err != nil {
+		return nil, err
+	}
+	if opts.CheckDatabase {
+		if err := e.checkLive(ctx, v); err != nil {
+			return nil, err
+		}
+	}
+	if fails := runValidators(opts.Validators, v.claims); len(fails) > 0 {
+		return nil, &Error{Kind: ErrInvalidClaim, Claims: fails, UserID: v.userID, Handle: v.handle}
+	}
+	return &Session{e: e, v: v, token: accessToken}, nil
+}
+
+// checkLive is the strict check: the row is live and the token is on its current lineage.
+func (e *Engine) checkLive(ctx context.Context, v *verified) error {
+	rec, err := e.cfg.Store.Get(ctx, v.handle)
+	if errors.Is(err, ErrNotFound) {
+		return unauthorised("session not found", true)
+	}
+	if err != nil {
+		return storeErr("get", err)
+	}
+	if !rec.Live(e.cfg.Clock.Now()) || rec.UserID != v.userID {
+		return unauthorised("session revoked or expired", true)
+	}
+	h2 := hash2FromHash1(v.rth1)
+	if !eq(h2, rec.CurrentHash) && !eq(h2, rec.PreviousHash) {
+		return unauthorised("access token from a rotated-out lineage", true)
+	}
+	return nil
+}
+
+// UserID returns the session's user.
+func (s *Session) UserID() string { return s.v.userID }
+
+// Handle returns the public session id.
+func (s *Session) Handle() string { return s.v.handle }
+
+// AccessToken returns the access token this session was verified from (or last re-issued).
+func (s *Session) AccessToken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.token
+}
+
+// Expiry returns the access token's exp.
+func (s *Session) Expiry() time.Time { return s.current().expiry }
+
+// Claim returns one claim of the access-token payload.
+func (s *Session) Claim(name string) any { return s.current().claims[name] }
+
+// Payload returns a copy of the full access-token payload.
+func (s *Session) Payload() map[string]any { return maps.Clone(s.current().claims) }
+
+func (s *Session) current() *verified {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.v
+}
+
+// Data returns the server-side session data. A revoked or expired session is ErrUnauthorised.
+func (s *Session) Data(ctx context.Context) (map[string]any, error) {
+	rec, err := s.e.liveRecord(ctx, s.v.handle)
+	if errors.Is(err, ErrNotFound) {
+		return nil, unauthorised("session revoked or expired", true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(rec.Data)
+}
+
+// SetData replaces the session data, only if the session is still live.
+func (s *Session) SetData(ctx context.Context, data map[string]any) error {
+	return s.UpdateData(ctx, func(m map[string]any) error {
+		clear(m)
+		maps.Copy(m, data)
+		return nil
+	})
+}
+
+// UpdateData applies fn to the session data atomically: fn may run more than once if another
+// request changes the data concurrently, and the write never lands on a revoked or expired
+// session (R6). An error from fn aborts without writing.
+func (s *Session) UpdateData(ctx context.Context, fn func(data map[string]any) error) error {
+	return s.e.UpdateData(ctx, s.v.handle, fn)
+}
+
+// UpdateData is Session.UpdateData by handle.
+func (e *Engine) UpdateData(ctx context.Context, handle string, fn func(data map[string]any) error) error {
+	_, err := e.casUpdate(ctx, handle, func(rec *Record) (Change, error) {
+		m, err := decodeObject(rec.Data)
+		if err != nil {
+			return Change{}, err
+		}
+		if err := fn(m); err != nil {
+			return Change{}, err
+		}
+		b, err := encodeObject(m)
+		return Change{Data: b}, err
+	})
+	return err
+}
+
+// MergePayload merges update into the session's custom access-token claims (a nil value deletes
+// a key) and, when the session is attached to a response, re-issues the access token and
+// front-token on it.
+func (s *Session) MergePayload(ctx context.Context, update map[string]any) error {
+	rec, err := s.e.MergePayload(ctx, s.v.handle, update)
+	if err != nil {
+		return err
+	}
+	now := s.e.cfg.Clock.Now()
+	custom, err := decodeObject(rec.Payload)
+	if err != nil {
+		return err
+	}
+	at, v, err := s.e.signAccess(s.v.userID, s.v.handle, s.v.rth1, custom, now)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.v, s.token = v, at
+	tx := s.tx
+	s.mu.Unlock()
+	if tx.resp != nil {
+		s.e.writeAccess(tx, at, v)
+	}
+	return nil
+}
+
+// MergePayload is Session.MergePayload by handle, without re-issuing a token: the new claims
+// appear at the session's next refresh. It returns the updated record.
+func (e *Engine) MergePayload(ctx context.Context, handle string, update map[string]any) (*Record, error) {
+	for k := range update {
+		if protectedClaims[k] {
+			return nil, checkCustomPayload(update)
+		}
+	}
+	return e.casUpdate(ctx, handle, func(rec *Record) (Change, error) {
+		m, err := decodeObject(rec.Payload)
+		if err != nil {
+			return Change{}, err
+		}
+		for k, v := range update {
+			if v == nil {
+				delete(m, k)
+			} else {
+				m[k] = v
+			}
+		}
+		b, err := encodeObject(m)
+		return Change{Payload: b}, err
+	})
+}
+
+// casUpdate runs a version-checked read-modify-write on a live record, retrying on conflicts.
+func (e *Engine) casUpdate(ctx context.Context, handle string, build func(*Record) (Change, error)) (*Record, error) {
+	for range 16 {
+		rec, err := e.liveRecord(ctx, handle)
+		if errors.Is(err, ErrNotFound) {
+			return nil, unauthorised("session revoked or expired", true)
+		}
+		if err != nil {
+			return nil, err
+		}
+		ch, err := build(rec)
+		if err != nil {
+			return nil, err
+		}
+		ok, err := e.cfg.Store.Update(ctx, handle, Cond{LiveAt: e.cfg.Clock.Now(), Version: rec.Version}, ch)
+		if err != nil {
+			return nil, storeErr("update", err)
+		}
+		if ok {
+			if ch.Data != nil {
+				rec.Data = ch.Data
+			}
+			if ch.Payload != nil {
+				rec.Payload = ch.Payload
+			}
+			rec.Version++
+			return rec, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return nil, errors.New("ratchet: session data is changing too fast; gave up after 16 attempts")
+}
+
+// Revoke ends the session and, when attached to a response, clears its tokens.
+func (s *Session) Revoke(ctx context.Context) error {
+	if _, err := s.e.RevokeSession(ctx, s.v.handle); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	tx := s.tx
+	s.mu.Unlock()
+	if tx.resp != nil {
+		s.e.clearTokens(tx.resp)
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by a Store when no session has the requested handle.
+var ErrNotFound = errors.New("ratchet: session not found")
+
+// Record is one session row. Stores persist every field verbatim; the engine owns their meaning
+// (see docs/ROTATION.md).
+type Record struct {
+	Handle       string    // primary key, public session id
+	UserID       string    // indexed
+	Secret       []byte    // per-session derivation and tag key; never leaves the server
+	CurrentHash  string    // H2 of the newest refresh token
+	PreviousHash string    // H2 of its parent, "" before the first rotation
+	RotatedAt    time.Time // when CurrentHash last moved forward
+	CreatedAt    time.Time // sign-in time, start of the absolute lifetime
+	ExpiresAt    time.Time // idle expiry, clamped to the absolute lifetime
+	LastActiveAt time.Time // last refresh
+	Revoked      bool      // terminal once true
+	Version      int64     // bumped by every Data or Payload write; starts at 1
+	Data         []byte    // JSON object, server-side only
+	Payload      []byte    // JSON object, custom access-token claims
+	IP           string
+	UserAgent    string
+}
+
+// Live reports whether the record can still be used at now.
+func (r *Record) Live(now time.Time) bool { return !r.Revoked && now.Before(r.ExpiresAt) }
+
+// Cond is the predicate of a conditional update. Every update also requires the row to be
+// unrevoked; the zero Cond therefore matches any unrevoked row.
+type Cond struct {
+	// LiveAt, when non-zero, additionally requires ExpiresAt > LiveAt.
+	LiveAt time.Time
+	// CurrentHash, when non-empty, requires the row's CurrentHash to equal it.
+	CurrentHash string
+	// Version, when non-zero, requires the row's Version to equal it.
+	Version int64
+}
+
+// Change lists the columns an update sets. Zero fields are left unchanged.
+type Change struct {
+	Revoke       bool      // set Revoked = true
+	CurrentHash  string    // with PreviousHash and RotatedAt: a rotation
+	PreviousHash string    //
+	RotatedAt    time.Time //
+	ExpiresAt    time.Time
+	LastActiveAt time.Time
+	Data         []byte // non-nil: replace Data and bump Version
+	Payload      []byte // non-nil: replace Payload and bump Version
+}
+
+// Store persists sessions. Every method must be safe for concurrent use, and Update must be a
+// single atomic conditional write: the condition and the change are applied together or not at
+// all, as `UPDATE … WHERE handle = ? AND revoked = false AND <cond>` followed by a check of the
+// rows affected. Implementations must never upsert or read-modify-write on an update path.
+//
+// Optional capabilities are discovered by type assertion: ExpiredDeleter.
+type Store interface {
+	// Create inserts a new record. A duplicate handle is an error.
+	Create(ctx context.Context, rec *Record) error
+	// Get returns the record for handle, revoked or expired ones included, or ErrNotFound.
+	Get(ctx context.Context, handle string) (*Record, error)
+	// Update applies ch to the record if it exists, is unrevoked and satisfies cond. It reports
+	// whether a row was changed; a missing handle is (false, nil).
+	Update(ctx context.Context, handle string, cond Cond, ch Change) (bool, error)
+	// ListByUser returns the user's records that are live at now, newest first, without a scan
+	// of other users' sessions.
+	ListByUser(ctx context.Context, userID string, now time.Time) ([]*Record, error)
+	// RevokeByUser revokes every unrevoked record of the user except the one whose handle is
+	// except (which may be empty) and returns the revoked handles.
+	RevokeByUser(ctx context.Context, userID, except string) ([]string, error)
+}
+
+// ExpiredDeleter is implemented by stores that can purge dead rows.
+type ExpiredDeleter interface {
+	// DeleteExpired deletes records that are revoked or whose ExpiresAt is at or before before,
+	// and returns how many were deleted.
+	DeleteExpired(ctx context.Context, before time.Time) (int64, error)
+}

@@ -1,0 +1,65 @@
+package core
+
+import (
+	"sync"
+	"time"
+)
+
+// verifyCache remembers verified access tokens, keyed by the exact token string, so a repeat
+// verification costs one map lookup instead of a signature check. Entries die at the token's
+// exp (plus the configured skew). Revocation is unaffected: CheckDatabase always reads the store,
+// and a revoked signing key flushes the cache.
+type verifyCache struct {
+	mu  sync.RWMutex
+	m   map[string]*verified
+	max int
+}
+
+func newVerifyCache(max int) *verifyCache {
+	return &verifyCache{m: make(map[string]*verified, min(max, 1024)), max: max}
+}
+
+func (c *verifyCache) get(tok string, now time.Time, skew time.Duration) *verified {
+	c.mu.RLock()
+	v := c.m[tok]
+	c.mu.RUnlock()
+	if v == nil {
+		return nil
+	}
+	if !now.Before(v.expiry.Add(skew)) {
+		c.mu.Lock()
+		delete(c.m, tok)
+		c.mu.Unlock()
+		return nil
+	}
+	return v
+}
+
+func (c *verifyCache) put(tok string, v *verified) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		// Evict an eighth of the entries; map iteration order is random, which makes this a
+		// cheap random-replacement policy that an attacker cannot steer.
+		n := c.max/8 + 1
+		for k := range c.m {
+			delete(c.m, k)
+			if n--; n == 0 {
+				break
+			}
+		}
+	}
+	c.m[tok] = v
+}
+
+func (c *verifyCache) flush() {
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+}
+
+func (c *verifyCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m)
+}

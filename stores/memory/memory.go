@@ -1,0 +1,196 @@
+// Package memory is an in-process ratchet store. It gives the same conditional, atomic
+// semantics a database does, so it is a faithful stand-in for tests and single-process
+// development. Data is lost when the process exits.
+package memory
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ratchetauth/ratchet/core"
+)
+
+// Store keeps sessions in maps guarded by one mutex: every Update is atomic with its condition.
+type Store struct {
+	mu     sync.RWMutex
+	byID   map[string]*core.Record
+	byUser map[string]map[string]struct{}
+}
+
+var (
+	_ core.Store          = (*Store)(nil)
+	_ core.ExpiredDeleter = (*Store)(nil)
+)
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{byID: map[string]*core.Record{}, byUser: map[string]map[string]struct{}{}}
+}
+
+func clone(r *core.Record) *core.Record {
+	c := *r
+	c.Secret = slices.Clone(r.Secret)
+	c.Data = slices.Clone(r.Data)
+	c.Payload = slices.Clone(r.Payload)
+	return &c
+}
+
+// Create implements core.Store.
+func (s *Store) Create(ctx context.Context, rec *core.Record) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.byID[rec.Handle]; dup {
+		return fmt.Errorf("memory: duplicate handle %q", rec.Handle)
+	}
+	s.byID[rec.Handle] = clone(rec)
+	u := s.byUser[rec.UserID]
+	if u == nil {
+		u = map[string]struct{}{}
+		s.byUser[rec.UserID] = u
+	}
+	u[rec.Handle] = struct{}{}
+	return nil
+}
+
+// Get implements core.Store.
+func (s *Store) Get(ctx context.Context, handle string) (*core.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.byID[handle]
+	if !ok {
+		return nil, core.ErrNotFound
+	}
+	return clone(r), nil
+}
+
+// Update implements core.Store.
+func (s *Store) Update(ctx context.Context, handle string, cond core.Cond, ch core.Change) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.byID[handle]
+	if !ok || r.Revoked ||
+		(!cond.LiveAt.IsZero() && !r.ExpiresAt.After(cond.LiveAt)) ||
+		(cond.CurrentHash != "" && r.CurrentHash != cond.CurrentHash) ||
+		(cond.Version != 0 && r.Version != cond.Version) {
+		return false, nil
+	}
+	apply(r, ch)
+	return true, nil
+}
+
+// apply sets the columns named by ch, exactly as the SQL stores do.
+func apply(r *core.Record, ch core.Change) {
+	if ch.Revoke {
+		r.Revoked = true
+	}
+	if ch.CurrentHash != "" {
+		r.CurrentHash, r.PreviousHash, r.RotatedAt = ch.CurrentHash, ch.PreviousHash, ch.RotatedAt
+	}
+	if !ch.ExpiresAt.IsZero() {
+		r.ExpiresAt = ch.ExpiresAt
+	}
+	if !ch.LastActiveAt.IsZero() {
+		r.LastActiveAt = ch.LastActiveAt
+	}
+	if ch.Data != nil {
+		r.Data = slices.Clone(ch.Data)
+	}
+	if ch.Payload != nil {
+		r.Payload = slices.Clone(ch.Payload)
+	}
+	if ch.Data != nil || ch.Payload != nil {
+		r.Version++
+	}
+}
+
+// ListByUser implements core.Store.
+func (s *Store) ListByUser(ctx context.Context, userID string, now time.Time) ([]*core.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []*core.Record
+	for h := range s.byUser[userID] {
+		if r := s.byID[h]; r.Live(now) {
+			out = append(out, clone(r))
+		}
+	}
+	slices.SortFunc(out, func(a, b *core.Record) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return compareStrings(a.Handle, b.Handle)
+	})
+	return out, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// RevokeByUser implements core.Store.
+func (s *Store) RevokeByUser(ctx context.Context, userID, except string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for h := range s.byUser[userID] {
+		if r := s.byID[h]; !r.Revoked && h != except {
+			r.Revoked = true
+			out = append(out, h)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// DeleteExpired implements core.ExpiredDeleter.
+func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for h, r := range s.byID {
+		if r.Revoked || !r.ExpiresAt.After(before) {
+			delete(s.byID, h)
+			if u := s.byUser[r.UserID]; u != nil {
+				delete(u, h)
+				if len(u) == 0 {
+					delete(s.byUser, r.UserID)
+				}
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Len returns the number of stored records, dead ones included.
+func (s *Store) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.byID)
+}
