@@ -150,3 +150,14 @@ func jsonBytes(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+// Target is a running fixture server for HTTPSuite.
+type Target struct {
+	// URL is the server's base URL, e.g. an httptest.Server's URL (no trailing slash).
+	URL string
+	// Fixture is the engine the server runs; the suite moves its clock and inspects its store.
+	Fixture *Fixture
+}
+
+// Target describes the server at url that runs this fixture.
+func (f *Fixture) Target(url string) Target { return Target{URL: url, Fixture: f} }
