@@ -1,6 +1,7 @@
 package core
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -49,7 +50,8 @@ func (c *verifyCache) put(tok string, v *verified) {
 			}
 		}
 	}
-	c.m[tok] = v
+	// Clone the key: adapters over reused buffers (fasthttp) must not alias our map keys.
+	c.m[strings.Clone(tok)] = v
 }
 
 func (c *verifyCache) flush() {
