@@ -59,9 +59,3 @@ func (c *verifyCache) flush() {
 	clear(c.m)
 	c.mu.Unlock()
 }
-
-func (c *verifyCache) len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.m)
-}
