@@ -1,0 +1,118 @@
+package sessiontest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ratchetauth/ratchet/core"
+)
+
+// The engine's listing and revocation API over the store.
+
+func infoHandles(list []core.SessionInfo) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = s.Handle
+	}
+	return out
+}
+
+func testRevocationAPI(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	fx := newEngine(t, s)
+	alice, bob := randUser(t, "alice"), randUser(t, "bob")
+	var a []*core.Tokens
+	for i := range 3 {
+		a = append(a, fx.issue(t, alice, core.CreateOptions{
+			IP: "192.0.2.1", UserAgent: "device-" + string(rune('A'+i)),
+			Data: map[string]any{"i": i}, Payload: map[string]any{"n": i},
+		}))
+		fx.clock.Advance(time.Minute)
+	}
+	b := fx.issue(t, bob)
+
+	list, err := fx.e.ListSessions(ctx, alice)
+	if err != nil {
+		t.Fatalf("ListSessions: %v", err)
+	}
+	if want := []string{a[2].Handle, a[1].Handle, a[0].Handle}; !slices.Equal(infoHandles(list), want) {
+		t.Fatalf("ListSessions(alice) = %q, want newest first %q", infoHandles(list), want)
+	}
+	if got := list[2]; got.UserID != alice || got.UserAgent != "device-A" || got.IP != "192.0.2.1" ||
+		!ms(got.CreatedAt).Equal(suiteEpoch) || !ms(got.AbsoluteExpiresAt).Equal(suiteEpoch.Add(suiteAbsoluteTTL)) ||
+		got.Data["i"] != float64(0) || got.Payload["n"] != float64(0) {
+		t.Errorf("ListSessions(alice)[2] = %+v, want the first session's details", got)
+	}
+	info, err := fx.e.SessionInfo(ctx, a[1].Handle)
+	if err != nil || info.Handle != a[1].Handle || info.UserAgent != "device-B" {
+		t.Fatalf("SessionInfo(%s) = %+v, %v", a[1].Handle, info, err)
+	}
+	if _, err := fx.e.SessionInfo(ctx, randHandle(t)); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("SessionInfo(unknown) error %v, want ErrNotFound", err)
+	}
+
+	// Sign out everywhere else.
+	revoked, err := fx.e.RevokeOtherSessions(ctx, alice, a[2].Handle)
+	if err != nil {
+		t.Fatalf("RevokeOtherSessions: %v", err)
+	}
+	slices.Sort(revoked)
+	want := []string{a[0].Handle, a[1].Handle}
+	slices.Sort(want)
+	if !slices.Equal(revoked, want) {
+		t.Fatalf("RevokeOtherSessions(alice, keep newest) = %q, want %q", revoked, want)
+	}
+	list, err = fx.e.ListSessions(ctx, alice)
+	if err != nil || !slices.Equal(infoHandles(list), []string{a[2].Handle}) {
+		t.Errorf("ListSessions(alice) after RevokeOtherSessions = %q, %v; want only the kept one", infoHandles(list), err)
+	}
+	for _, tk := range a[:2] {
+		fx.refreshFails(t, "refresh of a session revoked by RevokeOtherSessions", tk.RefreshToken, core.ErrUnauthorised)
+		fx.verifyFails(t, "strict verify of a session revoked by RevokeOtherSessions", tk.AccessToken, true, core.ErrUnauthorised)
+		// Without CheckDatabase the access token stays valid until it expires (R7).
+		fx.verify(t, "stateless verify of a revoked session", tk.AccessToken, false)
+	}
+	a2 := fx.refresh(t, a[2].RefreshToken)
+
+	// Revoke one session by handle.
+	ok, err := fx.e.RevokeSession(ctx, a[2].Handle)
+	if err != nil || !ok {
+		t.Fatalf("RevokeSession(live) = %v, %v; want true", ok, err)
+	}
+	ok, err = fx.e.RevokeSession(ctx, a[2].Handle)
+	if err != nil || ok {
+		t.Errorf("second RevokeSession = %v, %v; want false, nil", ok, err)
+	}
+	ok, err = fx.e.RevokeSession(ctx, randHandle(t))
+	if err != nil || ok {
+		t.Errorf("RevokeSession(unknown) = %v, %v; want false, nil", ok, err)
+	}
+	fx.refreshFails(t, "refresh after RevokeSession", a2.RefreshToken, core.ErrUnauthorised)
+	if _, err := fx.e.SessionInfo(ctx, a[2].Handle); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("SessionInfo of a revoked session: %v, want ErrNotFound", err)
+	}
+
+	// Sign bob out everywhere; alice has nothing left to revoke.
+	revoked, err = fx.e.RevokeAllForUser(ctx, bob)
+	if err != nil || !slices.Equal(revoked, []string{b.Handle}) {
+		t.Errorf("RevokeAllForUser(bob) = %q, %v; want [%s]", revoked, err, b.Handle)
+	}
+	fx.refreshFails(t, "bob's refresh after RevokeAllForUser", b.RefreshToken, core.ErrUnauthorised)
+	revoked, err = fx.e.RevokeAllForUser(ctx, alice)
+	if err != nil || len(revoked) != 0 {
+		t.Errorf("RevokeAllForUser(alice) with every session already revoked = %q, %v; want none", revoked, err)
+	}
+
+	// Session.Revoke on a verified session.
+	c := fx.issue(t, alice)
+	sess := fx.verify(t, "new session", c.AccessToken, true)
+	if err := sess.Revoke(ctx); err != nil {
+		t.Fatalf("Session.Revoke: %v", err)
+	}
+	fx.verifyFails(t, "strict verify after Session.Revoke", c.AccessToken, true, core.ErrUnauthorised)
+	fx.refreshFails(t, "refresh after Session.Revoke", c.RefreshToken, core.ErrUnauthorised)
+	fx.wantThefts(t, "after revocations", 0)
+}
