@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
@@ -54,6 +55,8 @@ func NewFixture(store core.Store) (*Fixture, error) {
 		AllowedOrigins: []string{WebsiteOrigin},
 		Cookies:        core.CookieConfig{Insecure: true},
 		Authenticate:   DemoAuthenticate,
+		// Security events would drown test failures; tests that need them set their own hooks.
+		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		return nil, err
@@ -141,8 +144,12 @@ func (f *Fixture) MergePayload(ctx context.Context, s *core.Session, body []byte
 	return 200, jsonBytes(s.Payload()), nil
 }
 
+// notesOf returns the session's notes, never nil, so the body is {"notes":[]} and not null.
 func notesOf(d map[string]any) []any {
 	n, _ := d["notes"].([]any)
+	if n == nil {
+		n = []any{}
+	}
 	return n
 }
 

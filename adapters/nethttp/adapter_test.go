@@ -1,0 +1,319 @@
+package httpratchet_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
+	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/stores/memory"
+)
+
+// fixtureApp serves the fixture's app routes (documented on sessiontest.Fixture) with a.
+type fixtureApp struct {
+	f *sessiontest.Fixture
+	a *httpratchet.Adapter
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func (app fixtureApp) me(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, app.f.Me(httpratchet.MustSession(r.Context())))
+}
+
+func (app fixtureApp) optional(w http.ResponseWriter, r *http.Request) {
+	if s, ok := httpratchet.Session(r.Context()); ok {
+		writeJSON(w, 200, app.f.Me(s))
+		return
+	}
+	writeJSON(w, 200, app.f.Anonymous())
+}
+
+// reply writes a fixture handler's result, mapping session errors through the adapter.
+func (app fixtureApp) reply(w http.ResponseWriter, r *http.Request, status int, body []byte, err error) {
+	if err != nil {
+		app.a.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, status, body)
+}
+
+func (app fixtureApp) notes(w http.ResponseWriter, r *http.Request) {
+	st, body, err := app.f.Notes(r.Context(), httpratchet.MustSession(r.Context()))
+	app.reply(w, r, st, body, err)
+}
+
+// body reads a bounded request body; false means an error was written.
+func body(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		writeJSON(w, 413, []byte(`{"message":"body too large"}`))
+		return nil, false
+	}
+	return b, true
+}
+
+func (app fixtureApp) addNote(w http.ResponseWriter, r *http.Request) {
+	b, ok := body(w, r)
+	if !ok {
+		return
+	}
+	st, out, err := app.f.AddNote(r.Context(), httpratchet.MustSession(r.Context()), b)
+	app.reply(w, r, st, out, err)
+}
+
+func (app fixtureApp) payload(w http.ResponseWriter, r *http.Request) {
+	b, ok := body(w, r)
+	if !ok {
+		return
+	}
+	st, out, err := app.f.MergePayload(r.Context(), httpratchet.MustSession(r.Context()), b)
+	app.reply(w, r, st, out, err)
+}
+
+// mountApp registers the app routes on mux.
+func (app fixtureApp) mountApp(mux *http.ServeMux) {
+	a := app.a
+	mux.Handle("GET /api/me", a.Require(http.HandlerFunc(app.me)))
+	mux.Handle("GET /api/me/strict", a.Strict(http.HandlerFunc(app.me)))
+	mux.Handle("GET /api/optional", a.Optional(http.HandlerFunc(app.optional)))
+	mux.Handle("GET /api/notes", a.Require(http.HandlerFunc(app.notes)))
+	mux.Handle("POST /api/notes", a.Require(http.HandlerFunc(app.addNote)))
+	mux.Handle("POST /api/payload", a.Require(http.HandlerFunc(app.payload)))
+	admin := a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{app.f.AdminOnly()}})
+	mux.Handle("GET /api/admin", admin(http.HandlerFunc(app.me)))
+}
+
+func newFixture(t *testing.T) (*sessiontest.Fixture, *httpratchet.Adapter) {
+	t.Helper()
+	f, err := sessiontest.NewFixture(memory.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, httpratchet.New(f.Engine)
+}
+
+func serve(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestHTTPSuite runs the conformance suite on http.ServeMux with the library routes mounted at
+// /auth/ through Handler.
+func TestHTTPSuite(t *testing.T) {
+	f, a := newFixture(t)
+	mux := http.NewServeMux()
+	mux.Handle("/auth/", a.Handler())
+	fixtureApp{f, a}.mountApp(mux)
+	srv := serve(t, a.CORS(mux))
+	sessiontest.HTTPSuite(t, f.Target(srv.URL))
+}
+
+// TestHTTPSuiteRoutesMiddleware runs it with the library routes served by the Routes
+// middleware around the whole app instead.
+func TestHTTPSuiteRoutesMiddleware(t *testing.T) {
+	f, a := newFixture(t)
+	mux := http.NewServeMux()
+	fixtureApp{f, a}.mountApp(mux)
+	srv := serve(t, a.CORS(a.Routes(mux)))
+	sessiontest.HTTPSuite(t, f.Target(srv.URL))
+}
+
+func TestNewPanicsOnNilEngine(t *testing.T) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			t.Fatal("New(nil) did not panic")
+		}
+		if msg, _ := r.(string); !strings.Contains(msg, "nil") {
+			t.Errorf("panic message %q should say the engine is nil", r)
+		}
+	}()
+	httpratchet.New(nil)
+}
+
+func TestEngineAccessor(t *testing.T) {
+	f, a := newFixture(t)
+	if a.Engine() != f.Engine {
+		t.Error("Engine() does not return the engine passed to New")
+	}
+}
+
+func TestRoutesPassesOtherRequestsThrough(t *testing.T) {
+	_, a := newFixture(t)
+	var got []string
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Method+" "+r.URL.Path)
+		w.Header().Set("X-Next", "1")
+		w.WriteHeader(http.StatusTeapot)
+	})
+	srv := serve(t, a.Routes(next))
+	cases := []struct {
+		method, path string
+		toNext       bool
+		status       int
+	}{
+		{"GET", "/", true, http.StatusTeapot},
+		{"GET", "/api/me", true, http.StatusTeapot},
+		{"GET", "/auth", true, http.StatusTeapot},         // the base path itself is not a route
+		{"GET", "/authx/signin", true, http.StatusTeapot}, // a sibling prefix is not the base path
+		{"GET", "/auth/unknown", true, http.StatusTeapot}, // unknown library paths belong to the app
+		{"POST", "/api/auth/signin", true, http.StatusTeapot},
+		{"GET", "/auth/jwt/jwks.json", false, 200},
+		{"GET", "/auth/signout", false, 405},
+		{"POST", "/auth/session/refresh", false, 401},
+	}
+	for _, c := range cases {
+		got = nil
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("%s %s: status %d, want %d", c.method, c.path, resp.StatusCode, c.status)
+		}
+		if passed := len(got) == 1; passed != c.toNext {
+			t.Errorf("%s %s: passed to next = %v, want %v", c.method, c.path, passed, c.toNext)
+		}
+		if (resp.Header.Get("X-Next") == "1") != c.toNext {
+			t.Errorf("%s %s: response mixes library and app handlers", c.method, c.path)
+		}
+	}
+}
+
+func TestHandlerAnswers404ForUnknownPaths(t *testing.T) {
+	_, a := newFixture(t)
+	srv := serve(t, a.Handler())
+	for _, p := range []string{"/auth/unknown", "/auth", "/other"} {
+		resp, err := srv.Client().Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != 404 {
+			t.Errorf("GET %s: %d, want 404", p, resp.StatusCode)
+		}
+	}
+}
+
+func TestMustSessionPanicsWithoutSession(t *testing.T) {
+	req := httptest.NewRequest("GET", "/", nil)
+	if _, ok := httpratchet.Session(req.Context()); ok {
+		t.Fatal("Session reports a session on a bare context")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("MustSession did not panic without a session")
+		}
+	}()
+	httpratchet.MustSession(req.Context())
+}
+
+// signIn creates a header-mode session for user-1 through Adapter.CreateSession.
+func signIn(t *testing.T, a *httpratchet.Adapter) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/login", nil)
+	s, err := a.CreateSession(rec, req, "user-1", core.CreateOptions{Payload: map[string]any{"plan": "pro"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := rec.Header().Get(core.HeaderAccessToken)
+	if at == "" || s.UserID() != "user-1" || rec.Header().Get(core.HeaderFrontToken) == "" {
+		t.Fatalf("CreateSession wrote no header-mode tokens: %v", rec.Header())
+	}
+	return at
+}
+
+func TestMiddlewarePutsSessionInContext(t *testing.T) {
+	_, a := newFixture(t)
+	at := signIn(t, a)
+	var seen *core.Session
+	h := a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = httpratchet.MustSession(r.Context())
+		w.WriteHeader(204)
+	}))
+	req := httptest.NewRequest("GET", "/x", nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 204 || seen == nil || seen.UserID() != "user-1" || seen.Claim("plan") != "pro" {
+		t.Fatalf("status %d, session %v", rec.Code, seen)
+	}
+
+	// Without a token Require answers 401 and never calls the handler.
+	seen = nil
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
+	if rec.Code != 401 || seen != nil {
+		t.Errorf("no token: status %d, handler called %v", rec.Code, seen != nil)
+	}
+}
+
+func TestOptionalWithoutTokenHasNoSession(t *testing.T) {
+	_, a := newFixture(t)
+	called := false
+	h := a.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		called = true
+		if _, ok := httpratchet.Session(r.Context()); ok {
+			t.Error("Optional without a token put a session in the context")
+		}
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
+	if !called {
+		t.Error("Optional without a token did not call the handler")
+	}
+}
+
+// TestVerifyLetsPreflightsThrough: OPTIONS reaches the next handler (for example a framework
+// CORS handler) without a session check.
+func TestVerifyLetsPreflightsThrough(t *testing.T) {
+	_, a := newFixture(t)
+	called := false
+	h := a.Strict(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		called = true
+		w.WriteHeader(204)
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("OPTIONS", "/x", nil))
+	if !called || rec.Code != 204 {
+		t.Errorf("OPTIONS: called %v, status %d", called, rec.Code)
+	}
+}
+
+func TestWriteErrorMapsSessionErrors(t *testing.T) {
+	f, a := newFixture(t)
+	at := signIn(t, a)
+	s, err := f.Engine.Verify(t.Context(), at, core.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Revoke(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// A data read on a revoked session is ErrUnauthorised; WriteError makes it the protocol's
+	// 401 and clears the client's tokens.
+	_, err = s.Data(t.Context())
+	if !errors.Is(err, core.ErrUnauthorised) {
+		t.Fatalf("Data on a revoked session: %v", err)
+	}
+	rec := httptest.NewRecorder()
+	a.WriteError(rec, httptest.NewRequest("GET", "/x", nil), err)
+	if rec.Code != 401 || rec.Header().Get(core.HeaderFrontToken) != "remove" ||
+		!strings.Contains(rec.Body.String(), `"unauthorised"`) {
+		t.Errorf("WriteError: %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+}
