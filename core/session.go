@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"sync"
 	"time"
@@ -69,10 +70,10 @@ func (e *Engine) checkLive(ctx context.Context, v *verified) error {
 }
 
 // UserID returns the session's user.
-func (s *Session) UserID() string { return s.v.userID }
+func (s *Session) UserID() string { return s.current().userID }
 
 // Handle returns the public session id.
-func (s *Session) Handle() string { return s.v.handle }
+func (s *Session) Handle() string { return s.current().handle }
 
 // AccessToken returns the access token this session was verified from (or last re-issued).
 func (s *Session) AccessToken() string {
@@ -98,7 +99,7 @@ func (s *Session) current() *verified {
 
 // Data returns the server-side session data. A revoked or expired session is ErrUnauthorised.
 func (s *Session) Data(ctx context.Context) (map[string]any, error) {
-	rec, err := s.e.liveRecord(ctx, s.v.handle)
+	rec, err := s.e.liveRecord(ctx, s.current().handle)
 	if errors.Is(err, ErrNotFound) {
 		return nil, unauthorised("session revoked or expired", true)
 	}
@@ -121,7 +122,7 @@ func (s *Session) SetData(ctx context.Context, data map[string]any) error {
 // request changes the data concurrently, and the write never lands on a revoked or expired
 // session (R6). An error from fn aborts without writing.
 func (s *Session) UpdateData(ctx context.Context, fn func(data map[string]any) error) error {
-	return s.e.UpdateData(ctx, s.v.handle, fn)
+	return s.e.UpdateData(ctx, s.current().handle, fn)
 }
 
 // UpdateData is Session.UpdateData by handle.
@@ -144,7 +145,8 @@ func (e *Engine) UpdateData(ctx context.Context, handle string, fn func(data map
 // a key) and, when the session is attached to a response, re-issues the access token and
 // front-token on it.
 func (s *Session) MergePayload(ctx context.Context, update map[string]any) error {
-	rec, err := s.e.MergePayload(ctx, s.v.handle, update)
+	cur := s.current() // s.v is replaced under s.mu by concurrent MergePayload calls
+	rec, err := s.e.MergePayload(ctx, cur.handle, update)
 	if err != nil {
 		return err
 	}
@@ -153,7 +155,7 @@ func (s *Session) MergePayload(ctx context.Context, update map[string]any) error
 	if err != nil {
 		return err
 	}
-	at, v, err := s.e.signAccess(s.v.userID, s.v.handle, s.v.rth1, custom, now)
+	at, v, err := s.e.signAccess(cur.userID, cur.handle, cur.rth1, custom, now)
 	if err != nil {
 		return err
 	}
@@ -192,9 +194,14 @@ func (e *Engine) MergePayload(ctx context.Context, handle string, update map[str
 	})
 }
 
+// casAttempts bounds casUpdate's retries. An attempt fails only when another writer's update
+// landed between our read and our write, so N requests that each write once all succeed
+// within N attempts. 16 was too few for 32 concurrent appends (sessiontest.StoreSuite).
+const casAttempts = 64
+
 // casUpdate runs a version-checked read-modify-write on a live record, retrying on conflicts.
 func (e *Engine) casUpdate(ctx context.Context, handle string, build func(*Record) (Change, error)) (*Record, error) {
-	for range 16 {
+	for range casAttempts {
 		rec, err := e.liveRecord(ctx, handle)
 		if errors.Is(err, ErrNotFound) {
 			return nil, unauthorised("session revoked or expired", true)
@@ -224,12 +231,12 @@ func (e *Engine) casUpdate(ctx context.Context, handle string, build func(*Recor
 			return nil, err
 		}
 	}
-	return nil, errors.New("ratchet: session data is changing too fast; gave up after 16 attempts")
+	return nil, fmt.Errorf("ratchet: session data is changing too fast; gave up after %d attempts", casAttempts)
 }
 
 // Revoke ends the session and, when attached to a response, clears its tokens.
 func (s *Session) Revoke(ctx context.Context) error {
-	if _, err := s.e.RevokeSession(ctx, s.v.handle); err != nil {
+	if _, err := s.e.RevokeSession(ctx, s.current().handle); err != nil {
 		return err
 	}
 	s.mu.Lock()
