@@ -1,0 +1,36 @@
+package gormstore
+
+import (
+	"context"
+	"embed"
+)
+
+// MigrationFS holds the versioned SQL migrations, one directory per dialect:
+// postgres/, mysql/ and sqlite/, each with files named NNNN_description.sql applied in name
+// order. They create exactly the schema that Migrate creates, with the default table names
+// (no TablePrefix), for teams that run their own migration tool (goose, golang-migrate,
+// atlas, …) instead of AutoMigrate.
+//
+//go:embed migrations
+var MigrationFS embed.FS
+
+// mysqlTableOptions: InnoDB for row locks and transactions; utf8mb4 so that session data and
+// User-Agent strings keep every character; a binary collation so text compares exactly.
+const mysqlTableOptions = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+
+// Migrate creates or updates the sessions and signing-keys tables and their indexes with
+// GORM's AutoMigrate. It is what Options.AutoMigrate runs in New; call it yourself to
+// migrate at a time of your choosing. It never drops a column or a table.
+func (s *Store) Migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if s.dialect == dialectMySQL {
+		db = db.Set("gorm:table_options", mysqlTableOptions)
+	}
+	if err := db.Table(s.sessions).AutoMigrate(&sessionRow{}); err != nil {
+		return wrap(ctx, "migrate "+s.sessions, err)
+	}
+	if err := db.Table(s.keys).AutoMigrate(&signingKeyRow{}); err != nil {
+		return wrap(ctx, "migrate "+s.keys, err)
+	}
+	return nil
+}

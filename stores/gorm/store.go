@@ -1,0 +1,347 @@
+package gormstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/ratchetauth/ratchet/core"
+)
+
+// Dialector names (gorm.Dialector.Name) the store supports.
+const (
+	dialectPostgres = "postgres"
+	dialectMySQL    = "mysql"
+	dialectSQLite   = "sqlite"
+)
+
+// Options configures a Store. The zero value is valid: tables "sessions" and "signing_keys",
+// no automatic migration, no janitor.
+type Options struct {
+	// TablePrefix is prepended to both table names (and, through GORM's naming, to their index
+	// names). Letters, digits and underscores only, at most 32 characters.
+	TablePrefix string
+	// AutoMigrate makes New create or update the tables with GORM's AutoMigrate (see Migrate).
+	// Teams with their own migration tool leave it off and apply the SQL files in
+	// migrations/ (also available as MigrationFS) instead.
+	AutoMigrate bool
+	// JanitorInterval, when positive, starts a goroutine that calls DeleteExpired that often.
+	// Close stops it. Zero means no janitor: call DeleteExpired yourself.
+	JanitorInterval time.Duration
+	// Clock tells the janitor what "now" is. Default: the system clock.
+	Clock core.Clock
+	// OnJanitor, if set, is called after every janitor run with the number of rows deleted and
+	// the error, if any. Default: failures are logged to Logger.
+	OnJanitor func(deleted int64, err error)
+	// Logger receives janitor failures when OnJanitor is nil. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// Store is a core.Store (and core.ExpiredDeleter) over GORM. It is safe for concurrent use.
+// Every state transition is one conditional UPDATE whose rows-affected count decides the
+// outcome; see the package documentation for how each maps onto docs/ROTATION.md.
+type Store struct {
+	db       *gorm.DB
+	dialect  string
+	sessions string
+	keys     string
+
+	janitorStop context.CancelFunc
+	janitorDone chan struct{}
+	closeOnce   sync.Once
+}
+
+var (
+	_ core.Store          = (*Store)(nil)
+	_ core.ExpiredDeleter = (*Store)(nil)
+)
+
+// New returns a Store over db, which must use the PostgreSQL, MySQL/MariaDB or SQLite
+// dialector. The app keeps ownership of db: Close does not close it.
+//
+// New checks the connection's settings and fails loudly when they would break the store:
+// on MySQL the DSN needs parseTime=true; on SQLite New switches the database to WAL mode and
+// requires a non-zero busy_timeout.
+//
+// The store runs its queries on a session of db that never logs parameter values (tokens are
+// hashed, but user ids, IPs and session data are still nobody's business in a log), and that
+// skips GORM's default write transaction so that every write is a single statement.
+func New(db *gorm.DB, opts Options) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("gormstore: nil *gorm.DB")
+	}
+	if !validPrefix(opts.TablePrefix) {
+		return nil, fmt.Errorf("gormstore: invalid TablePrefix %q: use at most 32 letters, digits and underscores", opts.TablePrefix)
+	}
+	if opts.JanitorInterval < 0 {
+		return nil, fmt.Errorf("gormstore: negative JanitorInterval %v", opts.JanitorInterval)
+	}
+	s := &Store{
+		db: db.Session(&gorm.Session{
+			NewDB:                  true,
+			SkipDefaultTransaction: true,
+			Logger:                 withoutParams(db.Logger),
+		}),
+		dialect:  db.Dialector.Name(),
+		sessions: opts.TablePrefix + "sessions",
+		keys:     opts.TablePrefix + "signing_keys",
+	}
+	switch s.dialect {
+	case dialectPostgres, dialectMySQL, dialectSQLite:
+	default:
+		return nil, fmt.Errorf("gormstore: unsupported dialect %q (want postgres, mysql or sqlite)", s.dialect)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.checkConnection(ctx); err != nil {
+		return nil, err
+	}
+	if opts.AutoMigrate {
+		if err := s.Migrate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if opts.JanitorInterval > 0 {
+		s.startJanitor(opts)
+	}
+	return s, nil
+}
+
+func validPrefix(p string) bool {
+	if len(p) > 32 {
+		return false
+	}
+	for _, c := range p {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkConnection verifies the per-dialect settings the store relies on.
+func (s *Store) checkConnection(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	switch s.dialect {
+	case dialectMySQL:
+		var now time.Time
+		if err := db.Raw("SELECT CURRENT_TIMESTAMP(6)").Row().Scan(&now); err != nil {
+			if ctx.Err() == nil && strings.Contains(err.Error(), "Scan") {
+				return fmt.Errorf("gormstore: MySQL DSN must set parseTime=true: %w", err)
+			}
+			return wrap(ctx, "connect", err)
+		}
+	case dialectSQLite:
+		var mode string
+		if err := db.Raw("PRAGMA journal_mode=WAL").Row().Scan(&mode); err != nil {
+			return wrap(ctx, "enable WAL", err)
+		}
+		if mode = strings.ToLower(mode); mode != "wal" && mode != "memory" {
+			return fmt.Errorf("gormstore: SQLite refused WAL mode (journal_mode=%s)", mode)
+		}
+		var ms int64
+		if err := db.Raw("PRAGMA busy_timeout").Row().Scan(&ms); err != nil {
+			return wrap(ctx, "read busy_timeout", err)
+		}
+		if ms <= 0 {
+			return errors.New("gormstore: SQLite busy_timeout is 0: concurrent writers would fail at once; " +
+				"set it on every connection, e.g. DSN ?_pragma=busy_timeout(5000)")
+		}
+	default:
+		if err := db.Exec("SELECT 1").Error; err != nil {
+			return wrap(ctx, "connect", err)
+		}
+	}
+	return nil
+}
+
+// SessionsTable returns the name of the sessions table, prefix included.
+func (s *Store) SessionsTable() string { return s.sessions }
+
+// SigningKeysTable returns the name of the signing-keys table, prefix included.
+func (s *Store) SigningKeysTable() string { return s.keys }
+
+func (s *Store) table(ctx context.Context) *gorm.DB {
+	return s.db.WithContext(ctx).Table(s.sessions)
+}
+
+// Create implements core.Store: one INSERT. A duplicate handle fails with the driver's
+// unique-violation error, wrapped in *Error.
+func (s *Store) Create(ctx context.Context, rec *core.Record) error {
+	if err := ctx.Err(); err != nil {
+		return wrap(ctx, "create", err)
+	}
+	return wrap(ctx, "create", s.table(ctx).Create(toRow(rec)).Error)
+}
+
+// Get implements core.Store: one SELECT by primary key. A missing handle is core.ErrNotFound.
+func (s *Store) Get(ctx context.Context, handle string) (*core.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap(ctx, "get", err)
+	}
+	// Find rather than Take: an unknown handle is routine (garbled or forged tokens), not
+	// something GORM should log as an error.
+	var rows []sessionRow
+	if err := s.table(ctx).Where("handle = ?", handle).Limit(1).Find(&rows).Error; err != nil {
+		return nil, wrap(ctx, "get", err)
+	}
+	if len(rows) == 0 {
+		return nil, core.ErrNotFound
+	}
+	return rows[0].record(), nil
+}
+
+// Update implements core.Store as exactly one statement,
+//
+//	UPDATE sessions SET <ch>, write_seq = write_seq + 1
+//	 WHERE handle = ? AND revoked = false [AND expires_at > ?] [AND current_hash = ?] [AND version = ?]
+//
+// and reports whether it changed a row. write_seq is bumped on every update so that MySQL,
+// which counts changed rather than matched rows, never reports 0 for a matched row whose new
+// values happen to equal the old ones.
+func (s *Store) Update(ctx context.Context, handle string, cond core.Cond, ch core.Change) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, wrap(ctx, "update", err)
+	}
+	set := map[string]any{"write_seq": gorm.Expr("write_seq + 1")}
+	if ch.Revoke {
+		set["revoked"] = true
+	}
+	if ch.CurrentHash != "" {
+		set["current_hash"] = ch.CurrentHash
+		set["previous_hash"] = ch.PreviousHash
+		set["rotated_at"] = dbTime(ch.RotatedAt)
+	}
+	if !ch.ExpiresAt.IsZero() {
+		set["expires_at"] = dbTime(ch.ExpiresAt)
+	}
+	if !ch.LastActiveAt.IsZero() {
+		set["last_active_at"] = dbTime(ch.LastActiveAt)
+	}
+	if ch.Data != nil {
+		set["data"] = string(ch.Data)
+	}
+	if ch.Payload != nil {
+		set["payload"] = string(ch.Payload)
+	}
+	if ch.Data != nil || ch.Payload != nil {
+		set["version"] = gorm.Expr("version + 1")
+	}
+	q := s.table(ctx).Where("handle = ? AND revoked = false", handle)
+	if !cond.LiveAt.IsZero() {
+		q = q.Where("expires_at > ?", dbTime(cond.LiveAt))
+	}
+	if cond.CurrentHash != "" {
+		q = q.Where("current_hash = ?", cond.CurrentHash)
+	}
+	if cond.Version != 0 {
+		q = q.Where("version = ?", cond.Version)
+	}
+	res := q.Updates(set)
+	if res.Error != nil {
+		return false, wrap(ctx, "update", res.Error)
+	}
+	return res.RowsAffected > 0, nil
+}
+
+// ListByUser implements core.Store: one SELECT on the user_id index, newest first (ties by
+// handle, in byte order on every database).
+func (s *Store) ListByUser(ctx context.Context, userID string, now time.Time) ([]*core.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap(ctx, "list", err)
+	}
+	var rows []sessionRow
+	err := s.table(ctx).
+		Where("user_id = ? AND revoked = false AND expires_at > ?", userID, dbTime(now)).
+		Order("created_at DESC").Find(&rows).Error
+	if err != nil {
+		return nil, wrap(ctx, "list", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	out := make([]*core.Record, len(rows))
+	for i := range rows {
+		out[i] = rows[i].record()
+	}
+	slices.SortStableFunc(out, func(a, b *core.Record) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Handle, b.Handle)
+	})
+	return out, nil
+}
+
+// RevokeByUser implements core.Store. The revoked handles are exactly the rows this call
+// changed, even under concurrent calls:
+//   - PostgreSQL and SQLite: one statement, UPDATE … RETURNING handle.
+//   - MySQL/MariaDB (no UPDATE … RETURNING): one transaction that locks the user's unrevoked
+//     rows with SELECT … FOR UPDATE and then revokes exactly those rows.
+func (s *Store) RevokeByUser(ctx context.Context, userID, except string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap(ctx, "revoke by user", err)
+	}
+	var handles []string
+	var err error
+	if s.dialect == dialectMySQL {
+		handles, err = s.revokeByUserLocking(ctx, userID, except)
+	} else {
+		err = s.db.WithContext(ctx).Raw(
+			"UPDATE ? SET revoked = true, write_seq = write_seq + 1 "+
+				"WHERE user_id = ? AND revoked = false AND handle <> ? RETURNING handle",
+			clause.Table{Name: s.sessions}, userID, except).Scan(&handles).Error
+	}
+	if err != nil {
+		return nil, wrap(ctx, "revoke by user", err)
+	}
+	if len(handles) == 0 {
+		return nil, nil
+	}
+	slices.Sort(handles)
+	return handles, nil
+}
+
+func (s *Store) revokeByUserLocking(ctx context.Context, userID, except string) ([]string, error) {
+	var handles []string
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Raw("SELECT handle FROM ? WHERE user_id = ? AND revoked = false AND handle <> ? FOR UPDATE",
+			clause.Table{Name: s.sessions}, userID, except).Scan(&handles).Error
+		if err != nil || len(handles) == 0 {
+			return err
+		}
+		res := tx.Exec("UPDATE ? SET revoked = true, write_seq = write_seq + 1 WHERE handle IN ? AND revoked = false",
+			clause.Table{Name: s.sessions}, handles)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != int64(len(handles)) {
+			// Impossible while the rows are locked; refuse to report handles we did not revoke.
+			return fmt.Errorf("revoked %d rows, locked %d", res.RowsAffected, len(handles))
+		}
+		return nil
+	})
+	return handles, err
+}
+
+// DeleteExpired implements core.ExpiredDeleter: one DELETE of the rows that are revoked or
+// whose expires_at is at or before before.
+func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, wrap(ctx, "delete expired", err)
+	}
+	res := s.db.WithContext(ctx).Exec("DELETE FROM ? WHERE revoked = true OR expires_at <= ?",
+		clause.Table{Name: s.sessions}, dbTime(before))
+	if res.Error != nil {
+		return 0, wrap(ctx, "delete expired", res.Error)
+	}
+	return res.RowsAffected, nil
+}
