@@ -116,7 +116,10 @@ func r6Round(t *testing.T, fx *engineFixture, round int) {
 	h := tk.Handle
 	sess := fx.verify(t, "session", tk.AccessToken, false)
 	st := &r6State{
-		threshold: int64(3 + 12*round), // revoke at a different point each round
+		// Revoke at a different point each round. The threshold stays well below the engine's
+		// 64 compare-and-swap attempts: a data write only loses to another write's success,
+		// so no writer can exhaust its retries before the revoke.
+		threshold: int64(3 + 8*round),
 		ready:     make(chan struct{}), giveUp: make(chan struct{}), payload: map[string]int{},
 	}
 

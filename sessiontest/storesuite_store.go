@@ -402,7 +402,9 @@ func testRevokeByUser(t *testing.T, s core.Store) {
 		aliceLive = append(aliceLive, r.Handle)
 	}
 	expired := newRecord(t, alice, suiteEpoch)
-	expired.ExpiresAt = suiteEpoch.Add(-time.Hour)
+	// Expired in real time too, so a store that filters on its own clock (NOW()) is caught.
+	expired.CreatedAt = time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	expired.ExpiresAt = expired.CreatedAt.Add(time.Hour)
 	mustCreate(t, s, expired)
 	aliceLive = append(aliceLive, expired.Handle) // unrevoked, so RevokeByUser revokes it too
 	already := newRecord(t, alice, suiteEpoch)

@@ -1,0 +1,164 @@
+package sessiontest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/ratchetauth/ratchet/core"
+)
+
+// Deterministic interleavings: one engine operation is paused after it read the row and just
+// before its conditional write, something else happens, and then it is released. Because the
+// write carries its decision in the condition (R5), the paused operation can never roll the
+// row back, lose another write, or write to a row revoked in between (R6).
+
+// gateKey marks, in a context, the operation whose first Update is paused.
+type gateKey struct{}
+
+// gate pauses the first Update made with its context until release is closed.
+type gate struct {
+	once    sync.Once
+	reached chan struct{} // closed when the paused Update is about to run
+	release chan struct{}
+}
+
+func newGate() *gate { return &gate{reached: make(chan struct{}), release: make(chan struct{})} }
+
+// gatedStore delegates to a store and pauses the first Update of a gated context.
+type gatedStore struct{ core.Store }
+
+func (g gatedStore) Update(ctx context.Context, handle string, cond core.Cond, ch core.Change) (bool, error) {
+	if gt, ok := ctx.Value(gateKey{}).(*gate); ok {
+		paused := false
+		gt.once.Do(func() { paused = true })
+		if paused {
+			close(gt.reached)
+			<-gt.release
+		}
+	}
+	return g.Store.Update(ctx, handle, cond, ch)
+}
+
+// paused starts op with a gated context, waits until it is about to write, and returns a
+// function that releases it and waits for its error.
+func paused(op func(ctx context.Context) error) (resume func() error) {
+	gt := newGate()
+	ctx := context.WithValue(context.Background(), gateKey{}, gt)
+	done := make(chan error, 1)
+	go func() { done <- op(ctx) }()
+	select {
+	case <-gt.reached:
+	case err := <-done:
+		// The operation finished without writing; hand its result back.
+		return func() error { return err }
+	}
+	return func() error {
+		close(gt.release)
+		return <-done
+	}
+}
+
+func testStaleRefreshCannotRollBack(t *testing.T, s core.Store) {
+	fx := newEngine(t, gatedStore{s})
+	t0 := fx.issue(t, randUser(t, "stale"))
+	var late *core.Tokens
+	resume := paused(func(ctx context.Context) error {
+		var err error
+		late, err = fx.e.Refresh(ctx, t0.RefreshToken, suiteMeta)
+		return err
+	})
+	// While the first refresh of T0 hangs before its write, the client moves on twice.
+	t1 := fx.refresh(t, t0.RefreshToken)
+	t2 := fx.refresh(t, t1.RefreshToken)
+	err := resume()
+	rec := fx.row(t, t0.Handle)
+	if rec.CurrentHash == storedHash(t1.RefreshToken) {
+		t.Fatal("a delayed refresh of T0 rolled the row back to T1: the rotation write is not conditioned on the current hash")
+	}
+	if err == nil {
+		t.Fatalf("the delayed refresh of T0 succeeded after T0 had become an ancestor (returned T1: %v)",
+			late.RefreshToken == t1.RefreshToken)
+	}
+	// docs/ROTATION.md, "Known limits": a delayed ancestor counts as theft.
+	if !errors.Is(err, core.ErrTokenTheft) {
+		t.Errorf("the delayed refresh of T0: %v, want ErrTokenTheft (an ancestor token)", err)
+	}
+	if !rec.Revoked {
+		t.Errorf("row not revoked after a genuine ancestor token was presented")
+	}
+	fx.refreshFails(t, "T2 after theft", t2.RefreshToken, core.ErrUnauthorised)
+}
+
+func testStaleDataWriteRetries(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	fx := newEngine(t, gatedStore{s})
+	tk := fx.issue(t, randUser(t, "stale"), core.CreateOptions{Data: map[string]any{"a": 0}})
+	runs := 0
+	resume := paused(func(ctx context.Context) error {
+		return fx.e.UpdateData(ctx, tk.Handle, func(m map[string]any) error {
+			runs++
+			m["a"] = 1
+			return nil
+		})
+	})
+	// Another request writes while the first one hangs between its read and its write.
+	if err := fx.e.UpdateData(ctx, tk.Handle, func(m map[string]any) error { m["b"] = 2; return nil }); err != nil {
+		t.Fatalf("UpdateData: %v", err)
+	}
+	if err := resume(); err != nil {
+		t.Fatalf("the delayed UpdateData: %v, want success after a retry", err)
+	}
+	if runs != 2 {
+		t.Errorf("the delayed UpdateData ran its function %d times, want 2 (its first write must fail on the version and retry)", runs)
+	}
+	rec := fx.row(t, tk.Handle)
+	if !sameJSON(rec.Data, []byte(`{"a":1,"b":2}`)) {
+		t.Errorf("data = %s, want {\"a\":1,\"b\":2}: a write was lost", rec.Data)
+	}
+	if rec.Version != 3 {
+		t.Errorf("Version = %d, want 3", rec.Version)
+	}
+}
+
+func testWriteAfterRevokeFails(t *testing.T, s core.Store) {
+	ctx := context.Background()
+	ops := []struct {
+		name string
+		op   func(fx *engineFixture, tk *core.Tokens) func(ctx context.Context) error
+	}{
+		{"UpdateData", func(fx *engineFixture, tk *core.Tokens) func(context.Context) error {
+			return func(ctx context.Context) error {
+				return fx.e.UpdateData(ctx, tk.Handle, func(m map[string]any) error { m["zombie"] = true; return nil })
+			}
+		}},
+		{"MergePayload", func(fx *engineFixture, tk *core.Tokens) func(context.Context) error {
+			return func(ctx context.Context) error {
+				_, err := fx.e.MergePayload(ctx, tk.Handle, map[string]any{"zombie": true})
+				return err
+			}
+		}},
+		{"Refresh", func(fx *engineFixture, tk *core.Tokens) func(context.Context) error {
+			return func(ctx context.Context) error {
+				_, err := fx.e.Refresh(ctx, tk.RefreshToken, suiteMeta)
+				return err
+			}
+		}},
+	}
+	fx := newEngine(t, gatedStore{s})
+	for _, o := range ops {
+		tk := fx.issue(t, randUser(t, "zombie"))
+		resume := paused(o.op(fx, tk))
+		// Sign-out lands while the request is between its read and its write.
+		if ok, err := fx.e.RevokeSession(ctx, tk.Handle); err != nil || !ok {
+			t.Fatalf("%s: RevokeSession = %v, %v", o.name, ok, err)
+		}
+		revoked := fx.row(t, tk.Handle)
+		err := resume()
+		if !errors.Is(err, core.ErrUnauthorised) {
+			t.Errorf("%s paused across a revoke: %v, want ErrUnauthorised", o.name, err)
+		}
+		checkRecord(t, o.name+" paused across a revoke: the row changed after the revoke", revoked, fx.row(t, tk.Handle))
+	}
+}
