@@ -93,6 +93,10 @@ func (s *suite) corsActual(t *testing.T) {
 	if got := r.get("Access-Control-Allow-Credentials"); got != "true" {
 		t.Errorf("%s: Access-Control-Allow-Credentials %q, want true", r, got)
 	}
+	// The answer depends on Origin, so shared caches must key on it.
+	if vary := strings.Join(r.Header.Values("Vary"), ","); !containsFold(vary, "Origin") {
+		t.Errorf("%s: Vary %q does not list Origin", r, vary)
+	}
 	// The SDK reads front-token and the token headers from the refresh response, so a browser
 	// must be allowed to see them.
 	r = a.do(t, "POST", s.refreshPath, nil, withOrigin(WebsiteOrigin))

@@ -26,6 +26,7 @@ func (s *suite) testSignIn(t *testing.T) {
 	t.Run("disallowed_origin", s.signInDisallowedOrigin)
 	t.Run("allowed_origin", s.signInAllowedOrigin)
 	t.Run("fixation", s.signInFixation)
+	t.Run("switch_transfer_mode", s.signInSwitchMode)
 }
 
 func (s *suite) signInHeaderMode(t *testing.T) {
@@ -273,4 +274,29 @@ func (s *suite) signInFixation(t *testing.T) {
 		old.expectDead(t)
 		fresh.expectAlive(t)
 	})
+}
+
+// signInSwitchMode: a client that moves from cookies to headers is not left with a second,
+// older session in its cookie jar: the sign-in revokes it and expires the cookies it sent, and
+// the first header-mode refresh expires the path-scoped refresh cookie as well.
+func (s *suite) signInSwitchMode(t *testing.T) {
+	old := s.signIn(t, AliceEmail, cookieMode)
+	stale := old.jar.header("/auth/signin") // what a browser sends there: the access cookie
+	r := s.c.do(t, "POST", "/auth/signin", signInBody(t, AliceEmail), withCookieHeader(stale))
+	mustStatus(t, r, 200)
+	expectHeaderIssue(t, r)
+	if c := r.cookie(s.accessCookie); c == nil || c.Value != "" || c.Path != "/" {
+		t.Errorf("%s: want the stale access cookie expired on Path=/ (got %q)", r, r.rawSetCookie(s.accessCookie))
+	}
+	old.expectDead(t)
+	fresh := &agent{s: s, mode: headerMode, userID: "user-alice", jar: newJar()}
+	fresh.absorb(r)
+	r = fresh.do(t, "POST", s.refreshPath, nil, withCookieHeader(s.refreshCookie+"="+old.refreshToken()))
+	mustStatus(t, r, 200)
+	expectHeaderIssue(t, r)
+	if c := r.cookie(s.refreshCookie); c == nil || c.Value != "" || c.Path != s.refreshPath {
+		t.Errorf("%s: want the stale refresh cookie expired on its path (got %q)", r, r.rawSetCookie(s.refreshCookie))
+	}
+	fresh.absorb(r)
+	fresh.expectAlive(t)
 }
