@@ -34,8 +34,14 @@
 //
 // # Echo version
 //
-// The module requires echo v4.1.16, the oldest v4 release the Go module proxy serves; the
-// test suite and sessiontest.HTTPSuite pass against it (run with GOWORK=off, since the
-// workspace may select a newer echo). Versions up to v4.16 were checked as well. The adapter
-// uses only API present across all of v4 (MiddlewareFunc, Group, Any, echo.Response).
+// go.mod requires echo v4.0.0 (January 2019), the first release of the /v4 module path and so
+// the lowest version this adapter can name. The whole test suite, sessiontest.HTTPSuite
+// included, passes against it with its own minimal dependencies (GOWORK=off), and against
+// v4.1.0, v4.1.6, v4.1.10, v4.1.15–v4.1.17, v4.2.1, v4.5.0, v4.7.2, v4.9.0, v4.10.2, v4.11.4,
+// v4.12.0, v4.13.4, v4.14.0, v4.15.4 and v4.16.0. The adapter uses only API that every v4
+// release has: MiddlewareFunc, Context.Get/Set, Echo.Any, Group.Any and echo.Response. A
+// minimum is only a floor: Go's minimal version selection gives an app the newer echo it
+// requires itself, and apps should run a patched one (releases before v4.9.0 have known
+// vulnerabilities; before v4.5.0 echo's JWT middleware requires github.com/dgrijalva/jwt-go,
+// which therefore appears in this module's requirement graph).
 package echoratchet
