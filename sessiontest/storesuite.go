@@ -15,11 +15,13 @@ import (
 //     of conditional writes under 64 concurrent writers (R5).
 //   - "Engine/…" runs a core.Engine over the store with a fake clock and checks the rotation
 //     properties R1–R7 of docs/ROTATION.md, idle, absolute and access-token expiry, and the
-//     session data and payload API.
+//     session data and payload API. Some subtests wrap the store in small decorators (to
+//     count calls, or to pause one Update at a chosen point), so the engine sees the store
+//     only through the core.Store interface.
 //
 // newStore is called once per subtest and must return a fresh, empty store that no other
-// subtest uses; it should register its own cleanup with t.Cleanup. The suite only ever uses
-// the store from the subtest that created it.
+// subtest uses (DeleteExpired counts rows); it should register its own cleanup with
+// t.Cleanup. The suite only ever uses the store from the subtest that created it.
 //
 // Requirements on the store beyond the core.Store doc comments:
 //   - Times: every time.Time field must round-trip to at least millisecond precision. The suite
@@ -30,6 +32,10 @@ import (
 //     (as a PostgreSQL jsonb column does), but must not change its meaning. Secret must
 //     round-trip byte for byte.
 //   - A write that sets Data, Payload or both bumps Version by exactly 1.
+//   - Liveness is judged only against the time passed in (Cond.LiveAt, ListByUser's now,
+//     DeleteExpired's before), never against the database's own clock: the suite's sessions
+//     live in 2030. RevokeByUser revokes every unrevoked row of the user, expired ones
+//     included, as its doc comment says.
 //   - Records returned by Get and ListByUser are the caller's: mutating them, or the record
 //     passed to Create, never changes what the store holds.
 //

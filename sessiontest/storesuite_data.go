@@ -36,7 +36,7 @@ func testDataAndPayload(t *testing.T, s core.Store) {
 		t.Fatalf("Engine.UpdateData: %v", err)
 	}
 	d, err = sess.Data(ctx)
-	if err != nil || !sameJSON(mustJSON(t, d), []byte(`{"b":"two","c":true}`)) {
+	if err != nil || !sameJSON(mustMarshalJSON(t, d), []byte(`{"b":"two","c":true}`)) {
 		t.Fatalf("Session.Data after two updates = %v, %v; want {b:two, c:true}", d, err)
 	}
 	if v := fx.row(t, h).Version; v != 3 {
@@ -100,7 +100,7 @@ func testDataAndPayload(t *testing.T, s core.Store) {
 	wantLineage(t, "after a data write", fx.row(t, h), t1.RefreshToken, tk.RefreshToken)
 }
 
-func mustJSON(t *testing.T, v any) []byte {
+func mustMarshalJSON(t *testing.T, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {

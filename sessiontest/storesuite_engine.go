@@ -184,7 +184,7 @@ func testIssueRecord(t *testing.T, s core.Store) {
 	if len(rec.Secret) != 32 {
 		t.Errorf("stored secret has %d bytes, want 32", len(rec.Secret))
 	}
-	if !ms(tk.RefreshExpiry).Equal(suiteEpoch.Add(suiteRefreshTTL)) {
+	if !utcMillis(tk.RefreshExpiry).Equal(suiteEpoch.Add(suiteRefreshTTL)) {
 		t.Errorf("RefreshExpiry = %s, want now+RefreshTTL", tk.RefreshExpiry)
 	}
 	sess := fx.verify(t, "fresh access token", tk.AccessToken, true)

@@ -19,10 +19,10 @@ func testIdleExpiry(t *testing.T, s core.Store) {
 
 	fx.clock.Advance(suiteRefreshTTL - time.Second)
 	kept := fx.refresh(t, active.RefreshToken)
-	if want := fx.clock.Now().Add(suiteRefreshTTL); !ms(kept.RefreshExpiry).Equal(ms(want)) {
+	if want := fx.clock.Now().Add(suiteRefreshTTL); !utcMillis(kept.RefreshExpiry).Equal(utcMillis(want)) {
 		t.Errorf("RefreshExpiry after a refresh = %s, want now+RefreshTTL = %s", kept.RefreshExpiry, want)
 	}
-	if want := fx.clock.Now().Add(suiteRefreshTTL); !ms(fx.row(t, active.Handle).ExpiresAt).Equal(ms(want)) {
+	if want := fx.clock.Now().Add(suiteRefreshTTL); !utcMillis(fx.row(t, active.Handle).ExpiresAt).Equal(utcMillis(want)) {
 		t.Errorf("stored ExpiresAt after a refresh = %s, want now+RefreshTTL = %s", fx.row(t, active.Handle).ExpiresAt, want)
 	}
 
@@ -52,7 +52,7 @@ func testIdleKeptAlive(t *testing.T, s core.Store) {
 		if err != nil {
 			t.Fatalf("refresh %d at +%s (every RefreshTTL/2): %v", i, fx.clock.Now().Sub(suiteEpoch), err)
 		}
-		if want := fx.clock.Now().Add(suiteRefreshTTL); !ms(tk.RefreshExpiry).Equal(ms(want)) {
+		if want := fx.clock.Now().Add(suiteRefreshTTL); !utcMillis(tk.RefreshExpiry).Equal(utcMillis(want)) {
 			t.Errorf("refresh %d: RefreshExpiry = %s, want %s", i, tk.RefreshExpiry, want)
 		}
 		tok = tk.RefreshToken
@@ -68,7 +68,7 @@ func testAbsoluteLifetime(t *testing.T, s core.Store) {
 	if err != nil {
 		t.Fatalf("SessionInfo: %v", err)
 	}
-	if !ms(info.AbsoluteExpiresAt).Equal(ms(abs)) {
+	if !utcMillis(info.AbsoluteExpiresAt).Equal(utcMillis(abs)) {
 		t.Errorf("AbsoluteExpiresAt = %s, want CreatedAt+AbsoluteTTL = %s", info.AbsoluteExpiresAt, abs)
 	}
 	tok := t0.RefreshToken
@@ -80,13 +80,13 @@ func testAbsoluteLifetime(t *testing.T, s core.Store) {
 		if err != nil {
 			t.Fatalf("refresh at +%s (before the absolute lifetime %s): %v", at, suiteAbsoluteTTL, err)
 		}
-		if ms(tk.RefreshExpiry).After(ms(abs)) {
+		if utcMillis(tk.RefreshExpiry).After(utcMillis(abs)) {
 			t.Errorf("refresh at +%s: RefreshExpiry %s is past CreatedAt+AbsoluteTTL %s", at, tk.RefreshExpiry, abs)
 		}
-		if got := fx.row(t, t0.Handle).ExpiresAt; ms(got).After(ms(abs)) {
+		if got := fx.row(t, t0.Handle).ExpiresAt; utcMillis(got).After(utcMillis(abs)) {
 			t.Errorf("refresh at +%s: stored ExpiresAt %s is past CreatedAt+AbsoluteTTL %s", at, got, abs)
 		}
-		if want := minTime(created.Add(at+suiteRefreshTTL), abs); !ms(tk.RefreshExpiry).Equal(ms(want)) {
+		if want := earliest(created.Add(at+suiteRefreshTTL), abs); !utcMillis(tk.RefreshExpiry).Equal(utcMillis(want)) {
 			t.Errorf("refresh at +%s: RefreshExpiry = %s, want min(now+RefreshTTL, CreatedAt+AbsoluteTTL) = %s", at, tk.RefreshExpiry, want)
 		}
 		tok = tk.RefreshToken
@@ -99,7 +99,7 @@ func testAbsoluteLifetime(t *testing.T, s core.Store) {
 	}
 }
 
-func minTime(a, b time.Time) time.Time {
+func earliest(a, b time.Time) time.Time {
 	if b.Before(a) {
 		return b
 	}

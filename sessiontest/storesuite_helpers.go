@@ -127,8 +127,8 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format("15:04:05.000")
 }
 
-// ms normalises a time the way the suite compares them: UTC, whole milliseconds.
-func ms(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+// utcMillis normalises a time the way the suite compares them: UTC, whole milliseconds.
+func utcMillis(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 // sameJSON reports whether a and b encode the same JSON value (or, if either is not JSON,
 // are byte-identical).
@@ -150,8 +150,8 @@ func recordDiff(want, got *core.Record) []string {
 		}
 	}
 	tm := func(name string, w, g time.Time) {
-		if !ms(w).Equal(ms(g)) {
-			d = append(d, fmt.Sprintf("%s: got %s, want %s", name, ms(g).Format(time.RFC3339Nano), ms(w).Format(time.RFC3339Nano)))
+		if !utcMillis(w).Equal(utcMillis(g)) {
+			d = append(d, fmt.Sprintf("%s: got %s, want %s", name, utcMillis(g).Format(time.RFC3339Nano), utcMillis(w).Format(time.RFC3339Nano)))
 		}
 	}
 	js := func(name string, w, g []byte) {

@@ -17,20 +17,22 @@ import (
 // gateKey marks, in a context, the operation whose first Update is paused.
 type gateKey struct{}
 
-// gate pauses the first Update made with its context until release is closed.
-type gate struct {
+// updateGate pauses the first Update made with its context until release is closed.
+type updateGate struct {
 	once    sync.Once
 	reached chan struct{} // closed when the paused Update is about to run
 	release chan struct{}
 }
 
-func newGate() *gate { return &gate{reached: make(chan struct{}), release: make(chan struct{})} }
+func newUpdateGate() *updateGate {
+	return &updateGate{reached: make(chan struct{}), release: make(chan struct{})}
+}
 
 // gatedStore delegates to a store and pauses the first Update of a gated context.
 type gatedStore struct{ core.Store }
 
 func (g gatedStore) Update(ctx context.Context, handle string, cond core.Cond, ch core.Change) (bool, error) {
-	if gt, ok := ctx.Value(gateKey{}).(*gate); ok {
+	if gt, ok := ctx.Value(gateKey{}).(*updateGate); ok {
 		paused := false
 		gt.once.Do(func() { paused = true })
 		if paused {
@@ -41,10 +43,10 @@ func (g gatedStore) Update(ctx context.Context, handle string, cond core.Cond, c
 	return g.Store.Update(ctx, handle, cond, ch)
 }
 
-// paused starts op with a gated context, waits until it is about to write, and returns a
+// pauseBeforeWrite starts op with a gated context, waits until it is about to write, and returns a
 // function that releases it and waits for its error.
-func paused(op func(ctx context.Context) error) (resume func() error) {
-	gt := newGate()
+func pauseBeforeWrite(op func(ctx context.Context) error) (resume func() error) {
+	gt := newUpdateGate()
 	ctx := context.WithValue(context.Background(), gateKey{}, gt)
 	done := make(chan error, 1)
 	go func() { done <- op(ctx) }()
@@ -64,7 +66,7 @@ func testStaleRefreshCannotRollBack(t *testing.T, s core.Store) {
 	fx := newEngine(t, gatedStore{s})
 	t0 := fx.issue(t, randUser(t, "stale"))
 	var late *core.Tokens
-	resume := paused(func(ctx context.Context) error {
+	resume := pauseBeforeWrite(func(ctx context.Context) error {
 		var err error
 		late, err = fx.e.Refresh(ctx, t0.RefreshToken, suiteMeta)
 		return err
@@ -96,7 +98,7 @@ func testStaleDataWriteRetries(t *testing.T, s core.Store) {
 	fx := newEngine(t, gatedStore{s})
 	tk := fx.issue(t, randUser(t, "stale"), core.CreateOptions{Data: map[string]any{"a": 0}})
 	runs := 0
-	resume := paused(func(ctx context.Context) error {
+	resume := pauseBeforeWrite(func(ctx context.Context) error {
 		return fx.e.UpdateData(ctx, tk.Handle, func(m map[string]any) error {
 			runs++
 			m["a"] = 1
@@ -149,7 +151,7 @@ func testWriteAfterRevokeFails(t *testing.T, s core.Store) {
 	fx := newEngine(t, gatedStore{s})
 	for _, o := range ops {
 		tk := fx.issue(t, randUser(t, "zombie"))
-		resume := paused(o.op(fx, tk))
+		resume := pauseBeforeWrite(o.op(fx, tk))
 		// Sign-out lands while the request is between its read and its write.
 		if ok, err := fx.e.RevokeSession(ctx, tk.Handle); err != nil || !ok {
 			t.Fatalf("%s: RevokeSession = %v, %v", o.name, ok, err)

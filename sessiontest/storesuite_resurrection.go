@@ -154,20 +154,20 @@ func r6Round(t *testing.T, fx *engineFixture, round int) {
 	}
 	for w := range r6DataWriters {
 		worker(fmt.Sprintf("UpdateData#%d", w),
-			func(n int) []error { return one(fx.e.UpdateData(ctx, h, appendItem(fmt.Sprintf("d%d-%d", w, n)))) },
+			func(n int) []error { return r6One(fx.e.UpdateData(ctx, h, appendItem(fmt.Sprintf("d%d-%d", w, n)))) },
 			func(n int) { recordItem(fmt.Sprintf("d%d-%d", w, n)) })
 	}
 	for w := range r6PayloadWriters {
 		key := fmt.Sprintf("p%d", w)
 		worker("MergePayload#"+key,
-			func(n int) []error { _, err := fx.e.MergePayload(ctx, h, map[string]any{key: n}); return one(err) },
+			func(n int) []error { _, err := fx.e.MergePayload(ctx, h, map[string]any{key: n}); return r6One(err) },
 			func(n int) { recordPayload(key, n) })
 	}
 	worker("Session.UpdateData",
-		func(n int) []error { return one(sess.UpdateData(ctx, appendItem(fmt.Sprintf("s-%d", n)))) },
+		func(n int) []error { return r6One(sess.UpdateData(ctx, appendItem(fmt.Sprintf("s-%d", n)))) },
 		func(n int) { recordItem(fmt.Sprintf("s-%d", n)) })
 	worker("Session.MergePayload",
-		func(n int) []error { return one(sess.MergePayload(ctx, map[string]any{"q": n})) },
+		func(n int) []error { return r6One(sess.MergePayload(ctx, map[string]any{"q": n})) },
 		func(n int) { recordPayload("q", n) })
 	tok := tk.RefreshToken
 	worker("Refresh", func(int) []error { return r6RefreshStep(ctx, fx, st, &tok) }, func(int) {
@@ -276,5 +276,5 @@ func r6RefreshStep(ctx context.Context, fx *engineFixture, st *r6State, tok *str
 	return errs
 }
 
-// one wraps a single error for r6State.run.
-func one(err error) []error { return []error{err} }
+// r6One wraps a single error for r6State.run.
+func r6One(err error) []error { return []error{err} }

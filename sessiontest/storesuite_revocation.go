@@ -42,7 +42,7 @@ func testRevocationAPI(t *testing.T, s core.Store) {
 		t.Fatalf("ListSessions(alice) = %q, want newest first %q", infoHandles(list), want)
 	}
 	if got := list[2]; got.UserID != alice || got.UserAgent != "device-A" || got.IP != "192.0.2.1" ||
-		!ms(got.CreatedAt).Equal(suiteEpoch) || !ms(got.AbsoluteExpiresAt).Equal(suiteEpoch.Add(suiteAbsoluteTTL)) ||
+		!utcMillis(got.CreatedAt).Equal(suiteEpoch) || !utcMillis(got.AbsoluteExpiresAt).Equal(suiteEpoch.Add(suiteAbsoluteTTL)) ||
 		got.Data["i"] != float64(0) || got.Payload["n"] != float64(0) {
 		t.Errorf("ListSessions(alice)[2] = %+v, want the first session's details", got)
 	}
