@@ -140,7 +140,9 @@ func (s *suite) signInContentType(t *testing.T) {
 		{"text/plain", good},
 		{"text/plain;charset=UTF-8", good},
 		{"application/x-www-form-urlencoded", []byte("email=alice%40example.com&password=demo-password")},
-		{"multipart/form-data; boundary=x", good},
+		{"multipart/form-data; boundary=xyz", []byte("--xyz\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\n" +
+			AliceEmail + "\r\n--xyz\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n" +
+			DemoPassword + "\r\n--xyz--\r\n")},
 		{"", good},
 	} {
 		r := s.c.do(t, "POST", "/auth/signin", c.body, withContentType(c.ct))
