@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrWrongCredentials is what Config.Authenticate returns for a failed sign-in. The route then
@@ -143,6 +144,12 @@ func isJSONContentType(ct string) bool {
 
 // parseSignIn decodes {"email","password",…}; it returns a client-facing message on error.
 func parseSignIn(body []byte) (*SignInRequest, string) {
+	// JSON is UTF-8 (RFC 8259 §8.1). encoding/json would silently turn invalid bytes into
+	// U+FFFD, handing Authenticate a password other than the one the client sent, and letting
+	// different byte strings compare equal.
+	if !utf8.Valid(body) {
+		return nil, "body must be UTF-8 JSON"
+	}
 	if hasDuplicateMembers(body) {
 		return nil, "malformed JSON body"
 	}

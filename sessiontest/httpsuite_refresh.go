@@ -27,6 +27,7 @@ func (s *suite) testRefresh(t *testing.T) {
 	t.Run("R2_concurrent", s.refreshConcurrent)
 	t.Run("R4_forged_token", s.refreshForged)
 	t.Run("strict_lineage", s.refreshStrictLineage)
+	t.Run("idle_expiry", s.refreshIdleExpiry)
 }
 
 func (s *suite) refreshHeaderMode(t *testing.T) {
@@ -321,4 +322,26 @@ func (s *suite) refreshStrictLineage(t *testing.T) {
 	mustStatus(t, s.c.do(t, "GET", "/api/me/strict", nil, withBearer(at0)), 401)
 	mustStatus(t, s.c.do(t, "GET", "/api/me/strict", nil, withBearer(at1)), 200)
 	a.expectAlive(t)
+}
+
+// refreshIdleExpiry: each refresh extends the session's idle lifetime; a session left alone
+// longer than RefreshTTL is gone, and its refresh answers 401 unauthorised with a clear.
+func (s *suite) refreshIdleExpiry(t *testing.T) {
+	idle := s.e.Config().RefreshTTL
+	a := s.signIn(t, AliceEmail, cookieMode)
+	// The cookies live as long as the session, not longer.
+	if exp := a.jar.m[s.refreshCookie+"\x00"+s.refreshPath].Expires; exp.After(s.fx.Clock.Now().Add(idle)) {
+		t.Errorf("the refresh cookie expires at %v, after the session's idle expiry", exp)
+	}
+	s.fx.Clock.Advance(idle * 6 / 10)
+	a.refreshOK(t)
+	s.fx.Clock.Advance(idle * 6 / 10) // 1.2 × idle after sign-in, 0.6 × idle after the refresh
+	a.refreshOK(t)
+	a.expectAlive(t)
+	stale := a.jar.header(s.refreshPath)
+	s.fx.Clock.Advance(idle + time.Second)
+	r := s.c.do(t, "POST", s.refreshPath, nil, withCookieHeader(stale), withRID("session"))
+	expectMessage(t, r, 401, "unauthorised")
+	expectCleared(t, r, s)
+	s.expectHealthy(t)
 }

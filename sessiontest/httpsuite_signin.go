@@ -123,6 +123,8 @@ func (s *suite) signInMalformed(t *testing.T) {
 		`{"email":"alice@example.com"}`,
 		`{"email":"alice@example.com","password":"demo-password"} {"x":1}`,
 		`{"email":"bob@example.com","email":"alice@example.com","password":"demo-password"}`,
+		`{"email":` + strings.Repeat("[", 30000) + strings.Repeat("]", 30000) + `,"password":"x"}`,
+		"{\"email\":\"alice@example.com\",\"password\":\"demo-password\xff\"}",
 	} {
 		r := s.c.do(t, "POST", "/auth/signin", []byte(body))
 		expectSomeMessage(t, r, 400)
@@ -268,6 +270,20 @@ func (s *suite) signInFixation(t *testing.T) {
 			fresh.expectAlive(t)
 		})
 	}
+	// An attacker plants their own session in the victim's browser before the victim signs in.
+	t.Run("planted_foreign_session", func(t *testing.T) {
+		attacker := s.signIn(t, BobEmail, cookieMode)
+		victim := s.signIn(t, AliceEmail, cookieMode, withCookieHeader(attacker.jar.header("/auth/signin")))
+		if victim.handle(t) == attacker.handle(t) {
+			t.Fatal("the victim was signed into the attacker's session")
+		}
+		attacker.expectDead(t)
+		r := victim.do(t, "GET", "/api/me/strict", nil)
+		mustStatus(t, r, 200)
+		if got := r.json(t)["userId"]; got != "user-alice" {
+			t.Errorf("the victim's session belongs to %v", got)
+		}
+	})
 	// Tokens of an expired access token are revoked too (the signature still proves them).
 	t.Run("expired_access_token", func(t *testing.T) {
 		old := s.signIn(t, AliceEmail, headerMode)
