@@ -6,13 +6,17 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/glebarez/sqlite"
+	mysqldrv "github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -32,12 +36,54 @@ type backend struct {
 	// open creates a fresh, empty database (schema, database or file) and returns a GORM
 	// handle on it plus the DSN it used; the database is dropped at the end of the test.
 	open func(t testing.TB, cfg *gorm.Config) (*gorm.DB, string)
+	// dialector opens a DSN.
+	dialector func(dsn string) gorm.Dialector
+	// addr and via, for networked databases: the host:port a DSN points at, and the same DSN
+	// pointed at another address.
+	addr func(t testing.TB, dsn string) string
+	via  func(t testing.TB, dsn, addr string) string
 }
 
+func (b backend) networked() bool { return b.addr != nil }
+
 var backends = []backend{
-	{name: "postgres", service: "PostgreSQL", open: openPostgres},
-	{name: "mysql", service: "MariaDB/MySQL", open: openMySQL},
-	{name: "sqlite", service: "SQLite", open: openSQLite},
+	{name: "postgres", service: "PostgreSQL", open: openPostgres, dialector: postgres.Open, addr: pgAddr, via: pgVia},
+	{name: "mysql", service: "MariaDB/MySQL", open: openMySQL, dialector: mysql.Open, addr: mysqlAddr, via: mysqlVia},
+	{name: "sqlite", service: "SQLite", open: openSQLite, dialector: sqlite.Open},
+}
+
+func pgAddr(t testing.TB, dsn string) string {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
+}
+
+// pgVia appends host and port: in a keyword/value DSN the last setting wins.
+func pgVia(t testing.TB, dsn, addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsn + " host=" + host + " port=" + port
+}
+
+func mysqlAddr(t testing.TB, dsn string) string {
+	cfg, err := mysqldrv.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Addr
+}
+
+func mysqlVia(t testing.TB, dsn, addr string) string {
+	cfg, err := mysqldrv.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr = addr
+	return cfg.FormatDSN()
 }
 
 // forEachBackend runs fn as a subtest per database.
