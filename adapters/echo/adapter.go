@@ -9,7 +9,8 @@ import (
 
 // Adapter connects an Engine to Echo.
 type Adapter struct {
-	e *core.Engine
+	e                         *core.Engine
+	require, optional, strict *verifier
 }
 
 // New returns an adapter for e. It panics if e is nil: that is a programming error.
@@ -17,7 +18,11 @@ func New(e *core.Engine) *Adapter {
 	if e == nil {
 		panic("echoratchet: New called with a nil *core.Engine")
 	}
-	return &Adapter{e: e}
+	a := &Adapter{e: e}
+	a.require = &verifier{a: a}
+	a.optional = &verifier{a: a, opts: core.VerifyOptions{Optional: true}}
+	a.strict = &verifier{a: a, opts: core.VerifyOptions{CheckDatabase: true}}
+	return a
 }
 
 // Engine returns the underlying engine.
@@ -47,40 +52,46 @@ func MustSession(c echo.Context) *core.Session {
 // body, and the handler returns nil, so Echo's HTTPErrorHandler never rewrites it. OPTIONS
 // requests pass through untouched so CORS preflights work.
 func (a *Adapter) Verify(opts core.VerifyOptions) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			r := c.Request()
-			if r.Method == "OPTIONS" {
-				return next(c)
-			}
-			resp := response{c.Response()}
-			s, err := a.e.GetSession(r.Context(), request{r}, resp, opts)
-			if err != nil {
-				a.e.WriteError(r.Context(), resp, err)
-				return nil
-			}
-			if s != nil {
-				c.Set(contextKey, s)
-			}
-			return next(c)
-		}
-	}
+	return (&verifier{a: a, opts: opts}).middleware
 }
 
 // Require is middleware that demands a session, verified statelessly.
-func (a *Adapter) Require(next echo.HandlerFunc) echo.HandlerFunc {
-	return a.Verify(core.VerifyOptions{})(next)
-}
+func (a *Adapter) Require(next echo.HandlerFunc) echo.HandlerFunc { return a.require.middleware(next) }
 
 // Optional is middleware that lets requests without any token through without a session.
 func (a *Adapter) Optional(next echo.HandlerFunc) echo.HandlerFunc {
-	return a.Verify(core.VerifyOptions{Optional: true})(next)
+	return a.optional.middleware(next)
 }
 
 // Strict is middleware that demands a session and checks the store (CheckDatabase), so a
 // revocation takes effect immediately.
-func (a *Adapter) Strict(next echo.HandlerFunc) echo.HandlerFunc {
-	return a.Verify(core.VerifyOptions{CheckDatabase: true})(next)
+func (a *Adapter) Strict(next echo.HandlerFunc) echo.HandlerFunc { return a.strict.middleware(next) }
+
+// verifier is one middleware configuration. Echo applies route and group middleware anew on
+// every request, so middleware(next) runs per request: keeping the options behind one pointer
+// makes its closure two words.
+type verifier struct {
+	a    *Adapter
+	opts core.VerifyOptions
+}
+
+func (v *verifier) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method == "OPTIONS" {
+			return next(c)
+		}
+		resp := response{c.Response()}
+		s, err := v.a.e.GetSession(r.Context(), request{r}, resp, v.opts)
+		if err != nil {
+			v.a.e.WriteError(r.Context(), resp, err)
+			return nil
+		}
+		if s != nil {
+			c.Set(contextKey, s)
+		}
+		return next(c)
+	}
 }
 
 // Router is what Mount registers routes on: *echo.Echo or *echo.Group.
