@@ -135,6 +135,24 @@ func precheck(tok string) error {
 	return nil
 }
 
+// looksLikeJWS is the cheap shape test used to pick a transport: bounded length, base64url
+// alphabet and exactly two dots. It decodes nothing; precheck does the full job later.
+func looksLikeJWS(tok string) bool {
+	if len(tok) == 0 || len(tok) > maxAccessTokenLen {
+		return false
+	}
+	dots := 0
+	for i := 0; i < len(tok); i++ {
+		switch c := tok[i]; {
+		case c == '.':
+			dots++
+		case !isB64URLByte(c):
+			return false
+		}
+	}
+	return dots == 2
+}
+
 // hasDuplicateMembers reports whether any JSON object in doc repeats a member name, or doc is
 // not valid JSON.
 func hasDuplicateMembers(doc []byte) bool {

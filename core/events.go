@@ -38,8 +38,9 @@ func (e *Engine) emit(ctx context.Context, ev SecurityEvent) {
 	switch ev.Type {
 	case EventTokenTheft:
 		level = slog.LevelWarn
-	case EventForgedToken, EventCSRFRejected, EventSignInFailed:
-		level = slog.LevelInfo
+	case EventRefresh:
+		// Routine and frequent: visible at debug level, and always to OnSecurityEvent.
+		level = slog.LevelDebug
 	}
 	e.log.LogAttrs(ctx, level, "ratchet security event",
 		slog.String("event", ev.Type), slog.Time("time", ev.Time), slog.String("user_id", ev.UserID),

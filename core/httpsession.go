@@ -19,7 +19,7 @@ func bearer(req Request) string {
 // accessTokenFrom picks the access token: a well-formed Bearer token first, then the cookie.
 // dup reports several cookies with the access cookie's exact name.
 func (e *Engine) accessTokenFrom(req Request) (tok string, tm TransferMethod, dup bool) {
-	if b := bearer(req); b != "" && precheck(b) == nil {
+	if b := bearer(req); b != "" && looksLikeJWS(b) {
 		return b, TransferHeader, false
 	}
 	v, n := cookieValue(req.CookieHeader(), e.accessCookie)

@@ -76,11 +76,16 @@ func (e *Engine) Refresh(ctx context.Context, token string, meta RefreshMeta) (*
 }
 
 func (e *Engine) theft(ctx context.Context, rec *Record, meta RefreshMeta) error {
-	if _, err := e.cfg.Store.Update(ctx, rec.Handle, Cond{}, Change{Revoke: true}); err != nil {
+	revoked, err := e.cfg.Store.Update(ctx, rec.Handle, Cond{}, Change{Revoke: true})
+	if err != nil {
 		return storeErr("revoke after theft", err)
 	}
-	e.emit(ctx, SecurityEvent{Type: EventTokenTheft, Time: e.cfg.Clock.Now(), UserID: rec.UserID,
-		Handle: rec.Handle, IP: meta.IP, UserAgent: meta.UserAgent, Reason: "superseded refresh token reused"})
+	// Only the request whose write revoked the session reports it, so a replay presented twice
+	// at once fires OnTokenTheft once.
+	if revoked {
+		e.emit(ctx, SecurityEvent{Type: EventTokenTheft, Time: e.cfg.Clock.Now(), UserID: rec.UserID,
+			Handle: rec.Handle, IP: meta.IP, UserAgent: meta.UserAgent, Reason: "superseded refresh token reused"})
+	}
 	return &Error{Kind: ErrTokenTheft, Reason: "superseded refresh token reused", ClearTokens: true,
 		UserID: rec.UserID, Handle: rec.Handle}
 }

@@ -1,0 +1,69 @@
+package core_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/stores/memory"
+)
+
+func benchEngine(b *testing.B) *core.Engine {
+	b.Helper()
+	e, err := core.New(core.Config{Store: memory.New(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+// BenchmarkCreateSession: a new session (row + root refresh token + signed access token).
+func BenchmarkCreateSession(b *testing.B) {
+	e := benchEngine(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := e.Issue(ctx, "user-1", core.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRefreshSession: one rotation per iteration, each from the previous child.
+func BenchmarkRefreshSession(b *testing.B) {
+	e := benchEngine(b)
+	ctx := context.Background()
+	t, err := e.Issue(ctx, "user-1", core.CreateOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if t, err = e.Refresh(ctx, t.RefreshToken, core.RefreshMeta{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRevokeSession: revoking a live session.
+func BenchmarkRevokeSession(b *testing.B) {
+	e := benchEngine(b)
+	ctx := context.Background()
+	handles := make([]string, b.N)
+	for i := range handles {
+		t, err := e.Issue(ctx, "user-1", core.CreateOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		handles[i] = t.Handle
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for _, h := range handles {
+		if ok, err := e.RevokeSession(ctx, h); err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+	}
+}
