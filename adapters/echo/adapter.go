@@ -104,10 +104,10 @@ type Router interface {
 // 405 itself. On an *echo.Echo they go under the engine's base path. On an *echo.Group the
 // group must be the base path itself, since Echo does not reveal a group's prefix: with
 // BasePath "/api/v1/auth", a.Mount(e.Group("/api/v1/auth")) or a.Mount(api.Group("/auth"))
-// where api is e.Group("/api/v1"); for a virtual host (Echo.Host, echo v4.1.0+), a.Mount(e.Host(h).Group("/auth")).
-// Mount panics if the routes would land anywhere else. m adds
-// route-level middleware (a rate limiter, say). Routes switched off in core.Config.Routes are
-// not registered, so the app may serve those paths itself.
+// where api is e.Group("/api/v1"); for a virtual host, a.Mount(e.Host(h).Group("/auth")).
+// Mount panics if the routes would land anywhere else. m adds route-level middleware (a rate
+// limiter, say). Routes switched off in core.Config.Routes are not registered, so the app may
+// serve those paths itself.
 func (a *Adapter) Mount(r Router, m ...echo.MiddlewareFunc) {
 	cfg := a.e.Config()
 	prefix := cfg.BasePath
