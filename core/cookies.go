@@ -98,11 +98,11 @@ func (e *Engine) clearStaleCookies(r Response, req Request) {
 }
 
 // writeAccess re-issues only the access token (after MergePayload).
-func (e *Engine) writeAccess(tx txContext, at string, v *verified) {
+func (e *Engine) writeAccess(tx txContext, at string, v *verified, sessionExpiry time.Time) {
 	r := tx.resp
 	r.SetHeader("Cache-Control", "no-store")
 	if tx.transfer == TransferCookie {
-		r.AddHeader("Set-Cookie", e.cookie(e.accessCookie, at, "/", v.expiry.Add(e.cfg.RefreshTTL)))
+		r.AddHeader("Set-Cookie", e.cookie(e.accessCookie, at, "/", sessionExpiry))
 	} else {
 		r.SetHeader(HeaderAccessToken, at)
 		appendExpose(r, HeaderAccessToken)

@@ -197,6 +197,15 @@ const contentJSON = "application/json; charset=utf-8"
 func (e *Engine) WriteError(ctx context.Context, resp Response, err error) {
 	var re *Error
 	if !errors.As(err, &re) {
+		// A bare sentinel (or an app error wrapping one) maps like the typed error would.
+		for _, kind := range []error{ErrUnauthorised, ErrTryRefresh, ErrTokenTheft, ErrInvalidClaim, ErrCSRF, ErrBadRequest} {
+			if errors.Is(err, kind) {
+				re = &Error{Kind: kind, Reason: err.Error()}
+				break
+			}
+		}
+	}
+	if re == nil {
 		if errors.Is(err, ErrStore) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			e.log.ErrorContext(ctx, "ratchet: session store failure", "err", err)
 			resp.Write(503, contentJSON, bodyStore)

@@ -164,7 +164,7 @@ func (s *Session) MergePayload(ctx context.Context, update map[string]any) error
 	tx := s.tx
 	s.mu.Unlock()
 	if tx.resp != nil {
-		s.e.writeAccess(tx, at, v)
+		s.e.writeAccess(tx, at, v, rec.ExpiresAt)
 	}
 	return nil
 }
