@@ -290,6 +290,8 @@ func (s *Store) RevokeByUser(ctx context.Context, userID, except string) ([]stri
 	if err := ctx.Err(); err != nil {
 		return nil, wrap(ctx, "revoke by user", err)
 	}
+	// Find, never Scan, for raw statements: GORM's Scan logs through a recorder that prints
+	// parameter values whatever the logger's settings.
 	var handles []string
 	var err error
 	if s.dialect == dialectMySQL {
@@ -298,7 +300,7 @@ func (s *Store) RevokeByUser(ctx context.Context, userID, except string) ([]stri
 		err = s.db.WithContext(ctx).Raw(
 			"UPDATE ? SET revoked = true, write_seq = write_seq + 1 "+
 				"WHERE user_id = ? AND revoked = false AND handle <> ? RETURNING handle",
-			clause.Table{Name: s.sessions}, userID, except).Scan(&handles).Error
+			clause.Table{Name: s.sessions}, userID, except).Find(&handles).Error
 	}
 	if err != nil {
 		return nil, wrap(ctx, "revoke by user", err)
@@ -314,7 +316,7 @@ func (s *Store) revokeByUserLocking(ctx context.Context, userID, except string) 
 	var handles []string
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		err := tx.Raw("SELECT handle FROM ? WHERE user_id = ? AND revoked = false AND handle <> ? FOR UPDATE",
-			clause.Table{Name: s.sessions}, userID, except).Scan(&handles).Error
+			clause.Table{Name: s.sessions}, userID, except).Find(&handles).Error
 		if err != nil || len(handles) == 0 {
 			return err
 		}
