@@ -1,0 +1,143 @@
+package core_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
+	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/stores/memory"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestLogsNeverContainSecrets runs sign-in, refresh, theft, CSRF failures, sign-out and a
+// failed sign-in with debug logging and security-event capture, then looks for every token,
+// cookie value, Authorization header and password in what was logged.
+func TestLogsNeverContainSecrets(t *testing.T) {
+	const password = "correct-horse-battery-staple"
+	logs := &lockedBuffer{}
+	var events []core.SecurityEvent
+	var evMu sync.Mutex
+	clk := core.NewFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	e, err := core.New(core.Config{
+		Store: memory.New(), Clock: clk, Cookies: core.CookieConfig{Insecure: true}, RotationGrace: time.Second,
+		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		OnSecurityEvent: func(_ context.Context, ev core.SecurityEvent) {
+			evMu.Lock()
+			events = append(events, ev)
+			evMu.Unlock()
+		},
+		Authenticate: func(_ context.Context, r *core.SignInRequest) (*core.Identity, error) {
+			if r.Password != password {
+				return nil, core.ErrWrongCredentials
+			}
+			return &core.Identity{UserID: "u1"}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := httpratchet.New(e)
+	mux := http.NewServeMux()
+	mux.Handle("/auth/", a.Handler())
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	var secrets []string
+	do := func(method, path string, hdr map[string]string, body string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		for _, h := range []string{"st-access-token", "st-refresh-token"} {
+			if v := res.Header.Get(h); v != "" {
+				secrets = append(secrets, v)
+			}
+		}
+		for _, c := range res.Cookies() {
+			if c.Value != "" {
+				secrets = append(secrets, c.Value)
+			}
+		}
+		return res
+	}
+	jsonHdr := map[string]string{"Content-Type": "application/json"}
+	do("POST", "/auth/signin", jsonHdr, `{"email":"a","password":"wrong-`+password+`"}`)
+	res := do("POST", "/auth/signin", jsonHdr, `{"email":"a","password":"`+password+`"}`)
+	rt0 := res.Header.Get("st-refresh-token")
+	at0 := res.Header.Get("st-access-token")
+	res = do("POST", "/auth/session/refresh", map[string]string{"Authorization": "Bearer " + rt0}, "")
+	rt1 := res.Header.Get("st-refresh-token")
+	clk.Advance(2 * time.Second)
+	do("POST", "/auth/session/refresh", map[string]string{"Authorization": "Bearer " + rt0}, "") // theft
+	forged := rt1[:len(rt1)-2] + "AA"
+	do("POST", "/auth/session/refresh", map[string]string{"Authorization": "Bearer " + forged}, "")
+	cookieHdr := map[string]string{"Content-Type": "application/json", "st-auth-mode": "cookie"}
+	res = do("POST", "/auth/signin", cookieHdr, `{"email":"a","password":"`+password+`"}`)
+	var cookie []string
+	for _, c := range res.Cookies() {
+		cookie = append(cookie, c.Name+"="+c.Value)
+	}
+	do("POST", "/auth/signout", map[string]string{"Cookie": strings.Join(cookie, "; ")}, "") // no rid: CSRF
+	do("POST", "/auth/signout", map[string]string{"Cookie": strings.Join(cookie, "; "), "rid": "x"}, "")
+	do("POST", "/auth/signout", map[string]string{"Authorization": "Bearer " + at0}, "")
+
+	secrets = append(secrets, password, forged)
+	if len(secrets) < 8 {
+		t.Fatalf("only %d secrets captured; the flow did not run", len(secrets))
+	}
+	out := logs.String()
+	evMu.Lock()
+	for _, ev := range events {
+		out += ev.Type + ev.UserID + ev.Handle + ev.IP + ev.UserAgent + ev.Reason + "\n"
+	}
+	types := map[string]bool{}
+	for _, ev := range events {
+		types[ev.Type] = true
+	}
+	evMu.Unlock()
+	for _, want := range []string{core.EventSignIn, core.EventSignInFailed, core.EventRefresh, core.EventTokenTheft,
+		core.EventForgedToken, core.EventCSRFRejected, core.EventSignOut} {
+		if !types[want] {
+			t.Errorf("no %s event was emitted", want)
+		}
+	}
+	for _, s := range secrets {
+		for _, probe := range []string{s, s[:min(len(s), 24)]} {
+			if strings.Contains(out, probe) {
+				t.Errorf("a secret (%d chars) appears in the logs or events", len(s))
+			}
+		}
+	}
+}
