@@ -1,0 +1,128 @@
+package ginratchet_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/stores/memory"
+)
+
+func init() { gin.SetMode(gin.TestMode) }
+
+const signInBody = `{"email":"` + sessiontest.AliceEmail + `","password":"` + sessiontest.DemoPassword + `"}`
+
+func bobSignInBody() string {
+	return `{"email":"` + sessiontest.BobEmail + `","password":"` + sessiontest.DemoPassword + `"}`
+}
+
+func newFixture(t testing.TB) *sessiontest.Fixture {
+	t.Helper()
+	f, err := sessiontest.NewFixture(memory.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// newEngine is the fixture's configuration with a different base path and routes.
+func newEngine(t testing.TB, base string, routes core.Routes) *core.Engine {
+	t.Helper()
+	e, err := core.New(core.Config{
+		Store:          memory.New(),
+		BasePath:       base,
+		Routes:         routes,
+		AllowedOrigins: []string{sessiontest.WebsiteOrigin},
+		Cookies:        core.CookieConfig{Insecure: true},
+		Authenticate:   sessiontest.DemoAuthenticate,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// exchange is a completed request, served in-process.
+type exchange struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// serve runs one request through h synchronously. hdr is name, value pairs; "Cookie" may
+// repeat.
+func serve(h http.Handler, method, path, body string, hdr ...string) exchange {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Add(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res := rec.Result()
+	b, _ := io.ReadAll(res.Body)
+	return exchange{Status: res.StatusCode, Header: res.Header, Body: string(b)}
+}
+
+// signIn signs a user in through {base}/signin and returns the exchange. mode is "header" or
+// "cookie".
+func signIn(t testing.TB, h http.Handler, base, mode, body string, hdr ...string) exchange {
+	t.Helper()
+	x := serve(h, "POST", base+"/signin", body, append([]string{core.HeaderAuthMode, mode}, hdr...)...)
+	if x.Status != 200 || !strings.Contains(x.Body, `"OK"`) {
+		t.Fatalf("sign-in: %d %s", x.Status, x.Body)
+	}
+	return x
+}
+
+// bearer signs alice in in header mode and returns the Authorization value.
+func bearer(t testing.TB, h http.Handler, base string) string {
+	t.Helper()
+	x := signIn(t, h, base, "header", signInBody)
+	return "Bearer " + x.Header.Get(core.HeaderAccessToken)
+}
+
+// cookies returns the name=value pairs of the response's Set-Cookie headers, by name.
+func cookies(h http.Header) map[string]*http.Cookie {
+	out := map[string]*http.Cookie{}
+	for _, c := range (&http.Response{Header: h}).Cookies() {
+		out[c.Name] = c
+	}
+	return out
+}
+
+// cookieLine joins cookies into a Cookie request header; a missing cookie fails the test.
+func cookieLine(t testing.TB, cs ...*http.Cookie) string {
+	t.Helper()
+	parts := make([]string, 0, len(cs))
+	for _, c := range cs {
+		if c == nil {
+			t.Fatal("an expected cookie is missing")
+			return ""
+		}
+		parts = append(parts, c.Name+"="+c.Value)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// listHas reports whether a comma-separated header list contains name (case-insensitive).
+func listHas(list, name string) bool {
+	for _, item := range strings.Split(list, ",") {
+		if strings.EqualFold(strings.TrimSpace(item), name) {
+			return true
+		}
+	}
+	return false
+}
