@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"time"
 	"unicode/utf8"
@@ -164,11 +165,16 @@ func hasDuplicateMembers(doc []byte) bool {
 		key  bool // next string token in an object is a key
 	}
 	var stack []*frame
+	seenValue := false
 	for {
 		tok, err := dec.Token()
-		if err != nil {
-			return err.Error() != "EOF"
+		if err == io.EOF {
+			return len(stack) != 0 || !seenValue
 		}
+		if err != nil {
+			return true
+		}
+		seenValue = true
 		var top *frame
 		if len(stack) > 0 {
 			top = stack[len(stack)-1]
