@@ -1,0 +1,23 @@
+package ginratchet_test
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/ratchetauth/ratchet/adapters/gin/internal/ginfixture"
+	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/stores/memory"
+)
+
+// TestHTTPSuite runs the shared conformance suite, unchanged, against the gin adapter on the
+// memory store, with the adapter's own CORS middleware.
+func TestHTTPSuite(t *testing.T) {
+	f, err := sessiontest.NewFixture(memory.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := ginfixture.Server(f, nil)
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	sessiontest.HTTPSuite(t, f.Target(srv.URL))
+}
