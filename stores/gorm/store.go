@@ -54,6 +54,12 @@ type Store struct {
 	sessions string
 	keys     string
 
+	// writeGate serialises this store's writes on SQLite, which has one writer at a time:
+	// waiting here honours the context and costs nothing, whereas writers queued on SQLite's
+	// busy handler sleep in growing steps and collapse throughput under contention. Other
+	// processes on the same file are still handled by busy_timeout. Nil on other databases.
+	writeGate chan struct{}
+
 	janitorStop context.CancelFunc
 	janitorDone chan struct{}
 	closeOnce   sync.Once
@@ -95,7 +101,9 @@ func New(db *gorm.DB, opts Options) (*Store, error) {
 		keys:     opts.TablePrefix + "signing_keys",
 	}
 	switch s.dialect {
-	case dialectPostgres, dialectMySQL, dialectSQLite:
+	case dialectSQLite:
+		s.writeGate = make(chan struct{}, 1)
+	case dialectPostgres, dialectMySQL:
 	default:
 		return nil, fmt.Errorf("gormstore: unsupported dialect %q (want postgres, mysql or sqlite)", s.dialect)
 	}
@@ -169,6 +177,19 @@ func (s *Store) SessionsTable() string { return s.sessions }
 // SigningKeysTable returns the name of the signing-keys table, prefix included.
 func (s *Store) SigningKeysTable() string { return s.keys }
 
+// gate waits for this store's turn to write on SQLite; elsewhere it returns at once.
+func (s *Store) gate(ctx context.Context) (release func(), err error) {
+	if s.writeGate == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.writeGate <- struct{}{}:
+		return func() { <-s.writeGate }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 func (s *Store) table(ctx context.Context) *gorm.DB {
 	return s.db.WithContext(ctx).Table(s.sessions)
 }
@@ -179,6 +200,11 @@ func (s *Store) Create(ctx context.Context, rec *core.Record) error {
 	if err := ctx.Err(); err != nil {
 		return wrap(ctx, "create", err)
 	}
+	release, err := s.gate(ctx)
+	if err != nil {
+		return wrap(ctx, "create", err)
+	}
+	defer release()
 	return wrap(ctx, "create", s.table(ctx).Create(toRow(rec)).Error)
 }
 
@@ -211,6 +237,11 @@ func (s *Store) Update(ctx context.Context, handle string, cond core.Cond, ch co
 	if err := ctx.Err(); err != nil {
 		return false, wrap(ctx, "update", err)
 	}
+	release, err := s.gate(ctx)
+	if err != nil {
+		return false, wrap(ctx, "update", err)
+	}
+	defer release()
 	set := map[string]any{"write_seq": gorm.Expr("write_seq + 1")}
 	if ch.Revoke {
 		set["revoked"] = true
@@ -290,10 +321,14 @@ func (s *Store) RevokeByUser(ctx context.Context, userID, except string) ([]stri
 	if err := ctx.Err(); err != nil {
 		return nil, wrap(ctx, "revoke by user", err)
 	}
+	release, err := s.gate(ctx)
+	if err != nil {
+		return nil, wrap(ctx, "revoke by user", err)
+	}
+	defer release()
 	// Find, never Scan, for raw statements: GORM's Scan logs through a recorder that prints
 	// parameter values whatever the logger's settings.
 	var handles []string
-	var err error
 	if s.dialect == dialectMySQL {
 		handles, err = s.revokeByUserLocking(ctx, userID, except)
 	} else {
@@ -340,6 +375,11 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, err
 	if err := ctx.Err(); err != nil {
 		return 0, wrap(ctx, "delete expired", err)
 	}
+	release, err := s.gate(ctx)
+	if err != nil {
+		return 0, wrap(ctx, "delete expired", err)
+	}
+	defer release()
 	res := s.db.WithContext(ctx).Exec("DELETE FROM ? WHERE revoked = true OR expires_at <= ?",
 		clause.Table{Name: s.sessions}, dbTime(before))
 	if res.Error != nil {

@@ -1,0 +1,86 @@
+// Package gormstore is ratchet's session store over GORM. It runs on PostgreSQL,
+// MySQL/MariaDB and SQLite, in whatever database the app already uses; the app opens the
+// *gorm.DB with the driver of its choice (this module requires gorm.io/gorm only) and hands it
+// to New:
+//
+//	db, err := gorm.Open(postgres.Open(dsn), &gorm.Config{
+//		Logger: logger.Default.LogMode(logger.Warn), // the store never logs values anyway
+//	})
+//	store, err := gormstore.New(db, gormstore.Options{AutoMigrate: true, JanitorInterval: time.Hour})
+//	defer store.Close()
+//	engine, err := core.New(core.Config{Store: store})
+//
+// # Transitions
+//
+// Every write is one statement; no update path reads, decides and writes, and nothing is ever
+// upserted or saved whole. The refresh states of docs/ROTATION.md map onto:
+//
+//   - sign-in: Create, one INSERT (a duplicate handle fails);
+//   - rotate (step 5a): Update, UPDATE … SET current_hash, previous_hash, rotated_at,
+//     expires_at, last_active_at WHERE handle = ? AND revoked = false AND expires_at > ? AND
+//     current_hash = ?, decided by the rows affected (0 means a concurrent refresh won);
+//   - replay (5b): no write;
+//   - theft (5c), sign-out, revocation: UPDATE … SET revoked = true WHERE handle = ? AND
+//     revoked = false;
+//   - data and payload writes: UPDATE … SET data/payload, version = version + 1 WHERE
+//     handle = ? AND revoked = false AND expires_at > ? AND version = ?;
+//   - revoke all of a user's sessions: RevokeByUser (below);
+//   - purge: DeleteExpired, DELETE … WHERE revoked = true OR expires_at <= ?.
+//
+// Every UPDATE also sets write_seq = write_seq + 1. MySQL reports changed rows, not matched
+// rows, unless the DSN sets clientFoundRows=true; with the bump a matched row is always a
+// changed row, so the store is correct with or without that setting.
+//
+// RevokeByUser must return exactly the handles it revoked. On PostgreSQL and SQLite it is one
+// statement, UPDATE … RETURNING handle. MySQL and MariaDB have no UPDATE … RETURNING, so there
+// it is one transaction: SELECT handle … FOR UPDATE locks the user's unrevoked rows (and, under
+// InnoDB's default REPEATABLE READ, the index gap, so no session of that user can be inserted
+// meanwhile), then UPDATE … WHERE handle IN (…) AND revoked = false revokes exactly those.
+//
+// # Schema
+//
+// Two tables, "sessions" and "signing_keys" (with Options.TablePrefix in front). Sessions are
+// keyed by handle and indexed by user_id (listing never scans) and expires_at (the janitor).
+// Timestamps are stored in UTC with microsecond precision (timestamptz, DATETIME(6), and
+// UTC text on SQLite). On MySQL the handle, user id and hash columns are VARBINARY, so they
+// compare byte for byte. Data and payload are JSON as text (NULL for a nil slice). Migrate
+// (or Options.AutoMigrate) creates the tables with GORM's AutoMigrate; MigrationFS holds the
+// equivalent versioned SQL files for teams with their own migration tool.
+//
+// # Errors and cancellation
+//
+// Database failures come back as *Error, which wraps the driver's error, the context's error
+// when the context ended, and ErrBusy for a busy SQLite database; the engine wraps them again
+// so that errors.Is(err, core.ErrStore) holds. A missing handle is core.ErrNotFound. Every
+// query runs with the caller's context. A write whose context ends while the statement is at
+// the server is reported as failed, but the server may still complete it (neither pgx nor
+// go-sql-driver/mysql cancels the statement on the server by default): its outcome is
+// unknown, as for any lost connection, and the rotation design makes a retry safe.
+//
+// # SQLite
+//
+// New switches the database to WAL mode (readers never wait for the writer) and refuses a
+// connection whose busy_timeout is 0. Writers still take turns: a writer that cannot get the
+// lock within busy_timeout fails with an error matching ErrBusy; it is never reported as
+// success or as "no row matched". The busy timeout is per connection, so set it in the DSN,
+// e.g. "file:app.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)"
+// (github.com/glebarez/sqlite and modernc.org/sqlite default to 5000 ms). A wait for the lock
+// is bounded by busy_timeout, not by the context.
+//
+// # MySQL and MariaDB
+//
+// The DSN must set parseTime=true (New checks). loc may be anything; the store writes and reads
+// UTC. InnoDB is required (the tables are created with ENGINE=InnoDB).
+//
+// # Logging
+//
+// The store runs its statements on a session of the app's *gorm.DB whose logger never prints
+// parameter values, whatever the app's ParameterizedQueries setting; apps should still set
+// ParameterizedQueries: true for their own queries. It also skips GORM's default write
+// transaction, so each write is a single round trip.
+//
+// # Janitor
+//
+// DeleteExpired purges revoked and expired rows. Options.JanitorInterval starts a goroutine
+// that calls it periodically; Close stops it and waits for it.
+package gormstore

@@ -1,0 +1,21 @@
+package gormstore_test
+
+import (
+	"fmt"
+	"io/fs"
+
+	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
+)
+
+// The versioned SQL migrations ship inside the package, for migration tools that read an
+// fs.FS. A store built with the SQLite driver is shown in the gormtest module's examples.
+func Example_migrations() {
+	files, _ := fs.Glob(gormstore.MigrationFS, "migrations/*/*.sql")
+	for _, f := range files {
+		fmt.Println(f)
+	}
+	// Output:
+	// migrations/mysql/0001_init.sql
+	// migrations/postgres/0001_init.sql
+	// migrations/sqlite/0001_init.sql
+}
