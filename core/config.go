@@ -95,6 +95,12 @@ type Config struct {
 	// sign-in, sign-out, revocation). It must not block.
 	OnSecurityEvent func(ctx context.Context, ev SecurityEvent)
 
+	// RateLimits throttles failed sign-ins and refresh-token guessing (429 + Retry-After).
+	RateLimits RateLimits
+	// TrustedProxies lists the reverse proxies (IPs or CIDRs) whose X-Forwarded-For is
+	// believed. Empty: the peer address is the client, whatever the headers say.
+	TrustedProxies []string
+
 	Clock  Clock
 	Logger *slog.Logger
 
@@ -192,6 +198,7 @@ func (c *Config) normalise() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	c.RateLimits.defaults(c.Clock)
 	if c.VerifyCacheSize < 0 {
 		return configErr("VerifyCacheSize must not be negative (use DisableVerifyCache)")
 	}

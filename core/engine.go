@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -20,6 +21,7 @@ type Engine struct {
 	accessCookie  string // cookie names, prefixed when Secure
 	refreshCookie string
 	refreshPath   string // {base}/session/refresh
+	proxies       []netip.Prefix
 }
 
 // New validates cfg, applies defaults and returns an Engine.
@@ -40,7 +42,11 @@ func New(cfg Config) (*Engine, error) {
 	if _, err := cfg.Keys.SigningKey(); err != nil {
 		return nil, fmt.Errorf("%w: key ring has no signing key: %v", ErrConfig, err)
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, refreshPath: cfg.BasePath + "/session/refresh"}
+	proxies, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger, refreshPath: cfg.BasePath + "/session/refresh", proxies: proxies}
 	if !cfg.DisableVerifyCache {
 		e.cache = newVerifyCache(cfg.VerifyCacheSize)
 	}

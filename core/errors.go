@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel kinds. Every error the engine returns for a request wraps exactly one of them, so
@@ -23,6 +24,9 @@ var (
 	ErrCSRF = errors.New("anti-csrf check failed")
 	// ErrBadRequest: a malformed request body. Wire: 400 {"message":…}.
 	ErrBadRequest = errors.New("bad request")
+	// ErrRateLimited: too many failed attempts. Wire: 429 {"message":"too many requests"} with
+	// Retry-After. Never 401, which would send the SDK into its refresh loop.
+	ErrRateLimited = errors.New("too many requests")
 )
 
 // Error carries the details of a failed session operation. Kind is one of the sentinels above.
@@ -37,6 +41,8 @@ type Error struct {
 	Claims []ClaimFailure
 	// Status overrides the HTTP status for ErrBadRequest (413 for oversized bodies).
 	Status int
+	// RetryAfter is the wait for ErrRateLimited.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

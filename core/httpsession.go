@@ -3,8 +3,9 @@ package core
 import (
 	"context"
 	"errors"
-	"net"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // bearer returns the token of an "Authorization: Bearer <token>" header.
@@ -94,7 +95,7 @@ func (e *Engine) CreateSession(ctx context.Context, req Request, resp Response, 
 		tm = TransferCookie
 	}
 	if opts.IP == "" {
-		opts.IP = clientIP(req)
+		opts.IP = e.clientIP(req)
 	}
 	if opts.UserAgent == "" {
 		opts.UserAgent = req.Header("User-Agent")
@@ -132,7 +133,7 @@ func (e *Engine) revokePresented(ctx context.Context, req Request) {
 	for _, h := range handles {
 		if ok, err := e.RevokeSession(ctx, h); err == nil && ok {
 			e.emit(ctx, SecurityEvent{Type: EventFixationReset, Time: e.cfg.Clock.Now(), Handle: h,
-				IP: clientIP(req), UserAgent: req.Header("User-Agent"), Reason: "token presented at sign-in"})
+				IP: e.clientIP(req), UserAgent: req.Header("User-Agent"), Reason: "token presented at sign-in"})
 		}
 	}
 }
@@ -157,8 +158,16 @@ func (e *Engine) RefreshSession(ctx context.Context, req Request, resp Response)
 		e.emitCSRF(ctx, req, err)
 		return nil, err
 	}
-	t, err := e.Refresh(ctx, tok, RefreshMeta{IP: clientIP(req), UserAgent: req.Header("User-Agent")})
+	ip := e.clientIP(req)
+	limits := e.refreshLimits(ip)
+	if wait := e.throttled(ctx, limits...); wait > 0 {
+		return nil, &Error{Kind: ErrRateLimited, Reason: "too many failed refreshes from " + ip, RetryAfter: wait}
+	}
+	t, err := e.Refresh(ctx, tok, RefreshMeta{IP: ip, UserAgent: req.Header("User-Agent")})
 	if err != nil {
+		if errors.Is(err, ErrUnauthorised) || errors.Is(err, ErrTokenTheft) {
+			e.hit(ctx, limits...)
+		}
 		return nil, err
 	}
 	tx := txContext{resp: resp, transfer: tm}
@@ -167,17 +176,8 @@ func (e *Engine) RefreshSession(ctx context.Context, req Request, resp Response)
 }
 
 func (e *Engine) emitCSRF(ctx context.Context, req Request, err *Error) {
-	e.emit(ctx, SecurityEvent{Type: EventCSRFRejected, Time: e.cfg.Clock.Now(), IP: clientIP(req),
+	e.emit(ctx, SecurityEvent{Type: EventCSRFRejected, Time: e.cfg.Clock.Now(), IP: e.clientIP(req),
 		UserAgent: req.Header("User-Agent"), Reason: err.Reason})
-}
-
-// clientIP is the peer address without port. Proxy headers are not trusted here.
-func clientIP(req Request) string {
-	a := req.RemoteAddr()
-	if h, _, err := net.SplitHostPort(a); err == nil {
-		return h
-	}
-	return a
 }
 
 // Pre-encoded bodies of the protocol's fixed responses.
@@ -188,6 +188,7 @@ var (
 	bodyCSRF         = []byte(`{"message":"anti-csrf check failed"}`)
 	bodyStore        = []byte(`{"message":"session store unavailable"}`)
 	bodyInternal     = []byte(`{"message":"internal error"}`)
+	bodyRateLimited  = []byte(`{"message":"too many requests"}`)
 )
 
 const contentJSON = "application/json; charset=utf-8"
@@ -198,7 +199,7 @@ func (e *Engine) WriteError(ctx context.Context, resp Response, err error) {
 	var re *Error
 	if !errors.As(err, &re) {
 		// A bare sentinel (or an app error wrapping one) maps like the typed error would.
-		for _, kind := range []error{ErrUnauthorised, ErrTryRefresh, ErrTokenTheft, ErrInvalidClaim, ErrCSRF, ErrBadRequest} {
+		for _, kind := range []error{ErrUnauthorised, ErrTryRefresh, ErrTokenTheft, ErrInvalidClaim, ErrCSRF, ErrBadRequest, ErrRateLimited} {
 			if errors.Is(err, kind) {
 				re = &Error{Kind: kind, Reason: err.Error()}
 				break
@@ -227,6 +228,10 @@ func (e *Engine) WriteError(ctx context.Context, resp Response, err error) {
 		resp.Write(401, contentJSON, bodyTheft)
 	case ErrCSRF:
 		resp.Write(403, contentJSON, bodyCSRF)
+	case ErrRateLimited:
+		secs := int64((re.RetryAfter + time.Second - 1) / time.Second)
+		resp.SetHeader("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+		resp.Write(429, contentJSON, bodyRateLimited)
 	case ErrInvalidClaim:
 		resp.Write(403, contentJSON, mustJSON(map[string]any{"message": "invalid claim", "claimValidationErrors": re.Claims}))
 	case ErrBadRequest:

@@ -141,3 +141,5 @@ func TestLogsNeverContainSecrets(t *testing.T) {
 		}
 	}
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -114,9 +114,15 @@ func (e *Engine) serveSignIn(ctx context.Context, req Request, resp Response) {
 		e.WriteError(ctx, resp, &Error{Kind: ErrBadRequest, Reason: perr})
 		return
 	}
-	sr.IP, sr.UserAgent = clientIP(req), req.Header("User-Agent")
+	sr.IP, sr.UserAgent = e.clientIP(req), req.Header("User-Agent")
+	limits := e.signInLimits(sr.IP, sr.Email)
+	if wait := e.throttled(ctx, limits...); wait > 0 {
+		e.WriteError(ctx, resp, &Error{Kind: ErrRateLimited, Reason: "too many failed sign-ins", RetryAfter: wait})
+		return
+	}
 	id, err := e.cfg.Authenticate(ctx, sr)
 	if errors.Is(err, ErrWrongCredentials) || (err == nil && (id == nil || id.UserID == "")) {
+		e.hit(ctx, limits...)
 		e.emit(ctx, SecurityEvent{Type: EventSignInFailed, Time: e.cfg.Clock.Now(), IP: sr.IP, UserAgent: sr.UserAgent})
 		resp.Write(200, contentJSON, []byte(`{"status":"WRONG_CREDENTIALS_ERROR"}`))
 		return
@@ -184,7 +190,7 @@ func (e *Engine) serveSignOut(ctx context.Context, req Request, resp Response) {
 		return
 	}
 	e.emit(ctx, SecurityEvent{Type: EventSignOut, Time: e.cfg.Clock.Now(), UserID: s.UserID(), Handle: s.Handle(),
-		IP: clientIP(req), UserAgent: req.Header("User-Agent")})
+		IP: e.clientIP(req), UserAgent: req.Header("User-Agent")})
 	resp.Write(200, contentJSON, []byte(`{"status":"OK"}`))
 }
 
@@ -252,7 +258,7 @@ func (e *Engine) serveDeleteSession(ctx context.Context, req Request, resp Respo
 		return
 	}
 	e.emit(ctx, SecurityEvent{Type: EventRevoked, Time: e.cfg.Clock.Now(), UserID: s.UserID(), Handle: handle,
-		IP: clientIP(req), UserAgent: req.Header("User-Agent"), Reason: "revoked through the sessions route"})
+		IP: e.clientIP(req), UserAgent: req.Header("User-Agent"), Reason: "revoked through the sessions route"})
 	resp.Write(200, contentJSON, []byte(`{"status":"OK"}`))
 }
 
