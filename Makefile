@@ -15,6 +15,7 @@ help:
 	@echo "make test   - run all tests with -race (needs PostgreSQL, MariaDB; CI=true forbids skips)"
 	@echo "make bench  - run the benchmarks"
 	@echo "make lint   - gofmt, go vet and staticcheck in every module"
+	@echo "make fuzz   - run every fuzz target for FUZZTIME (default 30s)"
 
 run:
 	$(GO) run ./examples/nethttp
@@ -31,6 +32,16 @@ bench:
 	@set -e; for m in $(MODULES); do \
 		echo "== go test -bench $$m"; \
 		(cd $$m && $(GO) test -run '^$$' -bench . -benchmem ./...); \
+	done
+
+FUZZTIME ?= 30s
+FUZZ_TARGETS := FuzzVerifyAccessToken FuzzParseRefreshToken FuzzCookieAndHeaderExtraction FuzzFrontToken FuzzSignInBody
+
+# Each fuzz target for FUZZTIME (CI smoke: FUZZTIME=15s).
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz $$t ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./core; \
 	done
 
 $(STATICCHECK):
