@@ -21,7 +21,7 @@ const maxAccessTokenLen = 16 << 10
 var protectedClaims = map[string]bool{
 	"sub": true, "exp": true, "iat": true, "nbf": true, "jti": true, "aud": true, "iss": true,
 	"sessionHandle": true, "refreshTokenHash1": true, "parentRefreshTokenHash1": true,
-	"antiCsrfToken": true, "tId": true, "rsub": true,
+	"antiCsrfToken": true, "tId": true, "rsub": true, "auth_time": true,
 }
 
 // ErrProtectedClaim is returned when a custom payload tries to set an engine-owned claim.
@@ -41,17 +41,18 @@ func checkCustomPayload(p map[string]any) error {
 type verified struct {
 	userID, handle, rth1 string
 	expiry               time.Time      // exp as issued
+	authTime             time.Time      // sign-in time (auth_time); never moved by refresh
 	claims               map[string]any // full payload
 }
 
 // signAccess mints an access token for the session.
-func (e *Engine) signAccess(userID, handle, rth1 string, custom map[string]any, now time.Time) (string, *verified, error) {
+func (e *Engine) signAccess(userID, handle, rth1 string, authTime time.Time, custom map[string]any, now time.Time) (string, *verified, error) {
 	key, err := e.cfg.Keys.SigningKey()
 	if err != nil {
 		return "", nil, fmt.Errorf("ratchet: no signing key: %w", err)
 	}
 	exp := now.Add(e.cfg.AccessTTL).Truncate(time.Second)
-	claims := make(jwt.MapClaims, len(custom)+9)
+	claims := make(jwt.MapClaims, len(custom)+10)
 	maps.Copy(claims, custom)
 	claims["sub"] = userID
 	claims["exp"] = exp.Unix()
@@ -62,6 +63,7 @@ func (e *Engine) signAccess(userID, handle, rth1 string, custom map[string]any, 
 	claims["antiCsrfToken"] = nil
 	claims["tId"] = "public"
 	claims["iss"] = e.cfg.Issuer
+	claims["auth_time"] = authTime.Unix()
 	t := jwt.NewWithClaims(jwt.GetSigningMethod(key.Algorithm), claims)
 	t.Header["kid"] = key.ID
 	t.Header["version"] = "5"
@@ -74,7 +76,8 @@ func (e *Engine) signAccess(userID, handle, rth1 string, custom map[string]any, 
 	if raw, err := json.Marshal(claims); err == nil {
 		_ = json.Unmarshal(raw, &up)
 	}
-	return s, &verified{userID: userID, handle: handle, rth1: rth1, expiry: exp, claims: up}, nil
+	return s, &verified{userID: userID, handle: handle, rth1: rth1, expiry: exp,
+		authTime: time.Unix(authTime.Unix(), 0), claims: up}, nil
 }
 
 // allowedHeader lists the only JOSE header members we accept. Anything else (crit, jwk, jku,
@@ -271,6 +274,9 @@ func (e *Engine) verifyAccessUncached(tok string, allowExpired bool) (*verified,
 		return nil, tryRefresh("access token has no exp")
 	}
 	v.expiry = exp.Time
+	if at, ok := claims["auth_time"].(float64); ok {
+		v.authTime = time.Unix(int64(at), 0)
+	}
 	return v, nil
 }
 

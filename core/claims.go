@@ -1,5 +1,7 @@
 package core
 
+import "time"
+
 // ClaimValidator checks the access-token payload on a protected route. A failure answers 403
 // with {"message":"invalid claim","claimValidationErrors":[…]}, which the frontend SDK surfaces
 // without refreshing.
@@ -33,4 +35,22 @@ func runValidators(vs []ClaimValidator, payload map[string]any) []ClaimFailure {
 		}
 	}
 	return fails
+}
+
+// RequireRecentAuth returns a validator that passes only if the user signed in (auth_time)
+// within maxAge, for sensitive actions such as changing a password or revoking other sessions.
+// Refreshing never renews auth_time; the user must sign in again.
+func (e *Engine) RequireRecentAuth(maxAge time.Duration) ClaimValidator {
+	return ClaimValidator{ID: "auth_time", Validate: func(p map[string]any) any {
+		at, ok := p["auth_time"].(float64)
+		if !ok {
+			return map[string]any{"message": "value does not exist"}
+		}
+		age := e.cfg.Clock.Now().Sub(time.Unix(int64(at), 0))
+		if age > maxAge {
+			return map[string]any{"message": "re-authentication required", "maxAgeInSeconds": int64(maxAge / time.Second),
+				"ageInSeconds": int64(age / time.Second)}
+		}
+		return nil
+	}}
 }

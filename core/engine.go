@@ -144,7 +144,7 @@ func (e *Engine) tokensFor(rec *Record, rt *refreshToken, now time.Time) (*Token
 		return nil, fmt.Errorf("ratchet: stored payload of %s is corrupt: %w", rec.Handle, err)
 	}
 	rts := rt.String()
-	at, v, err := e.signAccess(rec.UserID, rec.Handle, hash1(rts), custom, now)
+	at, v, err := e.signAccess(rec.UserID, rec.Handle, hash1(rts), rec.CreatedAt, custom, now)
 	if err != nil {
 		return nil, err
 	}
@@ -166,16 +166,41 @@ func (e *Engine) RevokeSession(ctx context.Context, handle string) (bool, error)
 	return ok, storeErr("revoke", err)
 }
 
-// RevokeAllForUser revokes every session of the user and returns their handles.
+// RevokeAllForUser revokes every session of the user and returns their handles. Use it when
+// an account is disabled or its password changes.
 func (e *Engine) RevokeAllForUser(ctx context.Context, userID string) ([]string, error) {
-	hs, err := e.cfg.Store.RevokeByUser(ctx, userID, "")
-	return hs, storeErr("revoke by user", err)
+	return e.revokeByUser(ctx, userID, "", "all sessions of the user revoked")
 }
 
 // RevokeOtherSessions revokes every session of the user except keep.
 func (e *Engine) RevokeOtherSessions(ctx context.Context, userID, keep string) ([]string, error) {
+	return e.revokeByUser(ctx, userID, keep, "other sessions of the user revoked")
+}
+
+func (e *Engine) revokeByUser(ctx context.Context, userID, keep, reason string) ([]string, error) {
 	hs, err := e.cfg.Store.RevokeByUser(ctx, userID, keep)
-	return hs, storeErr("revoke by user", err)
+	if err != nil {
+		return nil, storeErr("revoke by user", err)
+	}
+	for _, h := range hs {
+		e.emit(ctx, SecurityEvent{Type: EventRevoked, Time: e.cfg.Clock.Now(), UserID: userID, Handle: h, Reason: reason})
+	}
+	return hs, nil
+}
+
+// RevokeAllSessions revokes every session of every user, for incident response. The store
+// must implement AllRevoker.
+func (e *Engine) RevokeAllSessions(ctx context.Context) (int64, error) {
+	r, ok := e.cfg.Store.(AllRevoker)
+	if !ok {
+		return 0, errors.New("ratchet: store does not implement AllRevoker")
+	}
+	n, err := r.RevokeAll(ctx)
+	if err != nil {
+		return 0, storeErr("revoke all", err)
+	}
+	e.emit(ctx, SecurityEvent{Type: EventRevoked, Time: e.cfg.Clock.Now(), Reason: fmt.Sprintf("every session revoked (%d)", n)})
+	return n, nil
 }
 
 // SessionInfo is the public view of a session: never a token or a token hash.
@@ -188,6 +213,7 @@ type SessionInfo struct {
 	AbsoluteExpiresAt time.Time      `json:"absoluteExpiresAt"`
 	IP                string         `json:"ip"`
 	UserAgent         string         `json:"userAgent"`
+	Device            string         `json:"device"` // DeviceLabel(UserAgent)
 	Data              map[string]any `json:"-"`
 	Payload           map[string]any `json:"-"`
 }
@@ -198,7 +224,7 @@ func (e *Engine) info(rec *Record) SessionInfo {
 	return SessionInfo{
 		Handle: rec.Handle, UserID: rec.UserID, CreatedAt: rec.CreatedAt, LastActiveAt: rec.LastActiveAt,
 		ExpiresAt: rec.ExpiresAt, AbsoluteExpiresAt: rec.CreatedAt.Add(e.cfg.AbsoluteTTL),
-		IP: rec.IP, UserAgent: rec.UserAgent, Data: data, Payload: payload,
+		IP: rec.IP, UserAgent: rec.UserAgent, Device: DeviceLabel(rec.UserAgent), Data: data, Payload: payload,
 	}
 }
 

@@ -18,7 +18,7 @@ func fuzzEngine(f *testing.F) (*Engine, *Tokens) {
 		f.Fatal(err)
 	}
 	rt := newRootToken(randomBytes(secretBytes), newHandle())
-	at, v, err := e.signAccess("user-1", rt.handle, hash1(rt.String()), map[string]any{"role": "x"}, e.cfg.Clock.Now())
+	at, v, err := e.signAccess("user-1", rt.handle, hash1(rt.String()), time.Unix(1_900_000_000, 0), map[string]any{"role": "x"}, e.cfg.Clock.Now())
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -62,6 +62,10 @@ func (e *Engine) ServeAuth(ctx context.Context, req Request, resp Response) bool
 		if methodIs(req, resp, "GET") {
 			e.serveListSessions(ctx, req, resp)
 		}
+	case rest == "/sessions/revoke-others" && !rt.DisableSessions:
+		if methodIs(req, resp, "POST") {
+			e.serveRevokeOthers(ctx, req, resp)
+		}
 	case strings.HasPrefix(rest, "/sessions/") && !rt.DisableSessions:
 		if methodIs(req, resp, "DELETE") {
 			e.serveDeleteSession(ctx, req, resp, rest[len("/sessions/"):])
@@ -200,8 +204,10 @@ type sessionView struct {
 	CreatedAt    int64  `json:"createdAt"`
 	LastActiveAt int64  `json:"lastActiveAt"`
 	ExpiresAt    int64  `json:"expiresAt"`
+	AbsoluteExp  int64  `json:"absoluteExpiresAt"`
 	IP           string `json:"ip"`
 	UserAgent    string `json:"userAgent"`
+	Device       string `json:"device"`
 }
 
 func (e *Engine) serveListSessions(ctx context.Context, req Request, resp Response) {
@@ -220,9 +226,26 @@ func (e *Engine) serveListSessions(ctx context.Context, req Request, resp Respon
 	for _, in := range infos {
 		views = append(views, sessionView{Handle: in.Handle, Current: in.Handle == s.Handle(),
 			CreatedAt: in.CreatedAt.UnixMilli(), LastActiveAt: in.LastActiveAt.UnixMilli(),
-			ExpiresAt: in.ExpiresAt.UnixMilli(), IP: in.IP, UserAgent: in.UserAgent})
+			ExpiresAt: in.ExpiresAt.UnixMilli(), AbsoluteExp: in.AbsoluteExpiresAt.UnixMilli(),
+			IP: in.IP, UserAgent: in.UserAgent, Device: in.Device})
 	}
 	resp.Write(200, contentJSON, mustJSON(map[string]any{"sessions": views}))
+}
+
+// serveRevokeOthers signs the caller out everywhere else: every other session of the same user.
+func (e *Engine) serveRevokeOthers(ctx context.Context, req Request, resp Response) {
+	resp.SetHeader("Cache-Control", "no-store")
+	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true})
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	hs, err := e.RevokeOtherSessions(ctx, s.UserID(), s.Handle())
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	resp.Write(200, contentJSON, mustJSON(map[string]any{"status": "OK", "revoked": len(hs)}))
 }
 
 var bodySessionNotFound = []byte(`{"message":"session not found"}`)

@@ -82,6 +82,10 @@ func (s *Session) AccessToken() string {
 	return s.token
 }
 
+// AuthTime is when the user signed in to this session (the auth_time claim). Refreshes never
+// move it; signing in again creates a new session with a new AuthTime.
+func (s *Session) AuthTime() time.Time { return s.current().authTime }
+
 // Expiry returns the access token's exp.
 func (s *Session) Expiry() time.Time { return s.current().expiry }
 
@@ -155,7 +159,7 @@ func (s *Session) MergePayload(ctx context.Context, update map[string]any) error
 	if err != nil {
 		return err
 	}
-	at, v, err := s.e.signAccess(cur.userID, cur.handle, cur.rth1, custom, now)
+	at, v, err := s.e.signAccess(cur.userID, cur.handle, cur.rth1, rec.CreatedAt, custom, now)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ type Change struct {
 // all, as `UPDATE … WHERE handle = ? AND revoked = false AND <cond>` followed by a check of the
 // rows affected. Implementations must never upsert or read-modify-write on an update path.
 //
-// Optional capabilities are discovered by type assertion: ExpiredDeleter.
+// Optional capabilities are discovered by type assertion: ExpiredDeleter, AllRevoker.
 type Store interface {
 	// Create inserts a new record. A duplicate handle is an error.
 	Create(ctx context.Context, rec *Record) error
@@ -82,4 +82,11 @@ type ExpiredDeleter interface {
 	// DeleteExpired deletes records that are revoked or whose ExpiresAt is at or before before,
 	// and returns how many were deleted.
 	DeleteExpired(ctx context.Context, before time.Time) (int64, error)
+}
+
+// AllRevoker is implemented by stores that can revoke every session at once (incident
+// response: a leaked signing key, a compromised database).
+type AllRevoker interface {
+	// RevokeAll revokes every unrevoked record and returns how many it revoked.
+	RevokeAll(ctx context.Context) (int64, error)
 }

@@ -42,6 +42,7 @@ func HTTPSuite(t *testing.T, target Target) {
 	t.Run("notes", s.testNotes)
 	t.Run("payload", s.testPayload)
 	t.Run("sessions", s.testSessions)
+	t.Run("devices", s.testDevices)
 	t.Run("jwks", s.testJWKS)
 	t.Run("cors", s.testCORS)
 }

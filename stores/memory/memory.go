@@ -23,6 +23,7 @@ type Store struct {
 var (
 	_ core.Store          = (*Store)(nil)
 	_ core.ExpiredDeleter = (*Store)(nil)
+	_ core.AllRevoker     = (*Store)(nil)
 )
 
 // New returns an empty store.
@@ -193,4 +194,21 @@ func (s *Store) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return len(s.byID)
+}
+
+// RevokeAll implements core.AllRevoker.
+func (s *Store) RevokeAll(ctx context.Context) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for _, r := range s.byID {
+		if !r.Revoked {
+			r.Revoked = true
+			n++
+		}
+	}
+	return n, nil
 }
