@@ -68,6 +68,7 @@ func storeContract(t *testing.T, newStore func(t *testing.T) core.Store) {
 		{"RevokeByUser", testRevokeByUser},
 		{"RevokeByUserExcept", testRevokeByUserExcept},
 		{"DeleteExpired", testDeleteExpired},
+		{"RevokeAll", testRevokeAll},
 		{"CancelledContext", testCancelledContext},
 		{"R5_AtomicCurrentHash", testAtomicCurrentHash},
 		{"R5_AtomicVersion", testAtomicVersion},

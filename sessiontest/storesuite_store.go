@@ -3,6 +3,7 @@ package sessiontest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -560,4 +561,41 @@ func testCancelledContext(t *testing.T, s core.Store) {
 		}
 	}
 	checkRecord(t, "row after operations with a cancelled context", want, mustGet(t, s, rec.Handle))
+}
+
+func testRevokeAll(t *testing.T, s core.Store) {
+	r, ok := s.(core.AllRevoker)
+	if !ok {
+		NeedService(t, "core.AllRevoker", fmt.Errorf("%T does not implement it", s))
+		return
+	}
+	ctx := context.Background()
+	var recs []*core.Record
+	for i := range 3 {
+		rec := newRecord(t, randUser(t, fmt.Sprintf("all%d", i)), suiteEpoch)
+		mustCreate(t, s, rec)
+		recs = append(recs, rec)
+	}
+	dead := newRecord(t, randUser(t, "alldead"), suiteEpoch)
+	dead.Revoked = true
+	mustCreate(t, s, dead)
+	n, err := r.RevokeAll(ctx)
+	if err != nil {
+		t.Fatalf("RevokeAll: %v", err)
+	}
+	if n != int64(len(recs)) {
+		t.Errorf("RevokeAll = %d, want %d (already revoked rows are not counted)", n, len(recs))
+	}
+	for _, rec := range recs {
+		got, err := s.Get(ctx, rec.Handle)
+		if err != nil || !got.Revoked {
+			t.Errorf("%s after RevokeAll: revoked=%v err=%v", rec.Handle, got != nil && got.Revoked, err)
+		}
+		if ok, _ := s.Update(ctx, rec.Handle, core.Cond{}, core.Change{LastActiveAt: suiteEpoch.Add(time.Hour)}); ok {
+			t.Errorf("%s: an update matched after RevokeAll", rec.Handle)
+		}
+	}
+	if n, err := r.RevokeAll(ctx); err != nil || n != 0 {
+		t.Errorf("second RevokeAll = %d, %v; want 0", n, err)
+	}
 }
