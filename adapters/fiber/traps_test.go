@@ -1,0 +1,383 @@
+package fiberratchet_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+
+	fiberratchet "github.com/ratchetauth/ratchet/adapters/fiber"
+	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/stores/memory"
+)
+
+// TestSetCookiesAllSurvive: the two token cookies survive next to cookies the app sets with
+// Fiber's c.Cookie before and after the library route runs.
+func TestSetCookiesAllSurvive(t *testing.T) {
+	f := newFixture(t)
+	a := fiberratchet.New(f.Engine)
+	app := newApp()
+	app.Use(func(c *fiber.Ctx) error {
+		c.Cookie(&fiber.Cookie{Name: "theme", Value: "dark"})
+		err := c.Next()
+		c.Cookie(&fiber.Cookie{Name: "lang", Value: "en"})
+		return err
+	})
+	a.Mount(app)
+	url := serve(t, app)
+
+	r := do(t, "POST", url+"/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword), "st-auth-mode", "cookie")
+	if r.Status != 200 {
+		t.Fatalf("sign-in: %v", r)
+	}
+	want := []string{"theme", "sAccessToken", "sRefreshToken", "lang"}
+	if got := r.setCookieNames(); !slices.Equal(got, want) {
+		t.Fatalf("Set-Cookie names = %q, want %q", got, want)
+	}
+	for _, line := range r.Header.Values("Set-Cookie")[1:3] {
+		if !strings.Contains(line, "HttpOnly") || strings.HasSuffix(line, "=") {
+			t.Errorf("token cookie mangled: %q", line)
+		}
+	}
+	if r.cookie("sAccessToken") == "" || r.cookie("sRefreshToken") == "" {
+		t.Fatalf("token cookies lost their values: %q", r.Header.Values("Set-Cookie"))
+	}
+
+	// Sign-out clears both: the clearing cookies survive as well.
+	out := do(t, "POST", url+"/auth/signout", nil, "Cookie", "sAccessToken="+r.cookie("sAccessToken"), "rid", "session")
+	if out.Status != 200 {
+		t.Fatalf("sign-out: %v", out)
+	}
+	want = []string{"theme", "sAccessToken", "sRefreshToken", "lang"}
+	if got := out.setCookieNames(); !slices.Equal(got, want) {
+		t.Fatalf("sign-out Set-Cookie names = %q, want %q", got, want)
+	}
+	for _, line := range out.Header.Values("Set-Cookie")[1:3] {
+		if !strings.Contains(line, "=;") || !strings.Contains(line, "Max-Age=0") {
+			t.Errorf("clearing cookie mangled: %q", line)
+		}
+	}
+}
+
+// TestSameNameSetCookiesKeptInOrder: fasthttp keeps Set-Cookie lines in a special list; lines
+// with the same cookie name must neither collapse nor reorder (the browser applies the last).
+func TestSameNameSetCookiesKeptInOrder(t *testing.T) {
+	f := newFixture(t)
+	url := fiberServer(t, f)
+	in := do(t, "POST", url+"/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword), "st-auth-mode", "cookie")
+	r := do(t, "GET", url+"/api/churn", nil, "Cookie", "sAccessToken="+in.cookie("sAccessToken"), "rid", "session")
+	if r.Status != 200 {
+		t.Fatalf("churn: %v", r)
+	}
+	lines := r.Header.Values("Set-Cookie")
+	want := []string{"sAccessToken", "sAccessToken", "sAccessToken", "sRefreshToken"}
+	if got := r.setCookieNames(); !slices.Equal(got, want) {
+		t.Fatalf("Set-Cookie names = %q, want %q (lines %q)", got, want, lines)
+	}
+	v1, v2 := cookieVal(lines[0]), cookieVal(lines[1])
+	if v1 == "" || v2 == "" || v1 == v2 || v1 == in.cookie("sAccessToken") {
+		t.Errorf("the two re-issued access tokens should be distinct and new: %q", lines[:2])
+	}
+	for _, line := range lines[2:] {
+		if cookieVal(line) != "" || !strings.Contains(line, "Max-Age=0") {
+			t.Errorf("expected a clearing cookie, got %q", line)
+		}
+	}
+}
+
+func cookieVal(line string) string {
+	_, rest, _ := strings.Cut(line, "=")
+	v, _, _ := strings.Cut(rest, ";")
+	return v
+}
+
+// TestExposeHeadersAppended: the core appends to Access-Control-Expose-Headers; what app
+// middleware or Fiber's CORS middleware put there first stays.
+func TestExposeHeadersAppended(t *testing.T) {
+	const tokensExposed = "st-access-token, st-refresh-token, front-token"
+	t.Run("app middleware", func(t *testing.T) {
+		f := newFixture(t)
+		a := fiberratchet.New(f.Engine)
+		app := newApp()
+		app.Use(func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderAccessControlExposeHeaders, "X-Request-Id")
+			return c.Next()
+		})
+		a.Mount(app)
+		r := do(t, "POST", serve(t, app)+"/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword))
+		if got := r.Header.Values("Access-Control-Expose-Headers"); !slices.Equal(got, []string{"X-Request-Id, " + tokensExposed}) {
+			t.Fatalf("Access-Control-Expose-Headers = %q", got)
+		}
+	})
+	t.Run("fiber cors", func(t *testing.T) {
+		f := newFixture(t)
+		a := fiberratchet.New(f.Engine)
+		app := newApp()
+		cfg := fiberCORSConfig()
+		cfg.ExposeHeaders = "X-Request-Id"
+		app.Use(cors.New(cfg))
+		a.Mount(app)
+		r := do(t, "POST", serve(t, app)+"/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword),
+			"Origin", sessiontest.WebsiteOrigin)
+		if r.Status != 200 {
+			t.Fatalf("sign-in: %v", r)
+		}
+		if got := r.Header.Values("Access-Control-Expose-Headers"); !slices.Equal(got, []string{"X-Request-Id, " + tokensExposed}) {
+			t.Fatalf("Access-Control-Expose-Headers = %q", got)
+		}
+	})
+}
+
+// TestFiberCORSOrdering: with Fiber's CORS middleware first, preflights never reach the
+// session layer, and error answers of the session layer still carry CORS headers (or the
+// browser could not read the 401 that starts a refresh). Session middleware placed before the
+// CORS middleware lets OPTIONS through.
+func TestFiberCORSOrdering(t *testing.T) {
+	o := sessiontest.WebsiteOrigin
+	checkPreflight := func(t *testing.T, r *reply) {
+		t.Helper()
+		if r.Status != fiber.StatusNoContent {
+			t.Fatalf("preflight: %v", r)
+		}
+		if r.Header.Get("Access-Control-Allow-Origin") != o || r.Header.Get("Access-Control-Allow-Credentials") != "true" {
+			t.Errorf("preflight CORS headers: %q", r.Header)
+		}
+		allowed := strings.ToLower(r.Header.Get("Access-Control-Allow-Headers"))
+		for _, h := range core.CORSAllowedHeaders {
+			if !strings.Contains(allowed, h) {
+				t.Errorf("Access-Control-Allow-Headers %q lacks %q", allowed, h)
+			}
+		}
+	}
+
+	t.Run("cors first", func(t *testing.T) {
+		f := newFixture(t)
+		app, _ := fixtureApp(f, fiberCORS())
+		url := serve(t, app)
+		for _, p := range []string{"/auth/signin", "/auth/session/refresh", "/api/me", "/api/notes"} {
+			checkPreflight(t, do(t, "OPTIONS", url+p, nil, "Origin", o, "Access-Control-Request-Method", "POST",
+				"Access-Control-Request-Headers", "rid, authorization, content-type"))
+		}
+		r := do(t, "GET", url+"/api/me", nil, "Origin", o)
+		if r.Status != 401 || string(r.Body) != `{"message":"unauthorised"}` {
+			t.Fatalf("unauthenticated: %v", r)
+		}
+		if r.Header.Get("Access-Control-Allow-Origin") != o || r.Header.Get("Access-Control-Allow-Credentials") != "true" {
+			t.Errorf("401 lacks CORS headers: %q", r.Header)
+		}
+		in := do(t, "POST", url+"/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword), "Origin", o)
+		if in.Status != 200 || in.Header.Get("Access-Control-Allow-Origin") != o {
+			t.Fatalf("cross-origin sign-in: %v %q", in, in.Header)
+		}
+		if !strings.Contains(in.Header.Get("Access-Control-Expose-Headers"), "front-token") {
+			t.Errorf("front-token not exposed: %q", in.Header.Get("Access-Control-Expose-Headers"))
+		}
+		me := do(t, "GET", url+"/api/me", nil, "Origin", o, "Authorization", "Bearer "+in.Header.Get("St-Access-Token"))
+		if me.Status != 200 || me.Header.Get("Access-Control-Allow-Origin") != o {
+			t.Fatalf("cross-origin /api/me: %v %q", me, me.Header)
+		}
+		evil := do(t, "OPTIONS", url+"/api/me", nil, "Origin", "http://evil.test", "Access-Control-Request-Method", "GET")
+		if evil.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("disallowed origin got CORS headers: %q", evil.Header)
+		}
+	})
+
+	t.Run("session middleware before cors", func(t *testing.T) {
+		f := newFixture(t)
+		a := fiberratchet.New(f.Engine)
+		app := newApp()
+		api := app.Group("/api", a.Require, fiberCORS())
+		api.Get("/me", func(c *fiber.Ctx) error { return c.Send(f.Me(fiberratchet.MustSession(c))) })
+		url := serve(t, app)
+		checkPreflight(t, do(t, "OPTIONS", url+"/api/me", nil, "Origin", o, "Access-Control-Request-Method", "GET"))
+		if r := do(t, "GET", url+"/api/me", nil, "Origin", o); r.Status != 401 {
+			t.Fatalf("GET without a session: %v", r)
+		}
+	})
+
+	t.Run("adapter cors", func(t *testing.T) {
+		f := newFixture(t)
+		app, _ := fixtureApp(f, nil)
+		url := serve(t, app)
+		checkPreflight(t, do(t, "OPTIONS", url+"/api/me", nil, "Origin", o, "Access-Control-Request-Method", "GET"))
+		r := do(t, "GET", url+"/api/me", nil, "Origin", o)
+		if r.Status != 401 || r.Header.Get("Access-Control-Allow-Origin") != o {
+			t.Fatalf("401 with CORS: %v %q", r, r.Header)
+		}
+	})
+}
+
+// fiberCORSConfig is Fiber's CORS middleware configured as the frontend SDK needs.
+func fiberCORSConfig() cors.Config {
+	return cors.Config{
+		AllowOrigins:     sessiontest.WebsiteOrigin,
+		AllowHeaders:     strings.Join(core.CORSAllowedHeaders, ", "),
+		AllowCredentials: true,
+	}
+}
+
+// fiberCORS is github.com/gofiber/fiber/v2/middleware/cors configured for the fixture.
+func fiberCORS() fiber.Handler { return cors.New(fiberCORSConfig()) }
+
+// TestGroupsAndCustomBasePath mounts the library routes on a nested group under a custom base
+// path and runs sign-in, a protected route, refresh and JWKS there.
+func TestGroupsAndCustomBasePath(t *testing.T) {
+	e, err := core.New(core.Config{
+		Store:          memory.New(),
+		BasePath:       "/api/v1/auth",
+		AllowedOrigins: []string{sessiontest.WebsiteOrigin},
+		Cookies:        core.CookieConfig{Insecure: true},
+		Authenticate:   sessiontest.DemoAuthenticate,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := fiberratchet.New(e)
+	app := newApp()
+	app.Use(a.CORS)
+	v1 := app.Group("/api").Group("/v1")
+	a.Mount(v1)
+	v1.Get("/me", a.Require, func(c *fiber.Ctx) error { return c.SendString(fiberratchet.MustSession(c).UserID()) })
+	v1.Get("/auth/custom", func(c *fiber.Ctx) error { return c.SendString("app route under the base path") })
+	app.Get("/health", func(c *fiber.Ctx) error { return c.SendString("ok") })
+	url := serve(t, app)
+
+	in := do(t, "POST", url+"/api/v1/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword), "st-auth-mode", "cookie")
+	if in.Status != 200 {
+		t.Fatalf("sign-in: %v", in)
+	}
+	var refreshPath string
+	for _, line := range in.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(line, "sRefreshToken=") {
+			for _, attr := range strings.Split(line, "; ") {
+				if p, ok := strings.CutPrefix(attr, "Path="); ok {
+					refreshPath = p
+				}
+			}
+		}
+	}
+	if refreshPath != "/api/v1/auth/session/refresh" {
+		t.Errorf("refresh cookie Path = %q", refreshPath)
+	}
+	cookies := "sAccessToken=" + in.cookie("sAccessToken")
+	if r := do(t, "GET", url+"/api/v1/me", nil, "Cookie", cookies); r.Status != 200 || string(r.Body) != "user-alice" {
+		t.Fatalf("/api/v1/me: %v", r)
+	}
+	ref := do(t, "POST", url+"/api/v1/auth/session/refresh", nil, "Cookie", "sRefreshToken="+in.cookie("sRefreshToken"), "rid", "session")
+	if ref.Status != 200 || ref.cookie("sAccessToken") == "" {
+		t.Fatalf("refresh: %v", ref)
+	}
+	if r := do(t, "GET", url+"/api/v1/auth/jwt/jwks.json", nil); r.Status != 200 || !strings.Contains(string(r.Body), `"keys"`) {
+		t.Fatalf("jwks: %v", r)
+	}
+	if r := do(t, "GET", url+"/api/v1/auth/custom", nil); r.Status != 200 || string(r.Body) != "app route under the base path" {
+		t.Fatalf("app route under the base path: %v", r)
+	}
+	if r := do(t, "GET", url+"/health", nil); r.Status != 200 {
+		t.Fatalf("route outside the group: %v", r)
+	}
+	for _, p := range []string{"/auth/signin", "/api/v1/signin"} {
+		if r := do(t, "POST", url+p, signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword)); r.Status != 404 {
+			t.Errorf("POST %s outside the base path: %v", p, r)
+		}
+	}
+}
+
+// TestMountOnApp: mounted on the app, only the base path is served; other routes registered
+// before or after are untouched.
+func TestMountOnApp(t *testing.T) {
+	f := newFixture(t)
+	a := fiberratchet.New(f.Engine)
+	app := newApp()
+	app.Get("/before", func(c *fiber.Ctx) error { return c.SendString("before") })
+	a.Mount(app)
+	app.Get("/after", func(c *fiber.Ctx) error { return c.SendString("after") })
+	app.Get("/authors", func(c *fiber.Ctx) error { return c.SendString("authors") })
+	url := serve(t, app)
+	for p, want := range map[string]string{"/before": "before", "/after": "after", "/authors": "authors"} {
+		if r := do(t, "GET", url+p, nil); r.Status != 200 || string(r.Body) != want {
+			t.Errorf("GET %s: %v", p, r)
+		}
+	}
+	if r := do(t, "GET", url+"/auth/nothing-here", nil); r.Status != 404 {
+		t.Errorf("unknown library path: %v", r)
+	}
+	if r := do(t, "GET", url+"/auth/jwt/jwks.json", nil); r.Status != 200 {
+		t.Errorf("jwks: %v", r)
+	}
+}
+
+// TestOptionsPassesThrough: Verify never answers OPTIONS itself, whatever the token state.
+func TestOptionsPassesThrough(t *testing.T) {
+	f := newFixture(t)
+	a := fiberratchet.New(f.Engine)
+	app := newApp()
+	for _, mw := range []fiber.Handler{a.Require, a.Strict, a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}})} {
+		app.Use(mw)
+	}
+	app.Options("/api/thing", func(c *fiber.Ctx) error {
+		if _, ok := fiberratchet.Session(c); ok {
+			return c.Status(500).SendString("a session on OPTIONS")
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	})
+	url := serve(t, app)
+	if r := do(t, "OPTIONS", url+"/api/thing", nil, "Authorization", "Bearer garbage"); r.Status != 204 {
+		t.Fatalf("OPTIONS: %v", r)
+	}
+	if r := do(t, "GET", url+"/api/thing", nil); r.Status != 401 {
+		t.Fatalf("GET: %v", r)
+	}
+}
+
+// TestSessionHelpers covers Session, MustSession and New's nil check.
+func TestSessionHelpers(t *testing.T) {
+	f := newFixture(t)
+	a := fiberratchet.New(f.Engine)
+	app := newApp()
+	app.Get("/none", func(c *fiber.Ctx) error {
+		if s, ok := fiberratchet.Session(c); ok || s != nil {
+			t.Errorf("Session without middleware = %v, %v", s, ok)
+		}
+		defer func() {
+			if recover() == nil {
+				t.Error("MustSession did not panic without a session")
+			}
+		}()
+		fiberratchet.MustSession(c)
+		return nil
+	})
+	app.Get("/optional", a.Optional, func(c *fiber.Ctx) error {
+		s, ok := fiberratchet.Session(c)
+		if !ok {
+			return c.SendString("anonymous")
+		}
+		return c.SendString(s.UserID())
+	})
+	url := serve(t, app)
+	do(t, "GET", url+"/none", nil)
+	if r := do(t, "GET", url+"/optional", nil); string(r.Body) != "anonymous" {
+		t.Errorf("optional without token: %v", r)
+	}
+	// No library routes here: the engine issues the session directly.
+	tok, err := f.Engine.Issue(nilCtx(), "user-bob", core.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := do(t, "GET", url+"/optional", nil, "Authorization", "Bearer "+tok.AccessToken); string(r.Body) != "user-bob" {
+		t.Errorf("optional with token: %v", r)
+	}
+	if r := do(t, "GET", url+"/optional", nil, "Authorization", "Bearer a.b.c", "Cookie", "sAccessToken=a.b.c"); r.Status != 401 {
+		t.Errorf("optional with a bad token: %v", r)
+	}
+
+	defer func() {
+		if recover() == nil {
+			t.Error("New(nil) did not panic")
+		}
+	}()
+	fiberratchet.New(nil)
+}
