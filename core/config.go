@@ -95,6 +95,9 @@ type Config struct {
 	// sign-in, sign-out, revocation). It must not block.
 	OnSecurityEvent func(ctx context.Context, ev SecurityEvent)
 
+	// Claims are fetched at sign-in and re-fetched on refresh when stale (see Claim).
+	Claims []*Claim
+
 	// RateLimits throttles failed sign-ins and refresh-token guessing (429 + Retry-After).
 	RateLimits RateLimits
 	// TrustedProxies lists the reverse proxies (IPs or CIDRs) whose X-Forwarded-For is
@@ -199,6 +202,21 @@ func (c *Config) normalise() error {
 		c.Logger = slog.Default()
 	}
 	c.RateLimits.defaults(c.Clock)
+	seen := map[string]bool{}
+	for i, cl := range c.Claims {
+		switch {
+		case cl == nil || cl.Fetch == nil || cl.Key == "":
+			return configErr("Claims[%d] needs a Key and a Fetch function", i)
+		case protectedClaims[cl.Key]:
+			return configErr("Claims[%d]: %q is a protected claim", i, cl.Key)
+		case seen[cl.Key]:
+			return configErr("Claims[%d]: duplicate key %q", i, cl.Key)
+		case cl.MaxAge < 0:
+			return configErr("Claims[%d]: negative MaxAge", i)
+		}
+		seen[cl.Key] = true
+		cl.clock = c.Clock
+	}
 	if c.VerifyCacheSize < 0 {
 		return configErr("VerifyCacheSize must not be negative (use DisableVerifyCache)")
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"strings"
 	"time"
@@ -102,6 +103,18 @@ func (e *Engine) Issue(ctx context.Context, userID string, opts CreateOptions) (
 	}
 	if err := checkCustomPayload(opts.Payload); err != nil {
 		return nil, err
+	}
+	if len(e.cfg.Claims) > 0 {
+		upd, err := e.fetchClaims(ctx, userID, nil, true)
+		if err != nil {
+			return nil, err
+		}
+		merged := maps.Clone(opts.Payload)
+		if merged == nil {
+			merged = map[string]any{}
+		}
+		maps.Copy(merged, upd)
+		opts.Payload = merged
 	}
 	payload, err := encodeObject(opts.Payload)
 	if err != nil {

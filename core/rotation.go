@@ -52,6 +52,9 @@ func (e *Engine) Refresh(ctx context.Context, token string, meta RefreshMeta) (*
 				rec.ExpiresAt, rec.LastActiveAt = ch.ExpiresAt, now
 				e.emit(ctx, SecurityEvent{Type: EventRefresh, Time: now, UserID: rec.UserID, Handle: rec.Handle,
 					IP: meta.IP, UserAgent: meta.UserAgent})
+				if err := e.refreshStaleClaims(ctx, rec); err != nil {
+					return nil, err
+				}
 				return e.tokensFor(rec, child, now)
 			}
 		case eq(presented, rec.PreviousHash) && eq(childHash, rec.CurrentHash) &&
@@ -93,4 +96,31 @@ func (e *Engine) theft(ctx context.Context, rec *Record, meta RefreshMeta) error
 // eq compares two hashes in constant time; empty strings never match.
 func eq(a, b string) bool {
 	return a != "" && b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// refreshStaleClaims re-fetches registered claims that are older than their MaxAge and stores
+// them in the row (a version-checked write on a live row) before the new access token is
+// minted. A failing Fetch keeps the old values: a claim source outage must not log users out.
+func (e *Engine) refreshStaleClaims(ctx context.Context, rec *Record) error {
+	if len(e.cfg.Claims) == 0 {
+		return nil
+	}
+	cur, err := decodeObject(rec.Payload)
+	if err != nil {
+		return err
+	}
+	upd, err := e.fetchClaims(ctx, rec.UserID, cur, false)
+	if err != nil {
+		e.log.WarnContext(ctx, "ratchet: claim refresh failed; keeping the old values", "session", rec.Handle, "err", err)
+		return nil
+	}
+	if upd == nil {
+		return nil
+	}
+	fresh, err := e.MergePayload(ctx, rec.Handle, upd)
+	if err != nil {
+		return err
+	}
+	rec.Payload, rec.Version = fresh.Payload, fresh.Version
+	return nil
 }
