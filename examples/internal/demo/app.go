@@ -1,0 +1,156 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/ratchetauth/ratchet/core"
+	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
+)
+
+// App is what an example needs: its settings and a ready engine over the GORM store.
+type App struct {
+	Settings Settings
+	Engine   *core.Engine
+	Database Database
+	closers  []func() error
+}
+
+// Setup reads the settings from the environment, opens the database and the GORM store
+// (creating the tables if needed) and builds the engine. Every error is meant to be printed
+// as is: it names the variable or the database at fault.
+func Setup(ctx context.Context) (*App, error) {
+	s, err := FromEnv()
+	if err != nil {
+		return nil, err
+	}
+	return SetupWith(ctx, s)
+}
+
+// SetupWith is Setup with explicit settings.
+func SetupWith(ctx context.Context, s Settings) (*App, error) {
+	dbc, err := ParseDatabaseURL(s.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	db, err := dbc.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sqlDB, _ := db.DB()
+	a := &App{Settings: s, Database: dbc, closers: []func() error{sqlDB.Close}}
+	store, err := gormstore.New(db, gormstore.Options{AutoMigrate: true, JanitorInterval: 10 * time.Minute})
+	if err != nil {
+		_ = a.Close()
+		return nil, fmt.Errorf("database %s: %w", dbc.Display, err)
+	}
+	a.closers = append([]func() error{store.Close}, a.closers...)
+	if a.Engine, err = core.New(s.EngineConfig(store)); err != nil {
+		_ = a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// EngineConfig is the engine configuration for these settings over store.
+func (s Settings) EngineConfig(store core.Store) core.Config {
+	grace := s.RotationGrace
+	if s.NoRotationGrace {
+		grace = time.Nanosecond // the engine reads 0 as "default"; 1 ns is no window at all
+	}
+	return core.Config{
+		Store:          store,
+		AccessTTL:      s.AccessTTL,
+		ClockSkew:      s.ClockSkew,
+		RotationGrace:  grace,
+		AllowedOrigins: []string{s.WebsiteOrigin},
+		APIOrigin:      "http://" + s.Addr,
+		Authenticate:   s.Authenticate,
+	}
+}
+
+// Close stops the store's janitor and closes the database. It is safe to call once.
+func (a *App) Close() error {
+	var errs []error
+	for _, c := range a.closers {
+		errs = append(errs, c())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// Banner is printed at start: the URL, the demo credentials and a warning.
+func (a *App) Banner(framework string) string {
+	return fmt.Sprintf(`ratchet %s demo: open http://%s/
+  storage:    %s
+  demo users: alice@example.com and bob@example.com, password %q
+  WARNING: demo credentials and settings, for local development only.
+`, framework, a.Settings.Addr, a.Database.Display, a.Settings.DemoPassword)
+}
+
+// Server is what Run serves with: *http.Server fits, and Fiber's app through a small wrapper.
+type Server interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+}
+
+// Run listens on the settings' address, prints the banner, serves until SIGINT or SIGTERM,
+// then shuts the server down gracefully (up to 5 s) and closes the store.
+func (a *App) Run(framework string, srv Server) error {
+	defer a.Close()
+	ln, err := net.Listen("tcp", a.Settings.Addr)
+	if err != nil {
+		return fmt.Errorf("ADDR=%s: %w", a.Settings.Addr, err)
+	}
+	fmt.Print(a.Banner(framework))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	stop()
+	log.Print("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	if err := a.Close(); err != nil {
+		return fmt.Errorf("closing the store: %w", err)
+	}
+	log.Print("stopped cleanly")
+	return nil
+}
+
+// HTTPServer is the *http.Server the net/http, Gin and Echo examples serve with.
+func HTTPServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+}
+
+// Main runs setup and serve and exits with a message on failure. serve builds the framework's
+// server around the ready app.
+func Main(framework string, build func(*App) Server) {
+	a, err := Setup(context.Background())
+	if err == nil {
+		err = a.Run(framework, build(a))
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ratchet %s demo: %v\n", framework, err)
+		os.Exit(1)
+	}
+}
