@@ -95,6 +95,14 @@ type Config struct {
 	// sign-in, sign-out, revocation). It must not block.
 	OnSecurityEvent func(ctx context.Context, ev SecurityEvent)
 
+	// MaxSessionsPerUser caps a user's live sessions (0: no cap). SessionLimit picks what
+	// happens at the cap: evict the oldest (default) or refuse the new sign-in.
+	MaxSessionsPerUser int
+	SessionLimit       SessionLimitAction
+	// RefreshAnomaly, if set, is asked about every refresh whose IP or User-Agent differs
+	// from the sign-in's. Off by default.
+	RefreshAnomaly func(ctx context.Context, a Anomaly) AnomalyAction
+
 	// Claims are fetched at sign-in and re-fetched on refresh when stale (see Claim).
 	Claims []*Claim
 
@@ -202,6 +210,12 @@ func (c *Config) normalise() error {
 		c.Logger = slog.Default()
 	}
 	c.RateLimits.defaults(c.Clock)
+	if c.MaxSessionsPerUser < 0 {
+		return configErr("MaxSessionsPerUser must not be negative")
+	}
+	if c.SessionLimit != EvictOldest && c.SessionLimit != RefuseNew {
+		return configErr("unknown SessionLimit %d", c.SessionLimit)
+	}
 	seen := map[string]bool{}
 	for i, cl := range c.Claims {
 		switch {

@@ -124,6 +124,9 @@ func (e *Engine) Issue(ctx context.Context, userID string, opts CreateOptions) (
 	if err != nil {
 		return nil, fmt.Errorf("ratchet: data: %w", err)
 	}
+	if err := e.enforceSessionLimit(ctx, userID); err != nil {
+		return nil, err
+	}
 	now := e.cfg.Clock.Now()
 	secret := randomBytes(secretBytes)
 	handle := newHandle()

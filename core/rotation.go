@@ -41,6 +41,9 @@ func (e *Engine) Refresh(ctx context.Context, token string, meta RefreshMeta) (*
 		switch {
 		case eq(presented, rec.CurrentHash):
 			// (a) rotate: one conditional write, keyed on the presented token still being current.
+			if err := e.checkAnomaly(ctx, rec, meta); err != nil {
+				return nil, err
+			}
 			ch := Change{CurrentHash: childHash, PreviousHash: presented, RotatedAt: now,
 				ExpiresAt: e.idleExpiry(rec.CreatedAt, now), LastActiveAt: now}
 			ok, err := e.cfg.Store.Update(ctx, rec.Handle, Cond{LiveAt: now, CurrentHash: presented}, ch)

@@ -136,6 +136,10 @@ func (e *Engine) serveSignIn(ctx context.Context, req Request, resp Response) {
 		return
 	}
 	s, err := e.CreateSession(ctx, req, resp, id.UserID, CreateOptions{Payload: id.Payload, Data: id.Data})
+	if errors.Is(err, ErrSessionLimit) {
+		resp.Write(200, contentJSON, []byte(`{"status":"SESSION_LIMIT_ERROR"}`))
+		return
+	}
 	if err != nil {
 		e.WriteError(ctx, resp, err)
 		return

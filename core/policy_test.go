@@ -1,0 +1,100 @@
+package core_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/stores/memory"
+)
+
+func TestSessionLimitEvictsOldest(t *testing.T) {
+	ctx := context.Background()
+	clk := core.NewFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	var evicted []string
+	e, _ := core.New(core.Config{Store: memory.New(), Clock: clk, Logger: discardLogger(), MaxSessionsPerUser: 3,
+		OnSecurityEvent: func(_ context.Context, ev core.SecurityEvent) {
+			if ev.Type == core.EventRevoked {
+				evicted = append(evicted, ev.Handle)
+			}
+		}})
+	var toks []*core.Tokens
+	for range 5 {
+		tk, err := e.Issue(ctx, "u1", core.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tk)
+		clk.Advance(time.Second)
+	}
+	list, _ := e.ListSessions(ctx, "u1")
+	if len(list) != 3 {
+		t.Fatalf("%d live sessions, want 3", len(list))
+	}
+	if len(evicted) != 2 || evicted[0] != toks[0].Handle || evicted[1] != toks[1].Handle {
+		t.Fatalf("evicted %v, want the two oldest", evicted)
+	}
+	if _, err := e.Refresh(ctx, toks[0].RefreshToken, core.RefreshMeta{}); !errors.Is(err, core.ErrUnauthorised) {
+		t.Errorf("evicted session still refreshes: %v", err)
+	}
+	if _, err := e.Refresh(ctx, toks[4].RefreshToken, core.RefreshMeta{}); err != nil {
+		t.Errorf("newest session broken: %v", err)
+	}
+	if _, err := e.Issue(ctx, "u2", core.CreateOptions{}); err != nil {
+		t.Errorf("another user affected: %v", err)
+	}
+}
+
+func TestSessionLimitRefuses(t *testing.T) {
+	ctx := context.Background()
+	e, _ := core.New(core.Config{Store: memory.New(), Logger: discardLogger(), MaxSessionsPerUser: 2, SessionLimit: core.RefuseNew})
+	for range 2 {
+		if _, err := e.Issue(ctx, "u1", core.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.Issue(ctx, "u1", core.CreateOptions{}); !errors.Is(err, core.ErrSessionLimit) {
+		t.Fatalf("third session: %v, want ErrSessionLimit", err)
+	}
+	if list, _ := e.ListSessions(ctx, "u1"); len(list) != 2 {
+		t.Fatalf("%d sessions", len(list))
+	}
+}
+
+func TestRefreshAnomalyPolicy(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		action  core.AnomalyAction
+		wantErr bool
+		event   bool
+	}{{core.AnomalyAllow, false, false}, {core.AnomalyLog, false, true}, {core.AnomalyRevoke, true, false}} {
+		var seen []core.Anomaly
+		var events int
+		e, _ := core.New(core.Config{Store: memory.New(), Logger: discardLogger(),
+			RefreshAnomaly: func(_ context.Context, a core.Anomaly) core.AnomalyAction { seen = append(seen, a); return tc.action },
+			OnSecurityEvent: func(_ context.Context, ev core.SecurityEvent) {
+				if ev.Type == core.EventAnomaly {
+					events++
+				}
+			}})
+		tk, _ := e.Issue(ctx, "u1", core.CreateOptions{IP: "192.0.2.1", UserAgent: "A"})
+		tk, err := e.Refresh(ctx, tk.RefreshToken, core.RefreshMeta{IP: "192.0.2.1", UserAgent: "A"})
+		if err != nil || len(seen) != 0 {
+			t.Fatalf("same client: err=%v, hook called %d times", err, len(seen))
+		}
+		_, err = e.Refresh(ctx, tk.RefreshToken, core.RefreshMeta{IP: "198.51.100.9", UserAgent: "B"})
+		if (err != nil) != tc.wantErr || (events > 0) != tc.event || len(seen) != 1 || seen[0].SignInIP != "192.0.2.1" || seen[0].IP != "198.51.100.9" {
+			t.Fatalf("action %d: err=%v events=%d seen=%+v", tc.action, err, events, seen)
+		}
+		if tc.wantErr {
+			if !errors.Is(err, core.ErrUnauthorised) {
+				t.Fatalf("revoke verdict gave %v", err)
+			}
+			if _, err := e.Verify(ctx, tk.AccessToken, core.VerifyOptions{CheckDatabase: true}); !errors.Is(err, core.ErrUnauthorised) {
+				t.Fatalf("session not revoked: %v", err)
+			}
+		}
+	}
+}
