@@ -100,8 +100,8 @@ type Router interface {
 }
 
 // Mount registers the library routes (signin, session/refresh, signout, sessions,
-// sessions/:handle, jwt/jwks.json) for every method; the engine answers a wrong method with
-// 405 itself. On an *echo.Echo they go under the engine's base path. On an *echo.Group the
+// sessions/revoke-others, sessions/:handle, jwt/jwks.json) for every method; the engine
+// answers a wrong method with 405 itself. On an *echo.Echo they go under the engine's base path. On an *echo.Group the
 // group must be the base path itself, since Echo does not reveal a group's prefix: with
 // BasePath "/api/v1/auth", a.Mount(e.Group("/api/v1/auth")) or a.Mount(api.Group("/auth"))
 // where api is e.Group("/api/v1"); for a virtual host, a.Mount(e.Host(h).Group("/auth")).
@@ -129,6 +129,7 @@ func (a *Adapter) Mount(r Router, m ...echo.MiddlewareFunc) {
 	add(rt.DisableRefresh, "/session/refresh")
 	add(rt.DisableSignOut, "/signout")
 	add(rt.DisableSessions, "/sessions")
+	add(rt.DisableSessions, "/sessions/revoke-others")
 	add(rt.DisableSessions, "/sessions/:handle") // the engine reads the handle from the path
 	add(rt.DisableJWKS, "/jwt/jwks.json")
 }

@@ -311,7 +311,7 @@ func TestMountOnEcho(t *testing.T) {
 	for _, r := range e.Routes() {
 		got[r.Method+" "+r.Path] = true
 	}
-	for _, p := range []string{"/signin", "/session/refresh", "/signout", "/sessions", "/sessions/:handle", "/jwt/jwks.json"} {
+	for _, p := range []string{"/signin", "/session/refresh", "/signout", "/sessions", "/sessions/revoke-others", "/sessions/:handle", "/jwt/jwks.json"} {
 		for _, m := range []string{"GET", "POST", "DELETE", "OPTIONS"} {
 			if !got[m+" /auth"+p] {
 				t.Errorf("route %s /auth%s not registered", m, p)
@@ -410,6 +410,8 @@ func TestHTTPErrorHandlerDoesNotRewriteOurBodies(t *testing.T) {
 		{"signin wrong password", "POST", "/auth/signin", `{"email":"` + sessiontest.AliceEmail + `","password":"x"}`, []string{"Content-Type", "application/json"}, 200},
 		{"signout without token", "POST", "/auth/signout", "", nil, 401},
 		{"sessions without token", "GET", "/auth/sessions", "", nil, 401},
+		{"revoke-others without token", "POST", "/auth/sessions/revoke-others", "", nil, 401},
+		{"revoke-others wrong method", "GET", "/auth/sessions/revoke-others", "", nil, 405},
 		{"delete unknown session", "DELETE", "/auth/sessions/unknown", "", []string{"Authorization", "Bearer " + alice}, 404},
 	}
 	compared := []string{"Content-Type", "Cache-Control", "Allow", "front-token", "st-access-token", "st-refresh-token",
