@@ -25,6 +25,8 @@
 //   - data and payload writes: UPDATE … SET data/payload, version = version + 1 WHERE
 //     handle = ? AND revoked = false AND expires_at > ? AND version = ?;
 //   - revoke all of a user's sessions: RevokeByUser (below);
+//   - revoke every session (core.AllRevoker, incident response): RevokeAll, UPDATE … SET
+//     revoked = true WHERE revoked = false;
 //   - purge: DeleteExpired, DELETE … WHERE revoked = true OR expires_at <= ?.
 //
 // Every UPDATE also sets write_seq = write_seq + 1. MySQL reports changed rows, not matched

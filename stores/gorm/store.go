@@ -45,7 +45,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Store is a core.Store (and core.ExpiredDeleter) over GORM. It is safe for concurrent use.
+// Store is a core.Store (and core.ExpiredDeleter and core.AllRevoker) over GORM. It is safe for concurrent use.
 // Every state transition is one conditional UPDATE whose rows-affected count decides the
 // outcome; see the package documentation for how each maps onto docs/ROTATION.md.
 type Store struct {
@@ -68,6 +68,7 @@ type Store struct {
 var (
 	_ core.Store          = (*Store)(nil)
 	_ core.ExpiredDeleter = (*Store)(nil)
+	_ core.AllRevoker     = (*Store)(nil)
 )
 
 // New returns a Store over db, which must use the PostgreSQL, MySQL/MariaDB or SQLite
@@ -384,6 +385,25 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, err
 		clause.Table{Name: s.sessions}, dbTime(before))
 	if res.Error != nil {
 		return 0, wrap(ctx, "delete expired", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// RevokeAll implements core.AllRevoker (incident response): one UPDATE that revokes every
+// unrevoked session and reports how many it revoked.
+func (s *Store) RevokeAll(ctx context.Context) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, wrap(ctx, "revoke all", err)
+	}
+	release, err := s.gate(ctx)
+	if err != nil {
+		return 0, wrap(ctx, "revoke all", err)
+	}
+	defer release()
+	res := s.db.WithContext(ctx).Exec("UPDATE ? SET revoked = true, write_seq = write_seq + 1 WHERE revoked = false",
+		clause.Table{Name: s.sessions})
+	if res.Error != nil {
+		return 0, wrap(ctx, "revoke all", res.Error)
 	}
 	return res.RowsAffected, nil
 }

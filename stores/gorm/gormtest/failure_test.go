@@ -48,6 +48,8 @@ func checkAllFail(t *testing.T, s core.Store, e *core.Engine, liveHandle, liveTo
 	want("RevokeByUser", err)
 	_, err = s.(core.ExpiredDeleter).DeleteExpired(ctx, epoch)
 	want("DeleteExpired", err)
+	_, err = s.(core.AllRevoker).RevokeAll(ctx)
+	want("RevokeAll", err)
 
 	tk, err := e.Refresh(ctx, liveToken, core.RefreshMeta{})
 	if tk != nil {

@@ -65,6 +65,8 @@ func TestSQLiteBusy(t *testing.T) {
 	busy("RevokeByUser", err)
 	_, err = s.DeleteExpired(ctx, epoch.AddDate(1, 0, 0))
 	busy("DeleteExpired", err)
+	_, err = s.RevokeAll(ctx)
+	busy("RevokeAll", err)
 	got, err := e.Refresh(ctx, tk.RefreshToken, core.RefreshMeta{})
 	if got != nil || !errors.Is(err, core.ErrStore) || !errors.Is(err, gormstore.ErrBusy) {
 		t.Errorf("Refresh on a locked database = %v, %v; want no tokens, ErrStore and ErrBusy", got != nil, err)

@@ -253,3 +253,34 @@ func TestEngineOverStore(t *testing.T) {
 		}
 	})
 }
+
+// TestRevokeAll: core.AllRevoker revokes every live session (of every user) in one statement
+// and counts only the rows it changed; revoked sessions stay revoked and are not counted again.
+func TestRevokeAll(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s, _ := newStore(t, b, gormstore.Options{})
+		ctx := context.Background()
+		var handles []string
+		for i := range 6 {
+			r := record([]string{"a", "b", "c"}[i%3], epoch)
+			mustCreate(t, s, r)
+			handles = append(handles, r.Handle)
+		}
+		if ok, err := s.Update(ctx, handles[0], core.Cond{}, core.Change{Revoke: true}); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		var ar core.AllRevoker = s
+		n, err := ar.RevokeAll(ctx)
+		if err != nil || n != 5 {
+			t.Fatalf("RevokeAll = %d, %v; want 5", n, err)
+		}
+		for _, h := range handles {
+			if !mustGet(t, s, h).Revoked {
+				t.Errorf("%s survived RevokeAll", h)
+			}
+		}
+		if n, err := ar.RevokeAll(ctx); err != nil || n != 0 {
+			t.Errorf("second RevokeAll = %d, %v; want 0", n, err)
+		}
+	})
+}
