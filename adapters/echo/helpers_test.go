@@ -10,7 +10,7 @@ import (
 	"github.com/ratchetauth/ratchet/sessiontest"
 )
 
-// reply is one captured HTTP response.
+// result is one captured HTTP response.
 type result struct {
 	Status int
 	Header http.Header
@@ -46,7 +46,7 @@ func do(t testing.TB, method, url, body string, headers ...string) result {
 // signInBody is alice's sign-in request.
 const signInBody = `{"email":"` + sessiontest.AliceEmail + `","password":"` + sessiontest.DemoPassword + `"}`
 
-// signIn signs alice in at base+path in header mode and returns her access token.
+// signIn signs alice in at url (header mode unless headers say otherwise) and returns the response.
 func signIn(t testing.TB, url string, headers ...string) result {
 	t.Helper()
 	r := do(t, "POST", url, signInBody, append([]string{"Content-Type", "application/json"}, headers...)...)
