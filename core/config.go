@@ -103,6 +103,11 @@ type Config struct {
 	// from the sign-in's. Off by default.
 	RefreshAnomaly func(ctx context.Context, a Anomaly) AnomalyAction
 
+	// RevocationPollInterval: how often the engine reads the store's RevocationFeed, which
+	// bounds how long another instance accepts a revoked session's access tokens on routes
+	// without CheckDatabase. Default 2 s; negative disables polling.
+	RevocationPollInterval time.Duration
+
 	// Claims are fetched at sign-in and re-fetched on refresh when stale (see Claim).
 	Claims []*Claim
 
@@ -210,6 +215,7 @@ func (c *Config) normalise() error {
 		c.Logger = slog.Default()
 	}
 	c.RateLimits.defaults(c.Clock)
+	setDefault(&c.RevocationPollInterval, DefaultRevocationPollInterval)
 	if c.MaxSessionsPerUser < 0 {
 		return configErr("MaxSessionsPerUser must not be negative")
 	}

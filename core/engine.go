@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,6 +24,10 @@ type Engine struct {
 	refreshCookie string
 	refreshPath   string // {base}/session/refresh
 	proxies       []netip.Prefix
+
+	revoked   revocations // recently revoked handles, refused without a store read
+	pollMu    sync.Mutex
+	closeOnce sync.Once
 }
 
 // New validates cfg, applies defaults and returns an Engine.
@@ -62,6 +67,12 @@ func New(cfg Config) (*Engine, error) {
 			e.accessCookie = "__Secure-sAccessToken"
 		}
 		e.refreshCookie = "__Secure-sRefreshToken"
+	}
+	if _, ok := cfg.Store.(RevocationFeed); ok && cfg.RevocationPollInterval > 0 {
+		if err := e.PollRevocations(context.Background()); err != nil {
+			e.log.Warn("ratchet: initial revocation poll failed", "err", err)
+		}
+		e.startPoller(cfg.RevocationPollInterval)
 	}
 	return e, nil
 }
@@ -179,7 +190,11 @@ func (e *Engine) RevokeSession(ctx context.Context, handle string) (bool, error)
 		return false, nil
 	}
 	ok, err := e.cfg.Store.Update(ctx, handle, Cond{}, Change{Revoke: true})
-	return ok, storeErr("revoke", err)
+	if err != nil {
+		return false, storeErr("revoke", err)
+	}
+	e.noteRevoked(handle)
+	return ok, nil
 }
 
 // RevokeAllForUser revokes every session of the user and returns their handles. Use it when
@@ -198,6 +213,7 @@ func (e *Engine) revokeByUser(ctx context.Context, userID, keep, reason string) 
 	if err != nil {
 		return nil, storeErr("revoke by user", err)
 	}
+	e.noteRevoked(hs...)
 	for _, h := range hs {
 		e.emit(ctx, SecurityEvent{Type: EventRevoked, Time: e.cfg.Clock.Now(), UserID: userID, Handle: h, Reason: reason})
 	}
@@ -216,6 +232,9 @@ func (e *Engine) RevokeAllSessions(ctx context.Context) (int64, error) {
 		return 0, storeErr("revoke all", err)
 	}
 	e.emit(ctx, SecurityEvent{Type: EventRevoked, Time: e.cfg.Clock.Now(), Reason: fmt.Sprintf("every session revoked (%d)", n)})
+	if err := e.PollRevocations(ctx); err != nil {
+		e.log.WarnContext(ctx, "ratchet: revocation feed unavailable after RevokeAllSessions", "err", err)
+	}
 	return n, nil
 }
 

@@ -72,6 +72,9 @@ func (e *Engine) GetSession(ctx context.Context, req Request, resp Response, opt
 	if err != nil {
 		return nil, err
 	}
+	if e.revoked.has(v.handle) {
+		return nil, unauthorised("session revoked", true)
+	}
 	if opts.CheckDatabase {
 		if err := e.checkLive(ctx, v); err != nil {
 			return nil, err

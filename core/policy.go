@@ -68,6 +68,7 @@ func (e *Engine) enforceSessionLimit(ctx context.Context, userID string) error {
 			return storeErr("evict", err)
 		}
 		if ok {
+			e.noteRevoked(live[i].Handle)
 			e.emit(ctx, SecurityEvent{Type: EventRevoked, Time: e.cfg.Clock.Now(), UserID: userID,
 				Handle: live[i].Handle, Reason: "evicted: session limit reached"})
 		}
@@ -91,6 +92,7 @@ func (e *Engine) checkAnomaly(ctx context.Context, rec *Record, meta RefreshMeta
 		if _, err := e.cfg.Store.Update(ctx, rec.Handle, Cond{}, Change{Revoke: true}); err != nil {
 			return storeErr("revoke", err)
 		}
+		e.noteRevoked(rec.Handle)
 		e.emit(ctx, SecurityEvent{Type: EventRevoked, Time: e.cfg.Clock.Now(), UserID: rec.UserID, Handle: rec.Handle,
 			IP: meta.IP, UserAgent: meta.UserAgent, Reason: "revoked by the refresh anomaly policy"})
 		return unauthorised("revoked by the refresh anomaly policy", true)

@@ -58,9 +58,15 @@ func ValidHandle(h string) bool {
 	return err == nil
 }
 
-func isB64URLByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
+func isB64URLByte(c byte) bool { return b64URLAlphabet[c] }
+
+// b64URLAlphabet is a lookup table: the token scans on the hot path test every byte.
+var b64URLAlphabet = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+	}
+	return t
+}()
 
 // parseRefreshToken checks shape and alphabet only; the tag is verified against the session's
 // secret by the caller.

@@ -86,6 +86,7 @@ func (e *Engine) theft(ctx context.Context, rec *Record, meta RefreshMeta) error
 	if err != nil {
 		return storeErr("revoke after theft", err)
 	}
+	e.noteRevoked(rec.Handle)
 	// Only the request whose write revoked the session reports it, so a replay presented twice
 	// at once fires OnTokenTheft once.
 	if revoked {

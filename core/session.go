@@ -39,6 +39,9 @@ func (e *Engine) Verify(ctx context.Context, accessToken string, opts VerifyOpti
 	if err != nil {
 		return nil, err
 	}
+	if e.revoked.has(v.handle) {
+		return nil, unauthorised("session revoked", true)
+	}
 	if opts.CheckDatabase {
 		if err := e.checkLive(ctx, v); err != nil {
 			return nil, err

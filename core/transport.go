@@ -23,6 +23,7 @@ type Request interface {
 
 // Response is the write side. Headers must be set before Write, which sends the status and body.
 type Response interface {
+	// Header returns the header's current value; several fields are joined with ", ".
 	Header(name string) string
 	SetHeader(name, value string)
 	// AddHeader appends a value; used for Set-Cookie and Vary, so every value must survive.

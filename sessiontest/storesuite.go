@@ -46,6 +46,7 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) core.Store) {
 	t.Helper()
 	t.Run("Store", func(t *testing.T) { storeContract(t, newStore) })
 	t.Run("Engine", func(t *testing.T) { engineProperties(t, newStore) })
+	t.Run("RevocationFeed", func(t *testing.T) { testRevocationFeed(t, newStore) })
 }
 
 // storeContract runs the subtests that talk to the core.Store interface directly.

@@ -3,6 +3,8 @@ package sessiontest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -72,8 +74,9 @@ func testRevocationAPI(t *testing.T, s core.Store) {
 	for _, tk := range a[:2] {
 		fx.refreshFails(t, "refresh of a session revoked by RevokeOtherSessions", tk.RefreshToken, core.ErrUnauthorised)
 		fx.verifyFails(t, "strict verify of a session revoked by RevokeOtherSessions", tk.AccessToken, true, core.ErrUnauthorised)
-		// Without CheckDatabase the access token stays valid until it expires (R7).
-		fx.verify(t, "stateless verify of a revoked session", tk.AccessToken, false)
+		// The revoking engine refuses the session at once even without CheckDatabase: it
+		// remembers what it revoked (no store read on the hot path, R7).
+		fx.verifyFails(t, "stateless verify on the revoking engine", tk.AccessToken, false, core.ErrUnauthorised)
 	}
 	a2 := fx.refresh(t, a[2].RefreshToken)
 
@@ -115,4 +118,87 @@ func testRevocationAPI(t *testing.T, s core.Store) {
 	fx.verifyFails(t, "strict verify after Session.Revoke", c.AccessToken, true, core.ErrUnauthorised)
 	fx.refreshFails(t, "refresh after Session.Revoke", c.RefreshToken, core.ErrUnauthorised)
 	fx.wantThefts(t, "after revocations", 0)
+}
+
+// testRevocationFeed: a session revoked through one engine is refused by a second engine over
+// the same store after that engine polls the feed, without CheckDatabase (issue: revocation
+// latency across instances).
+func testRevocationFeed(t *testing.T, newStore func(t *testing.T) core.Store) {
+	store := newStore(t)
+	if _, ok := store.(core.RevocationFeed); !ok {
+		NeedService(t, "core.RevocationFeed", fmt.Errorf("%T does not implement it", store))
+		return
+	}
+	ctx := context.Background()
+	clk := core.NewFakeClock(suiteEpoch)
+	key, err := core.GenerateKey(core.AlgEdDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := core.NewStaticKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func() *core.Engine {
+		e, err := core.New(core.Config{Store: store, Keys: ring, Clock: clk, RevocationPollInterval: -1,
+			Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = e.Close() })
+		return e
+	}
+	a, b := mk(), mk()
+	if err := b.PollRevocations(ctx); err != nil {
+		t.Fatalf("initial poll: %v", err)
+	}
+	victim, err := a.Issue(ctx, randUser(t, "feed"), core.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bystander, err := a.Issue(ctx, randUser(t, "feed2"), core.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Verify(ctx, victim.AccessToken, core.VerifyOptions{}); err != nil {
+		t.Fatalf("engine B refuses a live session: %v", err)
+	}
+	if ok, err := a.RevokeSession(ctx, victim.Handle); err != nil || !ok {
+		t.Fatalf("RevokeSession on A: %v %v", ok, err)
+	}
+	if _, err := a.Verify(ctx, victim.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
+		t.Errorf("engine A still accepts the session it revoked: %v", err)
+	}
+	if err := b.PollRevocations(ctx); err != nil {
+		t.Fatalf("poll: %v", err)
+	}
+	if _, err := b.Verify(ctx, victim.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
+		t.Errorf("engine B accepts a revoked session after polling the feed: %v", err)
+	}
+	if _, err := b.Verify(ctx, bystander.AccessToken, core.VerifyOptions{}); err != nil {
+		t.Errorf("engine B refuses an unrelated live session: %v", err)
+	}
+	// An engine that starts after the revocation learns it from the lookback window.
+	c := mk()
+	if err := c.PollRevocations(ctx); err != nil {
+		t.Fatalf("poll: %v", err)
+	}
+	if _, err := c.Verify(ctx, victim.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
+		t.Errorf("a newly started engine accepts a session revoked before it started: %v", err)
+	}
+	// Bulk revocations travel too.
+	user := randUser(t, "feedbulk")
+	t1, _ := a.Issue(ctx, user, core.CreateOptions{})
+	t2, _ := a.Issue(ctx, user, core.CreateOptions{})
+	if _, err := a.RevokeAllForUser(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PollRevocations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range []*core.Tokens{t1, t2} {
+		if _, err := b.Verify(ctx, tk.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
+			t.Errorf("RevokeAllForUser on A not seen by B: %v", err)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -18,12 +19,25 @@ type Store struct {
 	mu     sync.RWMutex
 	byID   map[string]*core.Record
 	byUser map[string]map[string]struct{}
+	log    []revocation // revocation feed, oldest first
+	seq    uint64
 }
+
+// revocation is one entry of the revocation feed.
+type revocation struct {
+	seq    uint64
+	handle string
+	at     time.Time
+}
+
+// maxLog bounds the revocation feed; older entries are dropped first.
+const maxLog = 1 << 16
 
 var (
 	_ core.Store          = (*Store)(nil)
 	_ core.ExpiredDeleter = (*Store)(nil)
 	_ core.AllRevoker     = (*Store)(nil)
+	_ core.RevocationFeed = (*Store)(nil)
 )
 
 // New returns an empty store.
@@ -88,7 +102,57 @@ func (s *Store) Update(ctx context.Context, handle string, cond core.Cond, ch co
 		return false, nil
 	}
 	apply(r, ch)
+	if ch.Revoke {
+		s.logRevoked(handle)
+	}
 	return true, nil
+}
+
+// logRevoked appends to the revocation feed; the caller holds s.mu.
+func (s *Store) logRevoked(handle string) {
+	s.seq++
+	s.log = append(s.log, revocation{seq: s.seq, handle: handle, at: time.Now()})
+	if len(s.log) > maxLog {
+		s.log = slices.Clone(s.log[len(s.log)-maxLog/2:])
+	}
+}
+
+// RevokedSince implements core.RevocationFeed. Cursors are sequence numbers.
+func (s *Store) RevokedSince(ctx context.Context, cursor string, lookback time.Duration) ([]string, string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, "", err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []string
+	if cursor == "" {
+		since := time.Now().Add(-lookback)
+		for _, r := range s.log {
+			if !r.at.Before(since) {
+				out = append(out, r.handle)
+			}
+		}
+	} else {
+		after, err := strconv.ParseUint(cursor, 10, 64)
+		if err != nil {
+			return nil, "", fmt.Errorf("memory: bad revocation cursor %q", cursor)
+		}
+		i, _ := slices.BinarySearchFunc(s.log, after+1, func(r revocation, seq uint64) int { return cmpUint(r.seq, seq) })
+		for _, r := range s.log[i:] {
+			out = append(out, r.handle)
+		}
+	}
+	return out, strconv.FormatUint(s.seq, 10), nil
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // apply sets the columns named by ch, exactly as the SQL stores do.
@@ -159,6 +223,7 @@ func (s *Store) RevokeByUser(ctx context.Context, userID, except string) ([]stri
 	for h := range s.byUser[userID] {
 		if r := s.byID[h]; !r.Revoked && h != except {
 			r.Revoked = true
+			s.logRevoked(h)
 			out = append(out, h)
 		}
 	}
@@ -204,9 +269,10 @@ func (s *Store) RevokeAll(ctx context.Context) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var n int64
-	for _, r := range s.byID {
+	for h, r := range s.byID {
 		if !r.Revoked {
 			r.Revoked = true
+			s.logRevoked(h)
 			n++
 		}
 	}

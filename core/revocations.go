@@ -1,0 +1,136 @@
+package core
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// RevocationFeed is implemented by stores that can list recent revocations cheaply (through
+// an index on the revocation time). Engines poll it, so a session revoked on one instance is
+// refused by every instance within Config.RevocationPollInterval, without a store read per
+// request.
+type RevocationFeed interface {
+	// RevokedSince returns the handles revoked after the position cursor, and the cursor to
+	// pass next time. An empty cursor means "start": return what was revoked within lookback.
+	// A handle may be returned more than once. Cursors are opaque to the engine.
+	RevokedSince(ctx context.Context, cursor string, lookback time.Duration) (handles []string, next string, err error)
+}
+
+// DefaultRevocationPollInterval bounds how long another instance keeps accepting the access
+// tokens of a revoked session.
+const DefaultRevocationPollInterval = 2 * time.Second
+
+// revocations is the set of recently revoked handles whose access tokens may still be
+// unexpired. Reads are lock-free (an atomically swapped immutable map), so the hot path pays
+// one map lookup.
+type revocations struct {
+	set    atomic.Pointer[map[string]time.Time] // handle → forget after
+	mu     sync.Mutex                           // serialises writers
+	cursor string
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+func (r *revocations) has(handle string) bool {
+	m := r.set.Load()
+	if m == nil {
+		return false
+	}
+	_, ok := (*m)[handle]
+	return ok
+}
+
+// add records handles, dropping entries whose access tokens have all expired.
+func (r *revocations) add(now time.Time, keep time.Duration, handles ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.set.Load()
+	next := make(map[string]time.Time, len(handles)+lenOf(old))
+	if old != nil {
+		for h, until := range *old {
+			if now.Before(until) {
+				next[h] = until
+			}
+		}
+	}
+	for _, h := range handles {
+		next[h] = now.Add(keep)
+	}
+	r.set.Store(&next)
+}
+
+func lenOf(m *map[string]time.Time) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
+}
+
+// keepRevoked is how long a revoked handle must be remembered: as long as any access token of
+// the session can still verify.
+func (e *Engine) keepRevoked() time.Duration { return e.cfg.AccessTTL + e.cfg.ClockSkew + time.Second }
+
+// noteRevoked makes this instance refuse the handles at once.
+func (e *Engine) noteRevoked(handles ...string) {
+	if len(handles) > 0 {
+		e.revoked.add(e.cfg.Clock.Now(), e.keepRevoked(), handles...)
+	}
+}
+
+// PollRevocations reads the store's revocation feed once. The background poller calls it
+// every RevocationPollInterval; tests and jobs may call it directly. Without a RevocationFeed
+// store it does nothing.
+func (e *Engine) PollRevocations(ctx context.Context) error {
+	feed, ok := e.cfg.Store.(RevocationFeed)
+	if !ok {
+		return nil
+	}
+	e.pollMu.Lock()
+	defer e.pollMu.Unlock()
+	handles, next, err := feed.RevokedSince(ctx, e.revoked.cursor, e.keepRevoked())
+	if err != nil {
+		return storeErr("revocation feed", err)
+	}
+	e.revoked.cursor = next
+	e.noteRevoked(handles...)
+	return nil
+}
+
+// startPoller runs PollRevocations every interval until Close.
+func (e *Engine) startPoller(interval time.Duration) {
+	e.revoked.stop, e.revoked.done = make(chan struct{}), make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		defer close(e.revoked.done)
+		defer cancel()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		failing := false
+		for {
+			select {
+			case <-e.revoked.stop:
+				return
+			case <-t.C:
+				err := e.PollRevocations(ctx)
+				if err != nil && !failing {
+					e.log.Warn("ratchet: revocation feed unavailable; other instances' revocations are delayed until it recovers (CheckDatabase routes are unaffected)", "err", err)
+				}
+				failing = err != nil
+			}
+		}
+	}()
+}
+
+// Close stops the engine's background work (the revocation poller). It is safe to call more
+// than once. The Store is not closed: it belongs to the caller.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		if e.revoked.stop != nil {
+			close(e.revoked.stop)
+			<-e.revoked.done
+		}
+	})
+	return nil
+}
