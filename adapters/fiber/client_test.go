@@ -60,16 +60,6 @@ func do(t testing.TB, method, url string, body []byte, hdr ...string) *reply {
 
 func (r *reply) String() string { return http.StatusText(r.Status) + " " + string(r.Body) }
 
-// json decodes the body as an object.
-func (r *reply) json(t testing.TB) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("body %q is not a JSON object: %v", r.Body, err)
-	}
-	return m
-}
-
 // cookie returns the value of the last Set-Cookie for name.
 func (r *reply) cookie(name string) string {
 	v := ""
