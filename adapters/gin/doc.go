@@ -19,12 +19,19 @@
 //
 // # gin version
 //
-// The module requires github.com/gin-gonic/gin v1.4.0, the lowest release it supports:
-// v1.4.0 is the first gin release with a go.mod, and the adapter's tests pass with -race on
-// v1.4.0, v1.5.0, v1.6.3, v1.7.7, v1.8.1, v1.9.1, v1.10.1, v1.11.0 and v1.12.0. Under v1.3.0
-// (no go.mod) the go command resolves gin's dependencies to their latest releases, so this
-// module's go.mod would list unrelated, arbitrarily new versions. The requirement is a floor
-// only: an app that requires a newer gin builds with that one. Older gin releases have known
-// advisories (none in the parts this adapter uses, which never calls c.ClientIP); apps should
-// require a current gin themselves.
+// The module requires github.com/gin-gonic/gin v1.5.0, the lowest release that works. The
+// requirement is a floor: an app that requires a newer gin builds with that one. The adapter's
+// tests, HTTPSuite included, pass with -race on v1.5.0, v1.6.3, v1.7.7, v1.8.1, v1.9.1,
+// v1.10.1, v1.11.0 and v1.12.0, and an app requiring any of v1.6.3 to v1.12.0 next to this
+// module builds. Older releases do not work:
+//   - v1.4.0 passes the tests on its own, but its go.mod requires github.com/ugorji/go
+//     v1.1.4, whose root module still contains the codec package. Every gin from v1.5.0 on
+//     imports github.com/ugorji/go/codec from its own module, so an app on a current gin
+//     would fail with "ambiguous import: found package github.com/ugorji/go/codec in multiple
+//     modules". The corstest module, which runs this adapter on a newer gin, catches that.
+//   - v1.3.0 has no go.mod, so the go command would resolve its dependencies to their latest
+//     releases and list them all here.
+//
+// Old gin releases have published advisories, none of them in the parts this adapter uses (it
+// never calls c.ClientIP); apps should require a current gin themselves.
 package ginratchet
