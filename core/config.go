@@ -95,6 +95,10 @@ type Config struct {
 	// sign-in, sign-out, revocation). It must not block.
 	OnSecurityEvent func(ctx context.Context, ev SecurityEvent)
 
+	// LifetimePolicy, if set, picks each new session's idle timeout and absolute lifetime,
+	// for example 8 h absolute for admins and the defaults for everyone else.
+	LifetimePolicy func(ctx context.Context, userID string, payload map[string]any) (Lifetime, error)
+
 	// MaxSessionsPerUser caps a user's live sessions (0: no cap). SessionLimit picks what
 	// happens at the cap: evict the oldest (default) or refuse the new sign-in.
 	MaxSessionsPerUser int

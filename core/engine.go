@@ -138,6 +138,10 @@ func (e *Engine) Issue(ctx context.Context, userID string, opts CreateOptions) (
 	if err := e.enforceSessionLimit(ctx, userID); err != nil {
 		return nil, err
 	}
+	life, err := e.lifetimeFor(ctx, userID, opts.Payload)
+	if err != nil {
+		return nil, err
+	}
 	now := e.cfg.Clock.Now()
 	secret := randomBytes(secretBytes)
 	handle := newHandle()
@@ -146,22 +150,38 @@ func (e *Engine) Issue(ctx context.Context, userID string, opts CreateOptions) (
 		Handle: handle, UserID: userID, Secret: secret,
 		CurrentHash: hash2FromHash1(hash1(rt.String())),
 		CreatedAt:   now, RotatedAt: now, LastActiveAt: now,
-		ExpiresAt: e.idleExpiry(now, now), Version: 1,
+		IdleTimeout: life.Idle, AbsoluteExpiresAt: now.Add(life.Absolute), Version: 1,
 		Data: data, Payload: payload, IP: truncate(opts.IP, 64), UserAgent: truncate(opts.UserAgent, 512),
 	}
+	rec.ExpiresAt = e.idleExpiry(rec, now)
 	if err := e.cfg.Store.Create(ctx, rec); err != nil {
 		return nil, storeErr("create", err)
 	}
 	return e.tokensFor(rec, rt, now)
 }
 
-// idleExpiry is now+RefreshTTL, never past the absolute lifetime.
-func (e *Engine) idleExpiry(created, now time.Time) time.Time {
-	idle, abs := now.Add(e.cfg.RefreshTTL), created.Add(e.cfg.AbsoluteTTL)
-	if abs.Before(idle) {
+// idleExpiry is now plus the session's idle timeout, never past its absolute expiry.
+func (e *Engine) idleExpiry(rec *Record, now time.Time) time.Time {
+	idle := now.Add(cmpOr(rec.IdleTimeout, e.cfg.RefreshTTL))
+	if abs := e.absoluteExpiry(rec); abs.Before(idle) {
 		return abs
 	}
 	return idle
+}
+
+// absoluteExpiry is the session's hard deadline.
+func (e *Engine) absoluteExpiry(rec *Record) time.Time {
+	if !rec.AbsoluteExpiresAt.IsZero() {
+		return rec.AbsoluteExpiresAt
+	}
+	return rec.CreatedAt.Add(e.cfg.AbsoluteTTL)
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 // tokensFor signs an access token for rec's lineage position rt.
@@ -258,7 +278,7 @@ func (e *Engine) info(rec *Record) SessionInfo {
 	payload, _ := decodeObject(rec.Payload)
 	return SessionInfo{
 		Handle: rec.Handle, UserID: rec.UserID, CreatedAt: rec.CreatedAt, LastActiveAt: rec.LastActiveAt,
-		ExpiresAt: rec.ExpiresAt, AbsoluteExpiresAt: rec.CreatedAt.Add(e.cfg.AbsoluteTTL),
+		ExpiresAt: rec.ExpiresAt, AbsoluteExpiresAt: e.absoluteExpiry(rec),
 		IP: rec.IP, UserAgent: rec.UserAgent, Device: DeviceLabel(rec.UserAgent), Data: data, Payload: payload,
 	}
 }

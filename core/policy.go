@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // SessionLimitAction says what happens when a user signs in with MaxSessionsPerUser sessions
@@ -98,4 +99,26 @@ func (e *Engine) checkAnomaly(ctx context.Context, rec *Record, meta RefreshMeta
 		return unauthorised("revoked by the refresh anomaly policy", true)
 	}
 	return nil
+}
+
+// Lifetime is a session's idle timeout and absolute lifetime. Zero fields mean the Config
+// defaults (RefreshTTL, AbsoluteTTL).
+type Lifetime struct {
+	Idle, Absolute time.Duration
+}
+
+// lifetimeFor asks Config.LifetimePolicy for the new session's lifetimes and checks them.
+func (e *Engine) lifetimeFor(ctx context.Context, userID string, payload map[string]any) (Lifetime, error) {
+	l := Lifetime{}
+	if e.cfg.LifetimePolicy != nil {
+		var err error
+		if l, err = e.cfg.LifetimePolicy(ctx, userID, payload); err != nil {
+			return l, fmt.Errorf("ratchet: lifetime policy: %w", err)
+		}
+	}
+	l.Idle, l.Absolute = cmpOr(l.Idle, e.cfg.RefreshTTL), cmpOr(l.Absolute, e.cfg.AbsoluteTTL)
+	if l.Idle <= e.cfg.AccessTTL || l.Absolute < l.Idle {
+		return l, fmt.Errorf("ratchet: lifetime policy returned idle %s, absolute %s: want AccessTTL < idle <= absolute", l.Idle, l.Absolute)
+	}
+	return l, nil
 }

@@ -98,3 +98,56 @@ func TestRefreshAnomalyPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestLifetimePolicyPerSession(t *testing.T) {
+	ctx := context.Background()
+	clk := core.NewFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	e, _ := core.New(core.Config{Store: memory.New(), Clock: clk, Logger: discardLogger(),
+		LifetimePolicy: func(_ context.Context, userID string, payload map[string]any) (core.Lifetime, error) {
+			if payload["role"] == "admin" {
+				return core.Lifetime{Idle: time.Hour, Absolute: 8 * time.Hour}, nil
+			}
+			return core.Lifetime{}, nil
+		}})
+	admin, err := e.Issue(ctx, "root", core.CreateOptions{Payload: map[string]any{"role": "admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := e.Issue(ctx, "joe", core.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := e.SessionInfo(ctx, admin.Handle)
+	if !info.ExpiresAt.Equal(clk.Now().Add(time.Hour)) || !info.AbsoluteExpiresAt.Equal(clk.Now().Add(8*time.Hour)) {
+		t.Fatalf("admin lifetimes: idle %v, absolute %v", info.ExpiresAt, info.AbsoluteExpiresAt)
+	}
+	if !admin.RefreshExpiry.Equal(clk.Now().Add(time.Hour)) {
+		t.Errorf("refresh cookie expiry %v outlives the idle timeout", admin.RefreshExpiry)
+	}
+	// Keep the admin active every 50 minutes: the absolute lifetime still ends it at 8 h.
+	for i := 0; ; i++ {
+		clk.Advance(50 * time.Minute)
+		admin, err = e.Refresh(ctx, admin.RefreshToken, core.RefreshMeta{})
+		if err != nil {
+			if !errors.Is(err, core.ErrUnauthorised) || i < 9 {
+				t.Fatalf("refresh %d (at +%d min): %v", i, (i+1)*50, err)
+			}
+			break
+		}
+		if admin.RefreshExpiry.After(info.AbsoluteExpiresAt) {
+			t.Fatalf("refresh pushed expiry past the absolute lifetime")
+		}
+	}
+	// The ordinary user keeps the defaults.
+	uinfo, _ := e.SessionInfo(ctx, user.Handle)
+	if !uinfo.AbsoluteExpiresAt.Equal(uinfo.CreatedAt.Add(core.DefaultAbsoluteTTL)) {
+		t.Errorf("default user absolute expiry = %v", uinfo.AbsoluteExpiresAt)
+	}
+	bad, _ := core.New(core.Config{Store: memory.New(), Logger: discardLogger(),
+		LifetimePolicy: func(context.Context, string, map[string]any) (core.Lifetime, error) {
+			return core.Lifetime{Idle: time.Minute}, nil // shorter than the access token
+		}})
+	if _, err := bad.Issue(ctx, "x", core.CreateOptions{}); err == nil {
+		t.Error("an idle timeout shorter than the access-token lifetime was accepted")
+	}
+}

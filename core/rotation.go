@@ -45,7 +45,7 @@ func (e *Engine) Refresh(ctx context.Context, token string, meta RefreshMeta) (*
 				return nil, err
 			}
 			ch := Change{CurrentHash: childHash, PreviousHash: presented, RotatedAt: now,
-				ExpiresAt: e.idleExpiry(rec.CreatedAt, now), LastActiveAt: now}
+				ExpiresAt: e.idleExpiry(rec, now), LastActiveAt: now}
 			ok, err := e.cfg.Store.Update(ctx, rec.Handle, Cond{LiveAt: now, CurrentHash: presented}, ch)
 			if err != nil {
 				return nil, storeErr("rotate", err)

@@ -22,11 +22,15 @@ type Record struct {
 	ExpiresAt    time.Time // idle expiry, clamped to the absolute lifetime
 	LastActiveAt time.Time // last refresh
 	Revoked      bool      // terminal once true
-	Version      int64     // bumped by every Data or Payload write; starts at 1
-	Data         []byte    // JSON object, server-side only
-	Payload      []byte    // JSON object, custom access-token claims
-	IP           string
-	UserAgent    string
+	// IdleTimeout and AbsoluteExpiresAt are this session's lifetimes, chosen at sign-in
+	// (Config.LifetimePolicy). Zero values mean the engine's configured defaults.
+	IdleTimeout       time.Duration
+	AbsoluteExpiresAt time.Time
+	Version           int64  // bumped by every Data or Payload write; starts at 1
+	Data              []byte // JSON object, server-side only
+	Payload           []byte // JSON object, custom access-token claims
+	IP                string
+	UserAgent         string
 }
 
 // Live reports whether the record can still be used at now.

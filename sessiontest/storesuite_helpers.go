@@ -61,20 +61,22 @@ func storedHash(token string) string {
 func newRecord(t *testing.T, userID string, created time.Time) *core.Record {
 	t.Helper()
 	return &core.Record{
-		Handle:       randHandle(t),
-		UserID:       userID,
-		Secret:       randBytes(t, 32),
-		CurrentHash:  randHash(t),
-		PreviousHash: "",
-		RotatedAt:    created,
-		CreatedAt:    created,
-		ExpiresAt:    created.Add(2 * time.Hour),
-		LastActiveAt: created,
-		Version:      1,
-		Data:         []byte(`{"cart":["apple","pear"],"n":1}`),
-		Payload:      []byte(`{"role":"member"}`),
-		IP:           "203.0.113.7",
-		UserAgent:    "sessiontest/1.0",
+		Handle:            randHandle(t),
+		UserID:            userID,
+		Secret:            randBytes(t, 32),
+		CurrentHash:       randHash(t),
+		PreviousHash:      "",
+		RotatedAt:         created,
+		CreatedAt:         created,
+		ExpiresAt:         created.Add(2 * time.Hour),
+		LastActiveAt:      created,
+		Version:           1,
+		IdleTimeout:       90 * time.Minute,
+		AbsoluteExpiresAt: created.Add(24 * time.Hour),
+		Data:              []byte(`{"cart":["apple","pear"],"n":1}`),
+		Payload:           []byte(`{"role":"member"}`),
+		IP:                "203.0.113.7",
+		UserAgent:         "sessiontest/1.0",
 	}
 }
 
@@ -173,6 +175,10 @@ func recordDiff(want, got *core.Record) []string {
 	if want.Revoked != got.Revoked {
 		d = append(d, fmt.Sprintf("Revoked: got %v, want %v", got.Revoked, want.Revoked))
 	}
+	if want.IdleTimeout.Milliseconds() != got.IdleTimeout.Milliseconds() {
+		d = append(d, fmt.Sprintf("IdleTimeout: got %s, want %s", got.IdleTimeout, want.IdleTimeout))
+	}
+	tm("AbsoluteExpiresAt", want.AbsoluteExpiresAt, got.AbsoluteExpiresAt)
 	if want.Version != got.Version {
 		d = append(d, fmt.Sprintf("Version: got %d, want %d", got.Version, want.Version))
 	}
