@@ -67,8 +67,26 @@ func (q request) RemoteAddr() string { return q.c.Context().RemoteAddr().String(
 // values it is given, so the core's strings and bodies are never aliased.
 type response struct{ c *fiber.Ctx }
 
-func (p response) Header(name string) string    { return string(p.c.Response().Header.Peek(name)) }
-func (p response) SetHeader(name, value string) { p.c.Response().Header.Set(name, value) }
+// Header joins every field named name with ", " (Peek would return only the first).
+func (p response) Header(name string) string {
+	var b strings.Builder
+	p.c.Response().Header.VisitAll(func(k, v []byte) {
+		if equalFoldASCII(k, name) {
+			if b.Len() > 0 {
+				b.WriteString(", ")
+			}
+			b.Write(v)
+		}
+	})
+	return b.String()
+}
+
+// SetHeader replaces every field named name: fasthttp's Set alone overwrites only the first.
+func (p response) SetHeader(name, value string) {
+	h := &p.c.Response().Header
+	h.Del(name)
+	h.Set(name, value)
+}
 
 // AddHeader appends a header line. For Set-Cookie, fasthttp keeps each added line as is, in
 // order, even when two carry the same cookie name (see the trap tests).
@@ -82,4 +100,24 @@ func (p response) Write(status int, contentType string, body []byte) {
 	}
 	r.SetStatusCode(status)
 	r.SetBody(body)
+}
+
+// equalFoldASCII compares a header name case-insensitively without allocating.
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

@@ -112,6 +112,21 @@ func TestExposeHeadersAppended(t *testing.T) {
 			t.Fatalf("Access-Control-Expose-Headers = %q", got)
 		}
 	})
+	t.Run("several fields", func(t *testing.T) {
+		f := newFixture(t)
+		a := fiberratchet.New(f.Engine)
+		app := newApp()
+		app.Use(func(c *fiber.Ctx) error {
+			c.Response().Header.Add(fiber.HeaderAccessControlExposeHeaders, "X-Request-Id")
+			c.Response().Header.Add(fiber.HeaderAccessControlExposeHeaders, "X-Trace")
+			return c.Next()
+		})
+		a.Mount(app)
+		r := do(t, "POST", serve(t, app)+"/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword))
+		if got := r.Header.Values("Access-Control-Expose-Headers"); !slices.Equal(got, []string{"X-Request-Id, X-Trace, " + tokensExposed}) {
+			t.Fatalf("Access-Control-Expose-Headers = %q", got)
+		}
+	})
 	t.Run("fiber cors", func(t *testing.T) {
 		f := newFixture(t)
 		a := fiberratchet.New(f.Engine)
