@@ -25,6 +25,7 @@ type Error struct {
 	busy bool
 }
 
+// Error implements error: "gormstore: <op>: <cause>".
 func (e *Error) Error() string { return "gormstore: " + e.Op + ": " + e.Err.Error() }
 
 // Unwrap exposes the underlying error, the context error and ErrBusy, as applicable.

@@ -49,6 +49,7 @@ func (s *Store) startJanitor(opts Options) {
 
 type systemClock struct{}
 
+// Now returns the wall-clock time.
 func (systemClock) Now() time.Time { return time.Now() }
 
 var _ core.Clock = systemClock{}
