@@ -8,19 +8,47 @@ STATICCHECK := $(GOBIN)/staticcheck
 # Every module listed in go.work, in order.
 MODULES := $(shell sed -n 's/^[[:space:]]*\(\.[^[:space:]]*\)$$/\1/p' go.work)
 
-.PHONY: run test test-go bench lint fmt staticcheck fuzz help
+.PHONY: run test test-go test-e2e e2e bench lint fmt staticcheck fuzz help
+
+# The browser the e2e tests drive: Debian's chromium (playwright-core never downloads one).
+CHROMIUM ?= /usr/bin/chromium
 
 help:
-	@echo "make run    - start the demo app (http://127.0.0.1:3000)"
-	@echo "make test   - run all tests with -race (needs PostgreSQL, MariaDB; CI=true forbids skips)"
+	@echo "make run    - start the Gin demo app on SQLite (http://127.0.0.1:3000)"
+	@echo "make test   - run all tests with -race (needs PostgreSQL, MariaDB; CI=true forbids skips),"
+	@echo "              plus the browser tests when Chromium is installed (always under CI=true)"
+	@echo "make e2e    - the browser tests (installs Debian's chromium and the npm packages if missing)"
 	@echo "make bench  - run the benchmarks"
 	@echo "make lint   - gofmt, go vet and staticcheck in every module"
 	@echo "make fuzz   - run every fuzz target for FUZZTIME (default 30s)"
 
 run:
-	$(GO) run ./examples/nethttp
+	$(GO) run ./examples/gin
 
-test: test-go
+test: test-go test-e2e
+
+# The browser tests run whenever Chromium is installed, and always under CI=true, where
+# `make e2e` installs it: a missing browser is then a failure, never a skip.
+test-e2e:
+	@if [ -x $(CHROMIUM) ] || [ "$$CI" = true ]; then \
+		$(MAKE) --no-print-directory e2e; \
+	else \
+		echo "== e2e skipped: $(CHROMIUM) is not installed (make e2e installs it)"; \
+	fi
+
+e2e: $(CHROMIUM) e2e/node_modules/.package-lock.json
+	@echo "== e2e: real-browser tests (gin and fiber examples; demo page and supertokens-website)"
+	cd e2e && CHROMIUM=$(CHROMIUM) npm test
+
+$(CHROMIUM):
+	@echo "== installing Debian's chromium"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+	@test -x $(CHROMIUM)
+
+e2e/node_modules/.package-lock.json: e2e/package.json e2e/package-lock.json
+	cd e2e && npm ci --no-audit --no-fund
+	@touch $@
 
 test-go:
 	@set -e; for m in $(MODULES); do \

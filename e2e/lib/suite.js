@@ -1,0 +1,49 @@
+// Runs every scenario with every client against one example app.
+"use strict";
+const assert = require("node:assert/strict");
+const { describe, it, before, after } = require("node:test");
+const { start } = require("./app");
+const { launch } = require("./browser");
+const { CLIENTS } = require("./clients");
+const { SCENARIOS } = require("./scenarios");
+const { World } = require("./world");
+
+const slug = s => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40);
+
+function run(framework) {
+  describe(framework + " example", () => {
+    let app, browser;
+    before(async () => {
+      app = await start(framework, { ACCESS_TOKEN_TTL: "2s" });
+      browser = await launch();
+    });
+    after(async () => {
+      if (browser) await browser.close();
+      if (app) {
+        const code = await app.stop();
+        assert.equal(code, 0, "the app exits cleanly on SIGTERM:\n" + app.output());
+        assert.match(app.output(), /stopped cleanly/);
+      }
+    });
+    for (const c of CLIENTS) {
+      describe(c.name, () => {
+        SCENARIOS.forEach((sc, i) => {
+          if (sc.only && sc.only !== c.name) return;
+          const name = sc.name(c);
+          it(name, async () => {
+            const w = new World(browser, app.origin, `${framework}-${c.name}-${i + 1}-${slug(name)}`);
+            try {
+              await sc.run({ w, c });
+            } catch (err) {
+              throw await w.fail(err);
+            } finally {
+              await w.close();
+            }
+          });
+        });
+      });
+    }
+  });
+}
+
+module.exports = { run };
