@@ -26,9 +26,9 @@
 // in the store, handles in security events). The *core.Session itself is bound to the
 // request's response: use it inside the handler only, never from a goroutine that outlives it.
 // The core's calls get c.UserContext(), so deadlines and tracing set with c.SetUserContext
-// reach the store. Apps that set Config.DisableHeaderNormalizing must send header names in
-// canonical form (Authorization, Rid, St-Auth-Mode), because fasthttp then matches them
-// case-sensitively.
+// reach the store. Fiber's Config.DisableHeaderNormalizing is not supported: with it,
+// fasthttp matches request header names case-sensitively, so a client's "authorization"
+// would not be found.
 //
 // # Fiber version
 //
