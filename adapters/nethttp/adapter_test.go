@@ -317,3 +317,30 @@ func TestWriteErrorMapsSessionErrors(t *testing.T) {
 		t.Errorf("WriteError: %d %v %s", rec.Code, rec.Header(), rec.Body)
 	}
 }
+
+func TestExposeHeadersSetTwiceByAppMiddlewareSurvive(t *testing.T) {
+	f, err := sessiontest.NewFixture(memory.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := httpratchet.New(f.Engine)
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Access-Control-Expose-Headers", "X-One")
+		w.Header().Add("Access-Control-Expose-Headers", "X-Two")
+		a.Handler().ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(app)
+	defer srv.Close()
+	res, err := http.Post(srv.URL+"/auth/signin", "application/json",
+		strings.NewReader(`{"email":"`+sessiontest.AliceEmail+`","password":"`+sessiontest.DemoPassword+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	got := strings.Join(res.Header.Values("Access-Control-Expose-Headers"), ", ")
+	for _, want := range []string{"X-One", "X-Two", "front-token", "st-access-token"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Access-Control-Expose-Headers %q lost %s", got, want)
+		}
+	}
+}

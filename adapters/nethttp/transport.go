@@ -38,7 +38,11 @@ func (q request) RemoteAddr() string { return q.r.RemoteAddr }
 // response adapts http.ResponseWriter to core.Response.
 type response struct{ w http.ResponseWriter }
 
-func (p response) Header(name string) string    { return p.w.Header().Get(name) }
+// Header reads several fields of one header (two Access-Control-Expose-Headers lines set by
+// app middleware, say) as one comma-joined list, so appending never drops any.
+func (p response) Header(name string) string {
+	return strings.Join(p.w.Header().Values(name), ", ")
+}
 func (p response) SetHeader(name, value string) { p.w.Header().Set(name, value) }
 func (p response) AddHeader(name, value string) { p.w.Header().Add(name, value) }
 func (p response) DelHeader(name string)        { p.w.Header().Del(name) }
