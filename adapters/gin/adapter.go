@@ -87,8 +87,9 @@ func (a *Adapter) verify(c *gin.Context, opts core.VerifyOptions) {
 // Mount registers the library routes (signin, session/refresh, signout, sessions,
 // sessions/{handle}, jwt/jwks.json) under the engine's BasePath. r is the *gin.Engine or a
 // *gin.RouterGroup whose path is a prefix of BasePath: with BasePath "/api/v1/auth", both
-// a.Mount(router) and a.Mount(router.Group("/api/v1")) serve /api/v1/auth/signin. Routes
-// switched off in core.Config.Routes are not registered. Each route accepts every method, so a
+// a.Mount(router) and a.Mount(router.Group("/api/v1")) serve /api/v1/auth/signin; any other
+// gin.IRouter is taken to be the root. Routes switched off in core.Config.Routes are not
+// registered. Each route accepts every method, so a
 // wrong method gets the core's 405 with Allow, exactly as in the net/http adapter.
 //
 // gin applies middleware only to routes registered after Use: call r.Use(a.CORS) first.
@@ -113,7 +114,7 @@ func (a *Adapter) Mount(r gin.IRouter) {
 	add(rt.DisableRefresh, "/session/refresh")
 	add(rt.DisableSignOut, "/signout")
 	add(rt.DisableSessions, "/sessions")
-	add(rt.DisableSessions, "/sessions/*handle") // the core reads the handle from the path
+	add(rt.DisableSessions, "/sessions/*rest") // sessions/{handle}; the core parses the path
 	add(rt.DisableJWKS, "/jwt/jwks.json")
 }
 

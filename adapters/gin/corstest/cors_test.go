@@ -1,6 +1,7 @@
 package corstest
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -43,11 +44,24 @@ func newFixture(t *testing.T) *sessiontest.Fixture {
 	return f
 }
 
+// forAllowedOrigins runs mw only for requests without an Origin or from an origin the engine
+// allows. gin-contrib/cors answers every other origin itself, with an empty 403 (see
+// TestGinContribCORSRefusesOtherOrigins), so without this the core's own answer to a
+// cross-site request, 403 {"message":"anti-csrf check failed"}, never reaches the client.
+func forAllowedOrigins(e *core.Engine, mw gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if o := c.GetHeader("Origin"); o != "" && !e.OriginAllowed(o) {
+			return
+		}
+		mw(c)
+	}
+}
+
 // TestHTTPSuite runs the shared conformance suite, unchanged, with gin-contrib/cors in place
-// of the adapter's CORS middleware.
+// of the adapter's CORS middleware for the website's origin.
 func TestHTTPSuite(t *testing.T) {
 	f := newFixture(t)
-	r, _ := ginfixture.Server(f, ginCORS())
+	r, _ := ginfixture.Server(f, forAllowedOrigins(f.Engine, ginCORS()))
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 	sessiontest.HTTPSuite(t, f.Target(srv.URL))
@@ -152,5 +166,36 @@ func TestSessionMiddlewareBeforeCORS(t *testing.T) {
 	x = serve(r, "GET", "/api/me", "", "Origin", origin)
 	if x.Status != 401 || x.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("401 with Require before cors: %d %v; Require aborts before cors runs, so no grant is expected", x.Status, x.Header)
+	}
+}
+
+// TestGinContribCORSRefusesOtherOrigins documents what gin-contrib/cors, used on its own, does
+// to a request from an origin it does not allow: it aborts with an empty 403 before the
+// session middleware or the library routes run. The request is still refused and changes
+// nothing, but the client gets gin-contrib/cors's answer instead of the core's
+// {"message":"anti-csrf check failed"}.
+func TestGinContribCORSRefusesOtherOrigins(t *testing.T) {
+	f := newFixture(t)
+	r, _ := ginfixture.Server(f, ginCORS())
+	signin := `{"email":"` + sessiontest.AliceEmail + `","password":"` + sessiontest.DemoPassword + `"}`
+	for _, tc := range []struct{ method, path, body string }{
+		{"POST", "/auth/signin", signin},
+		{"POST", "/auth/session/refresh", ""},
+		{"GET", "/api/me", ""},
+	} {
+		x := serve(r, tc.method, tc.path, tc.body, "Origin", "http://evil.test", core.HeaderAuthMode, "cookie")
+		if x.Status != 403 || x.Body != "" || x.Header.Get("Access-Control-Allow-Origin") != "" ||
+			x.Header.Get(core.HeaderFrontToken) != "" || len(x.Header.Values("Set-Cookie")) != 0 {
+			t.Errorf("%s %s from another origin: %d %q %v", tc.method, tc.path, x.Status, x.Body, x.Header)
+		}
+	}
+	if n, err := f.Engine.ListSessions(context.Background(), "user-alice"); err != nil || len(n) != 0 {
+		t.Errorf("sessions after refused sign-ins: %v %v, want none", n, err)
+	}
+	// Behind forAllowedOrigins the core answers them itself.
+	r, _ = ginfixture.Server(f, forAllowedOrigins(f.Engine, ginCORS()))
+	x := serve(r, "POST", "/auth/signin", signin, "Origin", "http://evil.test")
+	if x.Status != 403 || x.Body != `{"message":"anti-csrf check failed"}` {
+		t.Errorf("sign-in from another origin behind forAllowedOrigins: %d %q", x.Status, x.Body)
 	}
 }
