@@ -221,17 +221,19 @@ func hasDuplicateMembers(doc []byte) bool {
 // verifyAccess checks an access token: the cache first, then the full verification.
 func (e *Engine) verifyAccess(tok string) (*verified, error) {
 	now := e.cfg.Clock.Now()
+	var gen uint64
 	if e.cache != nil {
 		if v := e.cache.get(tok, now, e.cfg.ClockSkew); v != nil {
 			return v, nil
 		}
+		gen = e.cache.generation()
 	}
 	v, err := e.verifyAccessUncached(tok, false)
 	if err != nil {
 		return nil, err
 	}
 	if e.cache != nil {
-		e.cache.put(tok, v)
+		e.cache.putIfGen(tok, v, gen)
 	}
 	return v, nil
 }

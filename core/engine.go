@@ -56,6 +56,11 @@ func New(cfg Config) (*Engine, error) {
 	if !cfg.DisableVerifyCache {
 		e.cache = newVerifyCache(cfg.VerifyCacheSize)
 	}
+	if b, ok := cfg.Keys.(KeyRingBinder); ok {
+		if err := b.BindEngine(EngineBinding{AccessTTL: cfg.AccessTTL, ClockSkew: cfg.ClockSkew, FlushVerifyCache: e.FlushVerifyCache}); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
 	e.secureCookies = !cfg.Cookies.Insecure && !strings.HasPrefix(cfg.APIOrigin, "http://")
 	if cfg.Cookies.SameSite == 4 /* http.SameSiteNoneMode */ && !e.secureCookies {
 		return nil, fmt.Errorf("%w: SameSite=None requires Secure cookies, but APIOrigin is http", ErrConfig)

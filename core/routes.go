@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -295,7 +297,11 @@ func (e *Engine) serveJWKS(ctx context.Context, resp Response) {
 		e.WriteError(ctx, resp, err)
 		return
 	}
-	resp.SetHeader("Cache-Control", "max-age=300, must-revalidate")
+	maxAge := 300 * time.Second
+	if a, ok := e.cfg.Keys.(JWKSMaxAger); ok {
+		maxAge = max(a.JWKSMaxAge(), time.Second)
+	}
+	resp.SetHeader("Cache-Control", "max-age="+strconv.Itoa(int(maxAge/time.Second))+", must-revalidate")
 	resp.Write(200, "application/json", doc)
 }
 

@@ -14,6 +14,7 @@ type verifyCache struct {
 	mu  sync.RWMutex
 	m   map[string]*verified
 	max int
+	gen uint64 // bumped by flush; a verification that straddles a flush is not cached
 }
 
 func newVerifyCache(max int) *verifyCache {
@@ -36,9 +37,23 @@ func (c *verifyCache) get(tok string, now time.Time, skew time.Duration) *verifi
 	return v
 }
 
-func (c *verifyCache) put(tok string, v *verified) {
+// generation is read before a verification starts and passed to put.
+func (c *verifyCache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+func (c *verifyCache) put(tok string, v *verified) { c.putIfGen(tok, v, c.generation()) }
+
+// putIfGen caches v unless the cache was flushed since generation gen was read: the
+// verification may have used a key that has been revoked since.
+func (c *verifyCache) putIfGen(tok string, v *verified, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
 	if len(c.m) >= c.max {
 		// Evict an eighth of the entries; map iteration order is random, which makes this a
 		// cheap random-replacement policy that an attacker cannot steer.
@@ -57,5 +72,6 @@ func (c *verifyCache) put(tok string, v *verified) {
 func (c *verifyCache) flush() {
 	c.mu.Lock()
 	clear(c.m)
+	c.gen++
 	c.mu.Unlock()
 }
