@@ -8,12 +8,9 @@ import (
 	"github.com/ratchetauth/ratchet/core"
 )
 
-// startJanitor runs DeleteExpired every opts.JanitorInterval until Close.
+// startJanitor runs DeleteExpired every opts.JanitorInterval, with the store's clock, until
+// Close.
 func (s *Store) startJanitor(opts Options) {
-	clock := opts.Clock
-	if clock == nil {
-		clock = systemClock{}
-	}
 	report := opts.OnJanitor
 	if report == nil {
 		log := opts.Logger
@@ -38,7 +35,7 @@ func (s *Store) startJanitor(opts Options) {
 				return
 			case <-t.C:
 			}
-			n, err := s.DeleteExpired(ctx, clock.Now())
+			n, err := s.DeleteExpired(ctx, s.clock.Now())
 			if ctx.Err() != nil {
 				return // stopped mid-run by Close: not a failure worth reporting
 			}

@@ -44,7 +44,7 @@ func (jsonText) GormDBDataType(db *gorm.DB, _ *schema.Field) string {
 // size:64, which is what GORM's PostgreSQL migrator reads back for an 8-byte timestamptz:
 // without it, every AutoMigrate would ALTER the timestamp columns again.
 type sessionRow struct {
-	Handle       key       `gorm:"column:handle;primaryKey;size:64;not null"`
+	Handle       key       `gorm:"column:handle;primaryKey;size:64;not null;index:,composite:revoked_at,priority:2"`
 	UserID       key       `gorm:"column:user_id;size:255;not null;index"`
 	Secret       []byte    `gorm:"column:secret"`
 	CurrentHash  key       `gorm:"column:current_hash;size:128;not null"`
@@ -63,6 +63,22 @@ type sessionRow struct {
 	Payload   *jsonText `gorm:"column:payload"`
 	IP        string    `gorm:"column:ip;size:64;not null"`
 	UserAgent string    `gorm:"column:user_agent;size:512;not null"`
+
+	// The columns below were added by schema version 2 (migrations/*/0002_*.sql), which
+	// appends them to existing tables; they stay last so that a table built by AutoMigrate
+	// and one built by the SQL files have the same column order.
+
+	// IdleTimeoutMS is Record.IdleTimeout in milliseconds; 0 (the default of rows written
+	// before version 2) means the engine's configured idle timeout.
+	IdleTimeoutMS int64 `gorm:"column:idle_timeout_ms;not null;default:0"`
+	// AbsoluteExpiresAt is Record.AbsoluteExpiresAt; NULL for the zero time (the engine's
+	// configured absolute lifetime).
+	AbsoluteExpiresAt *time.Time `gorm:"column:absolute_expires_at;precision:6;size:64"`
+	// RevokedAt is when the row was revoked, by the revoking store's clock; NULL while the row
+	// is live (and on rows revoked before version 2). The revocation feed reads it through the
+	// (revoked_at, handle) index, in that order; handle breaks ties so that a page boundary
+	// inside a group of equal timestamps (RevokeAll) is still a precise position.
+	RevokedAt *time.Time `gorm:"column:revoked_at;precision:6;size:64;index:,composite:revoked_at,priority:1"`
 }
 
 // signingKeyRow is the signing-keys table of the shared key ring (see DESIGN.md, "Signing
@@ -102,7 +118,29 @@ func fromOptJSON(p *jsonText) []byte {
 	return []byte(*p)
 }
 
-func toRow(r *core.Record) *sessionRow {
+// optTime maps the zero time to NULL.
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := dbTime(t)
+	return &u
+}
+
+func fromOptTime(p *time.Time) time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	return p.UTC()
+}
+
+// toRow maps a record onto a row. now is the store's clock, the revocation time of a record
+// created already revoked.
+func toRow(r *core.Record, now time.Time) *sessionRow {
+	var revokedAt *time.Time
+	if r.Revoked {
+		revokedAt = optTime(now)
+	}
 	return &sessionRow{
 		Handle: key(r.Handle), UserID: key(r.UserID), Secret: slices.Clone(r.Secret),
 		CurrentHash: key(r.CurrentHash), PreviousHash: key(r.PreviousHash),
@@ -110,6 +148,8 @@ func toRow(r *core.Record) *sessionRow {
 		ExpiresAt: dbTime(r.ExpiresAt), LastActiveAt: dbTime(r.LastActiveAt),
 		Revoked: r.Revoked, Version: r.Version,
 		Data: optJSON(r.Data), Payload: optJSON(r.Payload), IP: r.IP, UserAgent: r.UserAgent,
+		IdleTimeoutMS: r.IdleTimeout.Milliseconds(), AbsoluteExpiresAt: optTime(r.AbsoluteExpiresAt),
+		RevokedAt: revokedAt,
 	}
 }
 
@@ -121,5 +161,7 @@ func (s *sessionRow) record() *core.Record {
 		ExpiresAt: s.ExpiresAt.UTC(), LastActiveAt: s.LastActiveAt.UTC(),
 		Revoked: s.Revoked, Version: s.Version,
 		Data: fromOptJSON(s.Data), Payload: fromOptJSON(s.Payload), IP: s.IP, UserAgent: s.UserAgent,
+		IdleTimeout:       time.Duration(s.IdleTimeoutMS) * time.Millisecond,
+		AbsoluteExpiresAt: fromOptTime(s.AbsoluteExpiresAt),
 	}
 }

@@ -1,6 +1,7 @@
 package gormstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,7 +25,8 @@ const (
 )
 
 // Options configures a Store. The zero value is valid: tables "sessions" and "signing_keys",
-// no automatic migration, no janitor.
+// no automatic migration, no janitor, the system clock and the default revocation-feed
+// settings.
 type Options struct {
 	// TablePrefix is prepended to both table names (and, through GORM's naming, to their index
 	// names). Letters, digits and underscores only, at most 32 characters.
@@ -36,16 +38,44 @@ type Options struct {
 	// JanitorInterval, when positive, starts a goroutine that calls DeleteExpired that often.
 	// Close stops it. Zero means no janitor: call DeleteExpired yourself.
 	JanitorInterval time.Duration
-	// Clock tells the janitor what "now" is. Default: the system clock.
+	// Clock is the store's notion of "now": the revocation time it records (revoked_at), the
+	// present of the revocation feed, and the janitor's cut-off. Default: the system clock.
+	// Instances sharing a database should have NTP-synchronised clocks; see FeedOverlap.
 	Clock core.Clock
 	// OnJanitor, if set, is called after every janitor run with the number of rows deleted and
 	// the error, if any. Default: failures are logged to Logger.
 	OnJanitor func(deleted int64, err error)
 	// Logger receives janitor failures when OnJanitor is nil. Default: slog.Default().
 	Logger *slog.Logger
+
+	// FeedOverlap is how far back behind the present the revocation feed (RevokedSince) keeps
+	// re-reading: a revocation whose revoked_at is older than the reader's clock minus
+	// FeedOverlap is assumed to be committed and visible. It must cover the longest write
+	// (statement plus commit) and the clock skew between the instances sharing the database.
+	// Re-read revocations are reported again, which the feed's contract allows.
+	// Default DefaultFeedOverlap; negative is an error.
+	FeedOverlap time.Duration
+	// FeedPageSize bounds the handles one RevokedSince call returns; the cursor then points
+	// into the middle of the backlog and the next call continues. Default DefaultFeedPageSize;
+	// negative is an error.
+	FeedPageSize int
+	// FeedRetention keeps revoked rows out of DeleteExpired's reach for this long after their
+	// revocation (measured against DeleteExpired's before), so that every engine, including
+	// one that starts later and looks back AccessTTL + ClockSkew, can still read them from
+	// the feed. Set it above the engines' AccessTTL + ClockSkew. Default
+	// DefaultFeedRetention; negative is an error.
+	FeedRetention time.Duration
 }
 
-// Store is a core.Store (and core.ExpiredDeleter and core.AllRevoker) over GORM. It is safe for concurrent use.
+// Defaults of the revocation-feed options.
+const (
+	DefaultFeedOverlap   = 10 * time.Second
+	DefaultFeedPageSize  = 5000
+	DefaultFeedRetention = 24 * time.Hour
+)
+
+// Store is a core.Store (and core.ExpiredDeleter, core.AllRevoker and core.RevocationFeed) over
+// GORM. It is safe for concurrent use.
 // Every state transition is one conditional UPDATE whose rows-affected count decides the
 // outcome; see the package documentation for how each maps onto docs/ROTATION.md.
 type Store struct {
@@ -53,6 +83,11 @@ type Store struct {
 	dialect  string
 	sessions string
 	keys     string
+	clock    core.Clock
+
+	feedOverlap   time.Duration
+	feedPageSize  int
+	feedRetention time.Duration
 
 	// writeGate serialises this store's writes on SQLite, which has one writer at a time:
 	// waiting here honours the context and costs nothing, whereas writers queued on SQLite's
@@ -69,6 +104,7 @@ var (
 	_ core.Store          = (*Store)(nil)
 	_ core.ExpiredDeleter = (*Store)(nil)
 	_ core.AllRevoker     = (*Store)(nil)
+	_ core.RevocationFeed = (*Store)(nil)
 )
 
 // New returns a Store over db, which must use the PostgreSQL, MySQL/MariaDB or SQLite
@@ -91,15 +127,26 @@ func New(db *gorm.DB, opts Options) (*Store, error) {
 	if opts.JanitorInterval < 0 {
 		return nil, fmt.Errorf("gormstore: negative JanitorInterval %v", opts.JanitorInterval)
 	}
+	if opts.FeedOverlap < 0 || opts.FeedPageSize < 0 || opts.FeedRetention < 0 {
+		return nil, fmt.Errorf("gormstore: negative FeedOverlap (%v), FeedPageSize (%d) or FeedRetention (%v)",
+			opts.FeedOverlap, opts.FeedPageSize, opts.FeedRetention)
+	}
 	s := &Store{
 		db: db.Session(&gorm.Session{
 			NewDB:                  true,
 			SkipDefaultTransaction: true,
 			Logger:                 withoutParams(db.Logger),
 		}),
-		dialect:  db.Dialector.Name(),
-		sessions: opts.TablePrefix + "sessions",
-		keys:     opts.TablePrefix + "signing_keys",
+		dialect:       db.Dialector.Name(),
+		sessions:      opts.TablePrefix + "sessions",
+		keys:          opts.TablePrefix + "signing_keys",
+		clock:         opts.Clock,
+		feedOverlap:   cmp.Or(opts.FeedOverlap, DefaultFeedOverlap),
+		feedPageSize:  cmp.Or(opts.FeedPageSize, DefaultFeedPageSize),
+		feedRetention: cmp.Or(opts.FeedRetention, DefaultFeedRetention),
+	}
+	if s.clock == nil {
+		s.clock = systemClock{}
 	}
 	switch s.dialect {
 	case dialectSQLite:
@@ -178,6 +225,9 @@ func (s *Store) SessionsTable() string { return s.sessions }
 // SigningKeysTable returns the name of the signing-keys table, prefix included.
 func (s *Store) SigningKeysTable() string { return s.keys }
 
+// now is the store's clock, as written to the database.
+func (s *Store) now() time.Time { return dbTime(s.clock.Now()) }
+
 // gate waits for this store's turn to write on SQLite; elsewhere it returns at once.
 func (s *Store) gate(ctx context.Context) (release func(), err error) {
 	if s.writeGate == nil {
@@ -196,7 +246,8 @@ func (s *Store) table(ctx context.Context) *gorm.DB {
 }
 
 // Create implements core.Store: one INSERT. A duplicate handle fails with the driver's
-// unique-violation error, wrapped in *Error.
+// unique-violation error, wrapped in *Error. A record created already revoked gets the
+// store's clock as its revoked_at, like any other revocation.
 func (s *Store) Create(ctx context.Context, rec *core.Record) error {
 	if err := ctx.Err(); err != nil {
 		return wrap(ctx, "create", err)
@@ -206,7 +257,7 @@ func (s *Store) Create(ctx context.Context, rec *core.Record) error {
 		return wrap(ctx, "create", err)
 	}
 	defer release()
-	return wrap(ctx, "create", s.table(ctx).Create(toRow(rec)).Error)
+	return wrap(ctx, "create", s.table(ctx).Create(toRow(rec, s.now())).Error)
 }
 
 // Get implements core.Store: one SELECT by primary key. A missing handle is core.ErrNotFound.
@@ -231,7 +282,8 @@ func (s *Store) Get(ctx context.Context, handle string) (*core.Record, error) {
 //	UPDATE sessions SET <ch>, write_seq = write_seq + 1
 //	 WHERE handle = ? AND revoked = false [AND expires_at > ?] [AND current_hash = ?] [AND version = ?]
 //
-// and reports whether it changed a row. write_seq is bumped on every update so that MySQL,
+// and reports whether it changed a row. A revocation (ch.Revoke) also sets revoked_at to the
+// store's clock, in the same statement. write_seq is bumped on every update so that MySQL,
 // which counts changed rather than matched rows, never reports 0 for a matched row whose new
 // values happen to equal the old ones.
 func (s *Store) Update(ctx context.Context, handle string, cond core.Cond, ch core.Change) (bool, error) {
@@ -246,6 +298,7 @@ func (s *Store) Update(ctx context.Context, handle string, cond core.Cond, ch co
 	set := map[string]any{"write_seq": gorm.Expr("write_seq + 1")}
 	if ch.Revoke {
 		set["revoked"] = true
+		set["revoked_at"] = s.now()
 	}
 	if ch.CurrentHash != "" {
 		set["current_hash"] = ch.CurrentHash
@@ -313,8 +366,9 @@ func (s *Store) ListByUser(ctx context.Context, userID string, now time.Time) ([
 	return out, nil
 }
 
-// RevokeByUser implements core.Store. The revoked handles are exactly the rows this call
-// changed, even under concurrent calls:
+// RevokeByUser implements core.Store. It sets revoked_at to the store's clock in the revoking
+// statement. The revoked handles are exactly the rows this call changed, even under
+// concurrent calls:
 //   - PostgreSQL and SQLite: one statement, UPDATE … RETURNING handle.
 //   - MySQL/MariaDB (no UPDATE … RETURNING): one transaction that locks the user's unrevoked
 //     rows with SELECT … FOR UPDATE and then revokes exactly those rows.
@@ -334,9 +388,9 @@ func (s *Store) RevokeByUser(ctx context.Context, userID, except string) ([]stri
 		handles, err = s.revokeByUserLocking(ctx, userID, except)
 	} else {
 		err = s.db.WithContext(ctx).Raw(
-			"UPDATE ? SET revoked = true, write_seq = write_seq + 1 "+
+			"UPDATE ? SET revoked = true, revoked_at = ?, write_seq = write_seq + 1 "+
 				"WHERE user_id = ? AND revoked = false AND handle <> ? RETURNING handle",
-			clause.Table{Name: s.sessions}, userID, except).Find(&handles).Error
+			clause.Table{Name: s.sessions}, s.now(), userID, except).Find(&handles).Error
 	}
 	if err != nil {
 		return nil, wrap(ctx, "revoke by user", err)
@@ -356,8 +410,8 @@ func (s *Store) revokeByUserLocking(ctx context.Context, userID, except string) 
 		if err != nil || len(handles) == 0 {
 			return err
 		}
-		res := tx.Exec("UPDATE ? SET revoked = true, write_seq = write_seq + 1 WHERE handle IN ? AND revoked = false",
-			clause.Table{Name: s.sessions}, handles)
+		res := tx.Exec("UPDATE ? SET revoked = true, revoked_at = ?, write_seq = write_seq + 1 WHERE handle IN ? AND revoked = false",
+			clause.Table{Name: s.sessions}, s.now(), handles)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -371,7 +425,9 @@ func (s *Store) revokeByUserLocking(ctx context.Context, userID, except string) 
 }
 
 // DeleteExpired implements core.ExpiredDeleter: one DELETE of the rows that are revoked or
-// whose expires_at is at or before before.
+// whose expires_at is at or before before, except rows revoked less than
+// Options.FeedRetention before before: those stay until the revocation feed no longer needs
+// them (a deleted row would never reach the engines that had not polled it yet).
 func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, wrap(ctx, "delete expired", err)
@@ -381,8 +437,9 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, err
 		return 0, wrap(ctx, "delete expired", err)
 	}
 	defer release()
-	res := s.db.WithContext(ctx).Exec("DELETE FROM ? WHERE revoked = true OR expires_at <= ?",
-		clause.Table{Name: s.sessions}, dbTime(before))
+	res := s.db.WithContext(ctx).Exec(
+		"DELETE FROM ? WHERE (revoked = true OR expires_at <= ?) AND (revoked_at IS NULL OR revoked_at <= ?)",
+		clause.Table{Name: s.sessions}, dbTime(before), dbTime(before.Add(-s.feedRetention)))
 	if res.Error != nil {
 		return 0, wrap(ctx, "delete expired", res.Error)
 	}
@@ -390,7 +447,7 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, err
 }
 
 // RevokeAll implements core.AllRevoker (incident response): one UPDATE that revokes every
-// unrevoked session and reports how many it revoked.
+// unrevoked session, setting revoked_at to the store's clock, and reports how many it revoked.
 func (s *Store) RevokeAll(ctx context.Context) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, wrap(ctx, "revoke all", err)
@@ -400,8 +457,9 @@ func (s *Store) RevokeAll(ctx context.Context) (int64, error) {
 		return 0, wrap(ctx, "revoke all", err)
 	}
 	defer release()
-	res := s.db.WithContext(ctx).Exec("UPDATE ? SET revoked = true, write_seq = write_seq + 1 WHERE revoked = false",
-		clause.Table{Name: s.sessions})
+	res := s.db.WithContext(ctx).Exec(
+		"UPDATE ? SET revoked = true, revoked_at = ?, write_seq = write_seq + 1 WHERE revoked = false",
+		clause.Table{Name: s.sessions}, s.now())
 	if res.Error != nil {
 		return 0, wrap(ctx, "revoke all", res.Error)
 	}

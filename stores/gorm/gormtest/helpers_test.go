@@ -56,14 +56,17 @@ func mustGet(t testing.TB, s core.Store, handle string) *core.Record {
 	return r
 }
 
-// newEngine returns an engine over s with a fake clock at epoch.
+// newEngine returns an engine over s with a fake clock at epoch, closed at the end of the
+// test. It does not poll the revocation feed in the background (tests that need the feed
+// call Engine.PollRevocations, or start their own engines).
 func newEngine(t testing.TB, s core.Store) (*core.Engine, *core.FakeClock) {
 	t.Helper()
 	clk := core.NewFakeClock(epoch)
 	e, err := core.New(core.Config{Store: s, Clock: clk, RotationGrace: 30 * time.Second,
-		Logger: slog.New(slog.DiscardHandler)})
+		RevocationPollInterval: -1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = e.Close() })
 	return e, clk
 }
