@@ -8,7 +8,7 @@ STATICCHECK := $(GOBIN)/staticcheck
 # Every module listed in go.work, in order.
 MODULES := $(shell sed -n 's/^[[:space:]]*\(\.[^[:space:]]*\)$$/\1/p' go.work)
 
-.PHONY: run test test-go test-e2e e2e bench lint fmt staticcheck fuzz help
+.PHONY: run test test-go test-e2e e2e e2e-deps bench lint fmt staticcheck fuzz help
 
 # The browser the e2e tests drive: Debian's chromium (playwright-core never downloads one).
 CHROMIUM ?= /usr/bin/chromium
@@ -36,7 +36,10 @@ test-e2e:
 		echo "== e2e skipped: $(CHROMIUM) is not installed (make e2e installs it)"; \
 	fi
 
-e2e: $(CHROMIUM) e2e/node_modules/.package-lock.json
+# What the browser tests need: Debian's chromium and the npm packages of e2e/package-lock.json.
+e2e-deps: $(CHROMIUM) e2e/node_modules/.package-lock.json
+
+e2e: e2e-deps
 	@echo "== e2e: real-browser tests (gin and fiber examples; demo page and supertokens-website)"
 	cd e2e && CHROMIUM=$(CHROMIUM) npm test
 

@@ -19,10 +19,12 @@ function freePort() {
   });
 }
 
-// build compiles ./examples/<framework> with the repository's go.work into dir.
+// build compiles ./examples/<framework> with the repository's go.work into dir. With -race:
+// a data race under real browser traffic makes the app exit non-zero, which fails the suite
+// (and `make test` has already built the race-enabled dependencies).
 function build(framework, dir) {
   const bin = path.join(dir, "ratchet-" + framework);
-  execFileSync("go", ["build", "-o", bin, "./examples/" + framework], { cwd: repo, stdio: ["ignore", "inherit", "inherit"] });
+  execFileSync("go", ["build", "-race", "-o", bin, "./examples/" + framework], { cwd: repo, stdio: ["ignore", "inherit", "inherit"] });
   return bin;
 }
 

@@ -15,36 +15,39 @@ import (
 )
 
 func main() {
-	demo.Main("Echo", func(app *demo.App) demo.Server {
-		a := echoratchet.New(app.Engine)
-		e := echo.New()
-		e.HideBanner, e.HidePort = true, true
-		e.Pre(a.CORS) // before routing, so preflights of any path are answered
-		e.Use(middleware.Recover())
-		a.Mount(e) // signin, session/refresh, signout, sessions, jwt/jwks.json
+	demo.Main("Echo", server)
+}
 
-		e.GET("/", func(c echo.Context) error { return c.Blob(http.StatusOK, demo.ContentTypeHTML, demo.Page) })
-		me := func(c echo.Context) error {
-			return c.Blob(http.StatusOK, demo.ContentTypeJSON, demo.Me(echoratchet.MustSession(c)))
+// server builds the Echo app around the ready engine.
+func server(app *demo.App) demo.Server {
+	a := echoratchet.New(app.Engine)
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Pre(a.CORS) // before routing, so preflights of any path are answered
+	e.Use(middleware.Recover())
+	a.Mount(e) // signin, session/refresh, signout, sessions, jwt/jwks.json
+
+	e.GET("/", func(c echo.Context) error { return c.Blob(http.StatusOK, demo.ContentTypeHTML, demo.Page) })
+	me := func(c echo.Context) error {
+		return c.Blob(http.StatusOK, demo.ContentTypeJSON, demo.Me(echoratchet.MustSession(c)))
+	}
+	e.GET("/api/me", me, a.Require)
+	e.GET("/api/me/strict", me, a.Strict)
+	e.GET("/api/notes", func(c echo.Context) error {
+		body, err := demo.Notes(c.Request().Context(), echoratchet.MustSession(c))
+		if err != nil {
+			return a.WriteError(c, err)
 		}
-		e.GET("/api/me", me, a.Require)
-		e.GET("/api/me/strict", me, a.Strict)
-		e.GET("/api/notes", func(c echo.Context) error {
-			body, err := demo.Notes(c.Request().Context(), echoratchet.MustSession(c))
-			if err != nil {
-				return a.WriteError(c, err)
-			}
-			return c.Blob(http.StatusOK, demo.ContentTypeJSON, body)
-		}, a.Require)
-		e.POST("/api/notes", func(c echo.Context) error {
-			s := echoratchet.MustSession(c)
-			status, body, err := demo.AddNote(c.Request().Context(), s, demo.ReadBody(c.Request().Body))
-			if err != nil {
-				return a.WriteError(c, err)
-			}
-			return c.Blob(status, demo.ContentTypeJSON, body)
-		}, a.Require)
+		return c.Blob(http.StatusOK, demo.ContentTypeJSON, body)
+	}, a.Require)
+	e.POST("/api/notes", func(c echo.Context) error {
+		s := echoratchet.MustSession(c)
+		status, body, err := demo.AddNote(c.Request().Context(), s, demo.ReadBody(c.Request().Body))
+		if err != nil {
+			return a.WriteError(c, err)
+		}
+		return c.Blob(status, demo.ContentTypeJSON, body)
+	}, a.Require)
 
-		return demo.HTTPServer(e)
-	})
+	return demo.HTTPServer(e)
 }

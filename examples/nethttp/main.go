@@ -12,39 +12,42 @@ import (
 )
 
 func main() {
-	demo.Main("net/http", func(app *demo.App) demo.Server {
-		a := httpratchet.New(app.Engine)
-		mux := http.NewServeMux()
-		mux.Handle("/auth/", a.Handler()) // signin, session/refresh, signout, sessions, jwt/jwks.json
+	demo.Main("net/http", server)
+}
 
-		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-			write(w, http.StatusOK, demo.ContentTypeHTML, demo.Page)
-		})
-		me := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			write(w, http.StatusOK, demo.ContentTypeJSON, demo.Me(httpratchet.MustSession(r.Context())))
-		})
-		mux.Handle("GET /api/me", a.Require(me))
-		mux.Handle("GET /api/me/strict", a.Strict(me))
-		mux.Handle("GET /api/notes", a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, err := demo.Notes(r.Context(), httpratchet.MustSession(r.Context()))
-			if err != nil {
-				a.WriteError(w, r, err)
-				return
-			}
-			write(w, http.StatusOK, demo.ContentTypeJSON, body)
-		})))
-		mux.Handle("POST /api/notes", a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := httpratchet.MustSession(r.Context())
-			status, body, err := demo.AddNote(r.Context(), s, demo.ReadBody(r.Body))
-			if err != nil {
-				a.WriteError(w, r, err)
-				return
-			}
-			write(w, status, demo.ContentTypeJSON, body)
-		})))
+// server builds the net/http app around the ready engine.
+func server(app *demo.App) demo.Server {
+	a := httpratchet.New(app.Engine)
+	mux := http.NewServeMux()
+	mux.Handle("/auth/", a.Handler()) // signin, session/refresh, signout, sessions, jwt/jwks.json
 
-		return demo.HTTPServer(a.CORS(mux)) // CORS outermost, so preflights are answered first
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		write(w, http.StatusOK, demo.ContentTypeHTML, demo.Page)
 	})
+	me := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		write(w, http.StatusOK, demo.ContentTypeJSON, demo.Me(httpratchet.MustSession(r.Context())))
+	})
+	mux.Handle("GET /api/me", a.Require(me))
+	mux.Handle("GET /api/me/strict", a.Strict(me))
+	mux.Handle("GET /api/notes", a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := demo.Notes(r.Context(), httpratchet.MustSession(r.Context()))
+		if err != nil {
+			a.WriteError(w, r, err)
+			return
+		}
+		write(w, http.StatusOK, demo.ContentTypeJSON, body)
+	})))
+	mux.Handle("POST /api/notes", a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := httpratchet.MustSession(r.Context())
+		status, body, err := demo.AddNote(r.Context(), s, demo.ReadBody(r.Body))
+		if err != nil {
+			a.WriteError(w, r, err)
+			return
+		}
+		write(w, status, demo.ContentTypeJSON, body)
+	})))
+
+	return demo.HTTPServer(a.CORS(mux)) // CORS outermost, so preflights are answered first
 }
 
 func write(w http.ResponseWriter, status int, contentType string, body []byte) {

@@ -176,8 +176,8 @@ func (d Database) Open(ctx context.Context) (*gorm.DB, error) {
 			ParameterizedQueries:      true,
 		}),
 	})
-	if err != nil {
-		return nil, fmt.Errorf("database %s: %w", d.Display, err)
+	if err != nil { // the MySQL dialector already connects here, to read the server version
+		return nil, fmt.Errorf("cannot connect to database %s: %w", d.Display, err)
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
@@ -187,7 +187,7 @@ func (d Database) Open(ctx context.Context) (*gorm.DB, error) {
 	defer cancel()
 	if err := sqlDB.PingContext(pctx); err != nil {
 		_ = sqlDB.Close()
-		return nil, fmt.Errorf("database %s is unreachable: %w", d.Display, err)
+		return nil, fmt.Errorf("cannot connect to database %s: %w", d.Display, err)
 	}
 	return db, nil
 }

@@ -2,7 +2,9 @@ package demo
 
 import (
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -48,6 +50,9 @@ func Load(getenv func(string) string) (Settings, error) {
 		DatabaseURL:  get("DATABASE_URL", ""),
 		DemoPassword: get("DEMO_PASSWORD", DefaultDemoPassword),
 	}
+	if host, port, err := net.SplitHostPort(s.Addr); err != nil || !validPort(port) || strings.ContainsAny(host, "/?#@ ") {
+		return s, fmt.Errorf("ADDR=%q is not a listen address such as 127.0.0.1:3000", s.Addr)
+	}
 	s.WebsiteOrigin = strings.TrimSuffix(get("WEBSITE_ORIGIN", "http://"+s.Addr), "/")
 	if !strings.HasPrefix(s.WebsiteOrigin, "http://") && !strings.HasPrefix(s.WebsiteOrigin, "https://") {
 		return s, fmt.Errorf("WEBSITE_ORIGIN=%q must be an origin such as http://127.0.0.1:3000", s.WebsiteOrigin)
@@ -76,4 +81,9 @@ func Load(getenv func(string) string) (Settings, error) {
 		return s, fmt.Errorf("ACCESS_TOKEN_TTL=%s is too short: the minimum is 1s", s.AccessTTL)
 	}
 	return s, nil
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 0 && n <= 65535
 }

@@ -1,0 +1,139 @@
+package demo
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/sessiontest"
+)
+
+func TestParseDatabaseURL(t *testing.T) {
+	for _, tc := range []struct{ in, kind, dsn, display string }{
+		{"", "sqlite", "ratchet-demo.db?_pragma=busy_timeout(5000)", "sqlite://ratchet-demo.db"},
+		{"sqlite://data/app.db", "sqlite", "data/app.db?_pragma=busy_timeout(5000)", "sqlite://data/app.db"},
+		{"sqlite:///var/lib/app.db", "sqlite", "/var/lib/app.db?_pragma=busy_timeout(5000)", "sqlite:///var/lib/app.db"},
+		{"sqlite://a.db?_pragma=busy_timeout(100)", "sqlite", "a.db?_pragma=busy_timeout(100)", "sqlite://a.db"},
+		{"postgres://u:pw@db:5432/app?sslmode=disable", "postgres", "postgres://u:pw@db:5432/app?connect_timeout=10&sslmode=disable", "postgres://u:xxxxx@db:5432/app?connect_timeout=10&sslmode=disable"},
+		{"postgresql://u@db/app?connect_timeout=3", "postgres", "postgresql://u@db/app?connect_timeout=3", "postgresql://u@db/app?connect_timeout=3"},
+		{"mysql://u:pw@tcp(db:3306)/app", "mysql", "u:pw@tcp(db:3306)/app?parseTime=true&timeout=10s", "mysql://u:xxxxx@tcp(db:3306)/app?parseTime=true&timeout=10s"},
+		{"mysql://u:pw@db:3307/app", "mysql", "u:pw@tcp(db:3307)/app?parseTime=true&timeout=10s", "mysql://u:xxxxx@tcp(db:3307)/app?parseTime=true&timeout=10s"},
+	} {
+		d, err := ParseDatabaseURL(tc.in)
+		if err != nil {
+			t.Errorf("%q: %v", tc.in, err)
+			continue
+		}
+		if d.Kind != tc.kind || d.DSN != tc.dsn || d.Display != tc.display {
+			t.Errorf("%q:\n got  %+v\n want {Kind:%s DSN:%s Display:%s}", tc.in, d, tc.kind, tc.dsn, tc.display)
+		}
+	}
+}
+
+func TestParseDatabaseURLErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"app.db", "no scheme"},
+		{"mongodb://h/db", "not supported"},
+		{"sqlite://", "needs a file path"},
+		{"sqlite://:memory:", "in-memory"},
+		{"postgres:///app", "no host"},
+		{"postgres://u:hunter2@h:bad/app", "not a valid postgres URL"},
+		{"mysql://u:hunter2@tcp(h:3306)/", "names no MySQL database"},
+		{"mysql://u:hunter2@tcp(h:3306", "not a valid MySQL DSN"},
+	} {
+		_, err := ParseDatabaseURL(tc.in)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want one mentioning %q", tc.in, err, tc.want)
+			continue
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: the error shows the password: %v", tc.in, err)
+		}
+	}
+}
+
+func TestOpenSQLite(t *testing.T) {
+	s, _ := Load(env("DATABASE_URL", "sqlite://"+filepath.Join(t.TempDir(), "x.db")))
+	app, err := SetupWith(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = openURL(t, "sqlite://"+filepath.Join(t.TempDir(), "missing", "x.db"))
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("missing directory: %v", err)
+	}
+}
+
+func openURL(t *testing.T, raw string) (*App, error) {
+	t.Helper()
+	s, err := Load(env("DATABASE_URL", raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return SetupWith(context.Background(), s)
+}
+
+// The postgres:// and mysql:// forms against the machine's PostgreSQL and MariaDB, each in a
+// database of its own. Skipped when a server is missing, except under CI=true.
+func TestOpenServers(t *testing.T) {
+	suffix := fmt.Sprintf("demo_%d", time.Now().UnixNano())
+	t.Run("postgres", func(t *testing.T) {
+		admin := admin(t, "PostgreSQL", "pgx", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&connect_timeout=5")
+		if _, err := admin.Exec("CREATE SCHEMA " + suffix); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _, _ = admin.Exec("DROP SCHEMA " + suffix + " CASCADE") })
+		setupAndSignIn(t, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path="+url.QueryEscape(suffix))
+	})
+	t.Run("mysql", func(t *testing.T) {
+		admin := admin(t, "MariaDB/MySQL", "mysql", "root@tcp(127.0.0.1:3306)/?timeout=5s")
+		if _, err := admin.Exec("CREATE DATABASE " + suffix); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE " + suffix) })
+		setupAndSignIn(t, "mysql://root@tcp(127.0.0.1:3306)/"+suffix)
+	})
+}
+
+func admin(t *testing.T, service, driver, dsn string) *sql.DB {
+	db, err := sql.Open(driver, dsn)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = db.PingContext(ctx)
+		cancel()
+	}
+	if err != nil {
+		sessiontest.NeedService(t, service, err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// setupAndSignIn opens the store through DATABASE_URL and issues and lists a session.
+func setupAndSignIn(t *testing.T, raw string) {
+	app, err := openURL(t, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	ctx := context.Background()
+	if _, err := app.Engine.Issue(ctx, "user-alice", core.CreateOptions{Data: map[string]any{"notes": []any{"x"}}}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := app.Engine.ListSessions(ctx, "user-alice")
+	if err != nil || len(list) != 1 {
+		t.Fatalf("sessions: %v %v", list, err)
+	}
+}

@@ -1,0 +1,180 @@
+package demotest
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"testing"
+
+	"github.com/ratchetauth/ratchet/examples/internal/demo"
+)
+
+// agent is one HTTP client: a cookie jar (cookie mode) or a bearer token (header mode).
+type agent struct {
+	t      *testing.T
+	base   string
+	hc     *http.Client
+	bearer string
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r reply) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body %q is not a JSON object: %v", r.body, err)
+	}
+	return m
+}
+
+func newAgent(t *testing.T, base string) *agent {
+	jar, _ := cookiejar.New(nil)
+	return &agent{t: t, base: base, hc: &http.Client{Jar: jar}}
+}
+
+// do sends a request; hdr is name, value, name, value…
+func (a *agent) do(method, path, body string, hdr ...string) reply {
+	a.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, a.base+path, rd)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if a.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+a.bearer)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := a.hc.Do(req)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	for _, c := range res.Cookies() {
+		if c.Name != "sAccessToken" && c.Name != "sRefreshToken" {
+			a.t.Errorf("%s %s set cookie %q: the examples set only the two token cookies", method, path, c.Name)
+		}
+	}
+	return reply{res.StatusCode, res.Header, b}
+}
+
+func expect(t *testing.T, what string, r reply, status int, body string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("%s: status %d, want %d (body %s)", what, r.status, status, r.body)
+	}
+	if body != "" && strings.TrimSpace(string(r.body)) != body {
+		t.Fatalf("%s: body %s, want %s", what, r.body, body)
+	}
+}
+
+// Contract serves build's app and checks the example contract's routes and bodies over real
+// HTTP: the page, sign-in in both modes, /api/me, /api/me/strict, notes, the sessions routes,
+// sign-out, the 401 bodies, CSRF and CORS. The real-browser suite in e2e/ goes further.
+func Contract(t *testing.T, build func(*demo.App) demo.Server) {
+	base := Start(t, build, nil)
+	origin := base // WEBSITE_ORIGIN defaults to http:// + ADDR
+
+	anon := newAgent(t, base)
+	page := anon.do("GET", "/", "")
+	expect(t, "GET /", page, 200, "")
+	if ct := page.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !strings.Contains(string(page.body), "ratchet") {
+		t.Fatalf("GET / is not the demo page: %s", ct)
+	}
+	expect(t, "GET /api/me without a session", anon.do("GET", "/api/me", ""), 401, `{"message":"unauthorised"}`)
+	expect(t, "GET /api/me with a forged token", anon.do("GET", "/api/me", "", "Authorization", "Bearer eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2ln"), 401, "")
+
+	wrong := anon.do("POST", "/auth/signin", `{"email":"alice@example.com","password":"nope"}`)
+	expect(t, "wrong password", wrong, 200, `{"status":"WRONG_CREDENTIALS_ERROR"}`)
+	if len(wrong.header.Values("Set-Cookie")) != 0 || wrong.header.Get("front-token") != "" {
+		t.Fatal("a failed sign-in issued tokens")
+	}
+	expect(t, "sign-in from a foreign origin", anon.do("POST", "/auth/signin",
+		`{"email":"alice@example.com","password":"demo-password"}`, "Origin", "http://evil.example"), 403, "")
+	expect(t, "malformed sign-in", anon.do("POST", "/auth/signin", `{"email":`), 400, "")
+
+	// alice: cookie mode.
+	alice := newAgent(t, base)
+	in := alice.do("POST", "/auth/signin", `{"email":"alice@example.com","password":"demo-password"}`, "st-auth-mode", "cookie", "Origin", origin)
+	expect(t, "alice signs in", in, 200, "")
+	if u, _ := in.json(t)["user"].(map[string]any); in.json(t)["status"] != "OK" || u["email"] != "alice@example.com" {
+		t.Fatalf("sign-in body %s", in.body)
+	}
+	if in.header.Get("front-token") == "" || len(in.header.Values("Set-Cookie")) != 2 {
+		t.Fatalf("cookie-mode sign-in: front-token %q, Set-Cookie %q", in.header.Get("front-token"), in.header.Values("Set-Cookie"))
+	}
+	me := alice.do("GET", "/api/me", "")
+	expect(t, "alice GET /api/me", me, 200, "")
+	handle, _ := me.json(t)["sessionHandle"].(string)
+	if me.json(t)["userId"] != "user-alice" || handle == "" {
+		t.Fatalf("/api/me body %s", me.body)
+	}
+	expect(t, "alice GET /api/me/strict", alice.do("GET", "/api/me/strict", ""), 200, string(me.body))
+
+	expect(t, "POST /api/notes by cookie without rid", alice.do("POST", "/api/notes", `{"text":"a"}`), 403, `{"message":"anti-csrf check failed"}`)
+	expect(t, "POST /api/notes a", alice.do("POST", "/api/notes", `{"text":"a"}`, "rid", "anti-csrf"), 200, `{"notes":["a"]}`)
+	expect(t, "POST /api/notes b", alice.do("POST", "/api/notes", `{"text":"b"}`, "rid", "anti-csrf", "Origin", origin), 200, `{"notes":["a","b"]}`)
+	expect(t, "GET /api/notes", alice.do("GET", "/api/notes", ""), 200, `{"notes":["a","b"]}`)
+	expect(t, "POST /api/notes with a bad body", alice.do("POST", "/api/notes", `{"txt":1}`, "rid", "x"), 400, "")
+	big := `{"text":"` + strings.Repeat("x", demo.MaxBody) + `"}`
+	if r := alice.do("POST", "/api/notes", big, "rid", "x"); r.status != 413 && r.status != 400 {
+		t.Fatalf("oversized note: status %d", r.status)
+	}
+
+	// bob: header mode.
+	bob := newAgent(t, base)
+	bin := bob.do("POST", "/auth/signin", `{"email":"bob@example.com","password":"demo-password"}`)
+	expect(t, "bob signs in (header mode)", bin, 200, "")
+	bob.bearer = bin.header.Get("st-access-token")
+	if bob.bearer == "" || bin.header.Get("st-refresh-token") == "" || len(bin.header.Values("Set-Cookie")) != 0 {
+		t.Fatal("header-mode sign-in must send the tokens in headers, not cookies")
+	}
+	bobMe := bob.do("GET", "/api/me/strict", "")
+	expect(t, "bob GET /api/me/strict", bobMe, 200, "")
+	bobHandle, _ := bobMe.json(t)["sessionHandle"].(string)
+	expect(t, "bob's notes start empty", bob.do("GET", "/api/notes", ""), 200, `{"notes":[]}`)
+
+	// Sessions routes.
+	list := alice.do("GET", "/auth/sessions", "")
+	expect(t, "GET /auth/sessions", list, 200, "")
+	sessions, _ := list.json(t)["sessions"].([]any)
+	if len(sessions) != 1 || sessions[0].(map[string]any)["sessionHandle"] != handle || sessions[0].(map[string]any)["current"] != true {
+		t.Fatalf("alice's sessions: %s", list.body)
+	}
+	expect(t, "alice deletes bob's session", alice.do("DELETE", "/auth/sessions/"+bobHandle, "", "rid", "x"), 404, "")
+	expect(t, "bob deletes his own session", bob.do("DELETE", "/auth/sessions/"+bobHandle, ""), 200, `{"status":"OK"}`)
+	expect(t, "bob after revocation, strict", bob.do("GET", "/api/me/strict", ""), 401, `{"message":"unauthorised"}`)
+
+	// Sign-out.
+	out := alice.do("POST", "/auth/signout", "", "rid", "session")
+	expect(t, "alice signs out", out, 200, `{"status":"OK"}`)
+	if out.header.Get("front-token") != "remove" {
+		t.Fatalf("sign-out front-token %q, want remove", out.header.Get("front-token"))
+	}
+	expect(t, "alice after sign-out", alice.do("GET", "/api/me/strict", ""), 401, `{"message":"unauthorised"}`)
+
+	// CORS for WEBSITE_ORIGIN only.
+	pre := anon.do("OPTIONS", "/api/notes", "", "Origin", origin, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type,rid")
+	if pre.status != 204 || pre.header.Get("Access-Control-Allow-Origin") != origin || pre.header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Fatalf("preflight from WEBSITE_ORIGIN: %d %v", pre.status, pre.header)
+	}
+	if h := anon.do("OPTIONS", "/api/notes", "", "Origin", "http://evil.example", "Access-Control-Request-Method", "POST").header.Get("Access-Control-Allow-Origin"); h != "" {
+		t.Fatalf("preflight from a foreign origin got Access-Control-Allow-Origin %q", h)
+	}
+	expect(t, "JWKS", anon.do("GET", "/auth/jwt/jwks.json", ""), 200, "")
+}
