@@ -89,11 +89,15 @@ func (a *App) Close() error {
 
 // Banner is printed at start: the URL, the demo credentials and a warning.
 func (a *App) Banner(framework string) string {
-	return fmt.Sprintf(`ratchet %s demo: open http://%s/
-  storage:    %s
-  demo users: alice@example.com and bob@example.com, password %q
-  WARNING: demo credentials and settings, for local development only.
-`, framework, a.Settings.Addr, a.Database.Display, a.Settings.DemoPassword)
+	s := a.Settings
+	b := fmt.Sprintf("ratchet %s demo: open http://%s/\n  storage:    %s\n", framework, s.Addr, a.Database.Display)
+	if s.WebsiteOrigin != "http://"+s.Addr {
+		b += fmt.Sprintf("  website:    %s (WEBSITE_ORIGIN: the only origin allowed to sign in and call the API)\n", s.WebsiteOrigin)
+	} else if host, _, _ := net.SplitHostPort(s.Addr); host == "" || host == "0.0.0.0" || host == "::" {
+		b += "  note:       set WEBSITE_ORIGIN to the URL you open in the browser; sign-in checks the Origin\n"
+	}
+	return b + fmt.Sprintf("  demo users: alice@example.com and bob@example.com, password %q\n"+
+		"  WARNING: demo credentials and settings, for local development only.\n", s.DemoPassword)
 }
 
 // Server is what Run serves with: *http.Server fits, and Fiber's app through a small wrapper.

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ratchetauth/ratchet/core"
 )
 
 // Settings are the example's configuration, read from the environment by FromEnv.
@@ -31,6 +33,8 @@ const (
 	// DefaultSQLiteFile is the database used when DATABASE_URL is unset, relative to the
 	// working directory.
 	DefaultSQLiteFile = "ratchet-demo.db"
+	// maxLeeway is the engine's bound on ClockSkew and RotationGrace.
+	maxLeeway = 5 * time.Minute
 )
 
 // FromEnv reads Settings from the process environment.
@@ -77,8 +81,15 @@ func Load(getenv func(string) string) (Settings, error) {
 	if err != nil {
 		return s, err
 	}
-	if s.AccessTTL < time.Second {
+	switch {
+	case s.AccessTTL < time.Second:
 		return s, fmt.Errorf("ACCESS_TOKEN_TTL=%s is too short: the minimum is 1s", s.AccessTTL)
+	case s.AccessTTL >= core.DefaultRefreshTTL:
+		return s, fmt.Errorf("ACCESS_TOKEN_TTL=%s must be shorter than the session's idle lifetime (%s)", s.AccessTTL, core.DefaultRefreshTTL)
+	case s.ClockSkew > maxLeeway:
+		return s, fmt.Errorf("CLOCK_SKEW=%s is too long: at most %s", s.ClockSkew, maxLeeway)
+	case s.RotationGrace > maxLeeway:
+		return s, fmt.Errorf("ROTATION_GRACE=%s is too long: at most %s", s.RotationGrace, maxLeeway)
 	}
 	return s, nil
 }
