@@ -23,49 +23,46 @@ type RevocationFeed interface {
 const DefaultRevocationPollInterval = 2 * time.Second
 
 // revocations is the set of recently revoked handles whose access tokens may still be
-// unexpired. Reads are lock-free (an atomically swapped immutable map), so the hot path pays
-// one map lookup.
+// unexpired. Reads are lock-free (sync.Map, read-mostly), and when nothing was revoked recently
+// the hot path is a single atomic load.
 type revocations struct {
-	set    atomic.Pointer[map[string]time.Time] // handle → forget after
-	mu     sync.Mutex                           // serialises writers
+	set    sync.Map // handle → time.Time to forget it
+	n      atomic.Int64
+	mu     sync.Mutex // serialises pruning
+	pruned time.Time
 	cursor string
 	stop   chan struct{}
 	done   chan struct{}
 }
 
 func (r *revocations) has(handle string) bool {
-	m := r.set.Load()
-	if m == nil {
+	if r.n.Load() == 0 {
 		return false
 	}
-	_, ok := (*m)[handle]
+	_, ok := r.set.Load(handle)
 	return ok
 }
 
-// add records handles, dropping entries whose access tokens have all expired.
+// add records handles and, at most once a second, forgets entries whose access tokens have all
+// expired.
 func (r *revocations) add(now time.Time, keep time.Duration, handles ...string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	old := r.set.Load()
-	next := make(map[string]time.Time, len(handles)+lenOf(old))
-	if old != nil {
-		for h, until := range *old {
-			if now.Before(until) {
-				next[h] = until
-			}
+	for _, h := range handles {
+		if _, loaded := r.set.Swap(h, now.Add(keep)); !loaded {
+			r.n.Add(1)
 		}
 	}
-	for _, h := range handles {
-		next[h] = now.Add(keep)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now.Sub(r.pruned) < time.Second {
+		return
 	}
-	r.set.Store(&next)
-}
-
-func lenOf(m *map[string]time.Time) int {
-	if m == nil {
-		return 0
-	}
-	return len(*m)
+	r.pruned = now
+	r.set.Range(func(k, v any) bool {
+		if !now.Before(v.(time.Time)) && r.set.CompareAndDelete(k, v) {
+			r.n.Add(-1)
+		}
+		return true
+	})
 }
 
 // keepRevoked is how long a revoked handle must be remembered: as long as any access token of

@@ -177,6 +177,7 @@ func testIssueRecord(t *testing.T, s core.Store) {
 		Handle: tk.Handle, UserID: user, Secret: rec.Secret, CurrentHash: storedHash(tk.RefreshToken),
 		RotatedAt: suiteEpoch, CreatedAt: suiteEpoch, ExpiresAt: suiteEpoch.Add(suiteRefreshTTL),
 		LastActiveAt: suiteEpoch, Version: 1,
+		IdleTimeout: suiteRefreshTTL, AbsoluteExpiresAt: suiteEpoch.Add(suiteAbsoluteTTL),
 		Data: []byte(`{"theme":"dark"}`), Payload: []byte(`{"role":"admin"}`),
 		IP: "192.0.2.44", UserAgent: "Firefox/999",
 	}
