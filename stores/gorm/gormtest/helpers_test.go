@@ -62,11 +62,22 @@ func mustGet(t testing.TB, s core.Store, handle string) *core.Record {
 func newEngine(t testing.TB, s core.Store) (*core.Engine, *core.FakeClock) {
 	t.Helper()
 	clk := core.NewFakeClock(epoch)
+	return newEngineWith(t, s, clk), clk
+}
+
+// newEngineAt is newEngine with the fake clock at now.
+func newEngineAt(t testing.TB, s core.Store, now time.Time) *core.Engine {
+	t.Helper()
+	return newEngineWith(t, s, core.NewFakeClock(now))
+}
+
+func newEngineWith(t testing.TB, s core.Store, clk core.Clock) *core.Engine {
+	t.Helper()
 	e, err := core.New(core.Config{Store: s, Clock: clk, RotationGrace: 30 * time.Second,
 		RevocationPollInterval: -1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.Close() })
-	return e, clk
+	return e
 }
