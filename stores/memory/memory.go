@@ -21,6 +21,7 @@ type Store struct {
 	byUser map[string]map[string]struct{}
 	log    []revocation // revocation feed, oldest first
 	seq    uint64
+	keys   map[string]core.StoredKey // signing keys (keys.go)
 }
 
 // revocation is one entry of the revocation feed.

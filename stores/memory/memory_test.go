@@ -57,3 +57,7 @@ func TestRevokeByUserSortsHandles(t *testing.T) {
 		t.Fatalf("RevokeByUser = %q, want the handles in sorted order", got)
 	}
 }
+
+func TestKeyRingSuite(t *testing.T) {
+	sessiontest.KeyRingSuite(t, func(*testing.T) core.Store { return memory.New() })
+}
