@@ -9,6 +9,7 @@
 //	store, err := gormstore.New(db, gormstore.Options{AutoMigrate: true, JanitorInterval: time.Hour})
 //	defer store.Close()
 //	engine, err := core.New(core.Config{Store: store})
+//	defer engine.Close() // stops the engine's revocation poller
 //
 // # Transitions
 //
@@ -20,14 +21,19 @@
 //     expires_at, last_active_at WHERE handle = ? AND revoked = false AND expires_at > ? AND
 //     current_hash = ?, decided by the rows affected (0 means a concurrent refresh won);
 //   - replay (5b): no write;
-//   - theft (5c), sign-out, revocation: UPDATE … SET revoked = true WHERE handle = ? AND
-//     revoked = false;
+//   - theft (5c), sign-out, revocation: UPDATE … SET revoked = true, revoked_at = ? WHERE
+//     handle = ? AND revoked = false;
 //   - data and payload writes: UPDATE … SET data/payload, version = version + 1 WHERE
 //     handle = ? AND revoked = false AND expires_at > ? AND version = ?;
 //   - revoke all of a user's sessions: RevokeByUser (below);
 //   - revoke every session (core.AllRevoker, incident response): RevokeAll, UPDATE … SET
-//     revoked = true WHERE revoked = false;
-//   - purge: DeleteExpired, DELETE … WHERE revoked = true OR expires_at <= ?.
+//     revoked = true, revoked_at = ? WHERE revoked = false;
+//   - purge: DeleteExpired, DELETE … WHERE (revoked = true OR expires_at <= ?) AND
+//     (revoked_at IS NULL OR revoked_at <= ?), which keeps recently revoked rows for the
+//     revocation feed (Options.FeedRetention).
+//
+// Every revocation sets revoked_at to the store's clock (Options.Clock) in the revoking
+// statement itself.
 //
 // Every UPDATE also sets write_seq = write_seq + 1. MySQL reports changed rows, not matched
 // rows, unless the DSN sets clientFoundRows=true; with the bump a matched row is always a
@@ -42,12 +48,26 @@
 // # Schema
 //
 // Two tables, "sessions" and "signing_keys" (with Options.TablePrefix in front). Sessions are
-// keyed by handle and indexed by user_id (listing never scans) and expires_at (the janitor).
+// keyed by handle and indexed by user_id (listing never scans), expires_at (the janitor) and
+// (revoked_at, handle) (the revocation feed). Record.IdleTimeout is stored in milliseconds
+// (idle_timeout_ms) and a zero Record.AbsoluteExpiresAt as NULL.
 // Timestamps are stored in UTC with microsecond precision (timestamptz, DATETIME(6), and
 // UTC text on SQLite). On MySQL the handle, user id and hash columns are VARBINARY, so they
 // compare byte for byte. Data and payload are JSON as text (NULL for a nil slice). Migrate
 // (or Options.AutoMigrate) creates the tables with GORM's AutoMigrate; MigrationFS holds the
-// equivalent versioned SQL files for teams with their own migration tool.
+// equivalent versioned SQL files for teams with their own migration tool: 0001 creates the
+// tables, 0002 adds idle_timeout_ms, absolute_expires_at, revoked_at and the feed's index.
+//
+// # Revocation feed
+//
+// The store implements core.RevocationFeed, so engines over it poll RevokedSince (every 2 s
+// by default) and refuse sessions revoked by other instances without a read per request; call
+// Engine.Close when done. RevokedSince reads the (revoked_at, handle) index from a cursor
+// that encodes a position in that order. Because each instance stamps revoked_at with its own
+// clock before its statement commits, the cursor stays Options.FeedOverlap (default 10 s)
+// behind the reader's clock and that window is read again on every poll: instances' clocks
+// must agree to within the overlap (run NTP). A backlog longer than Options.FeedPageSize is
+// delivered over several polls.
 //
 // # Errors and cancellation
 //

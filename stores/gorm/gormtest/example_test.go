@@ -36,10 +36,13 @@ func Example() {
 	}
 	defer store.Close()
 
+	// The store is a core.RevocationFeed: the engine polls it in the background (every 2 s by
+	// default) for revocations made by other instances, until Close.
 	engine, err := core.New(core.Config{Store: store})
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer engine.Close()
 	ctx := context.Background()
 	first, err := engine.Issue(ctx, "user-1", core.CreateOptions{})
 	if err != nil {
