@@ -27,7 +27,8 @@ type KeyStore interface {
 	// contents: the caller re-reads. Errors are reserved for failures.
 	InsertKey(ctx context.Context, k StoredKey) (inserted bool, err error)
 	// UpdateKey applies u to the row kid if the row exists, is not revoked and satisfies u's
-	// conditions, and reports whether it changed the row. A missing kid is (false, nil).
+	// conditions, and reports whether it changed the row. A missing kid is (false, nil). An
+	// update without a change (no Revoke, RetireBy or PrivateKey) is an error.
 	UpdateKey(ctx context.Context, kid string, u KeyUpdate) (bool, error)
 }
 

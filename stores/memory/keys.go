@@ -60,6 +60,9 @@ func (s *Store) UpdateKey(ctx context.Context, kid string, u core.KeyUpdate) (bo
 	if u.PrivateKey != nil && u.IfPrivateKey == nil {
 		return false, fmt.Errorf("memory: UpdateKey replaces PrivateKey only with IfPrivateKey")
 	}
+	if !u.Revoke && u.RetireBy.IsZero() && u.PrivateKey == nil {
+		return false, fmt.Errorf("memory: UpdateKey without a change")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.keys[kid]
