@@ -151,6 +151,15 @@ func (e *Engine) genuine(ctx context.Context, rt *refreshToken) bool {
 // the new tokens in the transfer method the token came in.
 func (e *Engine) RefreshSession(ctx context.Context, req Request, resp Response) (*Session, error) {
 	tok, tm, dup := e.refreshTokenFrom(req)
+	if tm != TransferHeader && !e.originAllowed(req) {
+		// No token, or cookies, from another site: a cross-site form POST is a top-level
+		// navigation, so SameSite=Lax leaves the cookies out of it while the browser still
+		// applies the Set-Cookie of the answer. Answering "unauthorised" with a clear would let
+		// any site log the user out; refuse it, changing nothing.
+		err := &Error{Kind: ErrCSRF, Reason: "refresh from a disallowed origin"}
+		e.emitCSRF(ctx, req, err)
+		return nil, err
+	}
 	if dup {
 		return nil, unauthorised("duplicate refresh-token cookies", true)
 	}
