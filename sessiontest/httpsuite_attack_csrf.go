@@ -41,6 +41,7 @@ func (s *suite) attackCSRF(t *testing.T) {
 			"Sec-Fetch-Site same-site":  {withHeader("Sec-Fetch-Site", "same-site")},
 		})
 	})
+	t.Run("cross_site_form_without_cookies", s.csrfFormWithoutCookies)
 	t.Run("signin_hostile_origin", s.csrfSignIn)
 	t.Run("simple_content_types", s.csrfSimpleContentTypes)
 }
@@ -119,6 +120,39 @@ func (s *suite) csrfEverywhere(t *testing.T, attacks map[string][]reqOpt) {
 	victim.refreshOK(t)
 	victim.expectAlive(t)
 	other.expectAlive(t)
+}
+
+// csrfFormWithoutCookies: forced logout. A cross-site form POST is a top-level navigation:
+// with SameSite=Lax the browser leaves the token cookies out of the request, yet it applies
+// any Set-Cookie in the answer (RFC 6265bis §5.7: top-level navigations may set cookies of
+// any SameSite value). An answer that clears the tokens would therefore log the victim out
+// from any site. The library routes must refuse such a request without touching anything.
+func (s *suite) csrfFormWithoutCookies(t *testing.T) {
+	victim := s.signIn(t, AliceEmail, cookieMode)
+	before := s.record(t, victim.handle(t))
+	form := []reqOpt{withContentType("application/x-www-form-urlencoded")}
+	for name, opts := range map[string][]reqOpt{
+		"hostile Origin":            append([]reqOpt{withOrigin(hostileOrigin), withHeader("Sec-Fetch-Site", "cross-site")}, form...),
+		"Origin null":               append([]reqOpt{withOrigin("null"), withHeader("Sec-Fetch-Site", "cross-site")}, form...),
+		"Sec-Fetch-Site cross-site": append([]reqOpt{withHeader("Sec-Fetch-Site", "cross-site")}, form...),
+		"Sec-Fetch-Site same-site":  append([]reqOpt{withHeader("Sec-Fetch-Site", "same-site")}, form...),
+	} {
+		for _, path := range []string{s.refreshPath, "/auth/signout", "/auth/sessions/revoke-others"} {
+			r := s.c.do(t, "POST", path, []byte("x=1"), opts...)
+			if r.Status != 401 && r.Status != 403 {
+				t.Errorf("%s on %s: want 401 or 403: %s", name, path, r)
+			}
+			if r.Status == 403 {
+				expectMessage(t, r, 403, "anti-csrf check failed")
+			}
+			// What the browser would apply: no cleared cookies, no front-token: remove.
+			expectUntouched(t, r, s)
+		}
+	}
+	s.expectUnchanged(t, before, "cross-site forms")
+	victim.expectAlive(t)
+	victim.refreshOK(t)
+	victim.expectAlive(t)
 }
 
 // csrfSignIn: a cross-site sign-in (login CSRF, S-11) issues nothing, in either mode.
