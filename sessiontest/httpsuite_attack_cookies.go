@@ -300,6 +300,33 @@ func (s *suite) attackFixation(t *testing.T) {
 	r := s.c.do(t, "POST", s.refreshPath, nil, withCookieHeader(s.refreshCookie+"="+plantedRT), withRID("session"))
 	expectMessage(t, r, 401, "unauthorised")
 
+	// Sign-in revokes the sessions behind *genuine* tokens it is shown. Forgeries that name a
+	// victim's session (a tampered expired access token, a forged JWT with the victim's
+	// handle, refresh tokens with the victim's handle and a wrong tag) revoke nothing, even
+	// though the attacker signs in successfully with them.
+	target := s.signIn(t, BobEmail, headerMode)
+	tBefore := s.record(t, target.handle(t))
+	tp := strings.Split(target.access, ".")
+	rp := strings.Split(target.rt, ".")
+	s.fx.Clock.Advance(FixtureAccessTTL + time.Second) // the access token is now expired too
+	forgedAT := tp[0] + "." + tp[1] + "." + flip(tp[2])
+	namedAT := tp[0] + "." + seg(t, map[string]any{"sub": "user-bob", "sessionHandle": target.handle(t),
+		"refreshTokenHash1": sha256Hex(target.rt), "iss": jwtPart(t, target.access, 1)["iss"],
+		"exp": s.fx.Clock.Now().Add(time.Hour).Unix(), "iat": s.fx.Clock.Now().Unix()}) + "." + tp[2]
+	var forgedRTs []string
+	if len(rp) == 3 {
+		forgedRTs = forge(t, target.rt)
+	}
+	for _, tok := range append([]string{forgedAT, namedAT}, forgedRTs...) {
+		for _, mode := range []transfer{headerMode, cookieMode} {
+			s.signIn(t, AliceEmail, mode, withBearer(tok))
+			s.signIn(t, AliceEmail, mode, withCookieHeader(s.accessCookie+"="+tok+"; "+s.refreshCookie+"="+tok))
+		}
+	}
+	s.expectUnchanged(t, tBefore, "forged tokens presented at sign-in")
+	target.refreshOK(t)
+	target.expectAlive(t)
+
 	// The attacker's own genuine session, planted in the victim's browser, dies at the
 	// victim's sign-in, and the victim is never signed into it.
 	for _, mode := range []transfer{cookieMode, headerMode} {

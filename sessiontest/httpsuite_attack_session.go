@@ -37,6 +37,19 @@ func (s *suite) attackKindConfusion(t *testing.T) {
 			}
 		}
 	}
+	// Tokens are read from the Authorization header and the cookies only: never from the
+	// URL (where logs, Referer and history keep them) or a form field.
+	for _, a := range []*agent{h, c} {
+		q := "?" + url.Values{"access_token": {a.accessToken()}, "token": {a.accessToken()}}.Encode()
+		for _, path := range []string{"/api/me" + q, "/api/me/strict" + q} {
+			s.expectRejected(t, s.c.do(t, "GET", path, nil), "access token in the query")
+		}
+		form := url.Values{"access_token": {a.accessToken()}, "refresh_token": {a.refreshToken()}, "token": {a.accessToken()}}.Encode()
+		r := s.c.do(t, "POST", "/auth/signout?"+form, []byte(form), withContentType("application/x-www-form-urlencoded"), withRID("session"))
+		s.expectRejected(t, r, "access token in the query and a form field")
+		r = s.c.do(t, "POST", s.refreshPath+"?"+form, []byte(form), withContentType("application/x-www-form-urlencoded"), withRID("session"))
+		s.expectRejected(t, r, "refresh token in the query and a form field")
+	}
 	s.expectUnchanged(t, hBefore, "kind confusion")
 	s.expectUnchanged(t, cBefore, "kind confusion")
 	for _, a := range []*agent{h, c} {
