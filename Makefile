@@ -8,7 +8,7 @@ STATICCHECK := $(GOBIN)/staticcheck
 # Every module listed in go.work, in order.
 MODULES := $(shell sed -n 's/^[[:space:]]*\(\.[^[:space:]]*\)$$/\1/p' go.work)
 
-.PHONY: run test test-go test-e2e e2e e2e-deps bench lint fmt staticcheck fuzz help
+.PHONY: run test test-go test-e2e e2e e2e-deps interop interop-deps test-interop-deps bench lint fmt staticcheck fuzz help
 
 # The browser the e2e tests drive: Debian's chromium (playwright-core never downloads one).
 CHROMIUM ?= /usr/bin/chromium
@@ -18,6 +18,7 @@ help:
 	@echo "make test   - run all tests with -race (needs PostgreSQL, MariaDB; CI=true forbids skips),"
 	@echo "              plus the browser tests when Chromium is installed (always under CI=true)"
 	@echo "make e2e    - the browser tests (installs Debian's chromium and the npm packages if missing)"
+	@echo "make interop - keyfunc (Go) and jose (Node) verify our tokens through the JWKS"
 	@echo "make bench  - run the benchmarks"
 	@echo "make lint   - gofmt, go vet and staticcheck in every module"
 	@echo "make fuzz   - run every fuzz target for FUZZTIME (default 30s)"
@@ -25,7 +26,27 @@ help:
 run:
 	$(GO) run ./examples/gin
 
-test: test-go test-e2e
+test: test-interop-deps test-go test-e2e
+
+# The jose interop test (interop/jose_test.go, run by test-go) needs node and the npm packages
+# of interop/jose/package-lock.json. Under CI=true they are always installed (a missing node is
+# then a test failure); elsewhere only when npm is there, and the test skips loudly otherwise.
+test-interop-deps:
+	@if command -v npm >/dev/null || [ "$$CI" = true ]; then \
+		$(MAKE) --no-print-directory interop-deps; \
+	else \
+		echo "== interop: npm is not installed; the jose interop test will skip"; \
+	fi
+
+interop-deps: interop/jose/node_modules/.package-lock.json
+
+interop/jose/node_modules/.package-lock.json: interop/jose/package.json interop/jose/package-lock.json
+	cd interop/jose && npm ci --no-audit --no-fund
+	@touch $@
+
+# Third-party verifiers (keyfunc in Go, jose in Node) against our JWKS, across rotations.
+interop: interop-deps
+	cd interop && $(GO) test -race -count=1 -v ./...
 
 # The browser tests run whenever Chromium is installed, and always under CI=true, where
 # `make e2e` installs it: a missing browser is then a failure, never a skip.
