@@ -177,6 +177,9 @@ func staticKey(key any, alg, kid string) (*SigningKey, error) {
 
 // Thumbprint returns the RFC 7638 JWK thumbprint (SHA-256, base64url) of a public key.
 func Thumbprint(pub crypto.PublicKey) (string, error) {
+	if ec, ok := pub.(*ecdsa.PublicKey); ok && ec.Curve != elliptic.P256() {
+		return "", fmt.Errorf("unsupported curve %s (want P-256)", ec.Curve.Params().Name)
+	}
 	j := PublicJWK(&VerificationKey{Public: pub})
 	var canon string
 	switch j.Kty {
