@@ -21,7 +21,8 @@ type App struct {
 	Settings Settings
 	Engine   *core.Engine
 	Database Database
-	closers  []func() error
+	Keys     string         // where the signing keys live, for the banner
+	closers  []func() error // engine, key ring, store, database: in closing order
 }
 
 // Setup reads the settings from the environment, opens the database and the GORM store
@@ -53,10 +54,24 @@ func SetupWith(ctx context.Context, s Settings) (*App, error) {
 		return nil, fmt.Errorf("database %s: %w", dbc.Display, err)
 	}
 	a.closers = append([]func() error{store.Close}, a.closers...)
-	if a.Engine, err = core.New(s.EngineConfig(store)); err != nil {
+	cfg := s.EngineConfig(store)
+	a.Keys = "in memory: access tokens end with the process (set " + core.KEKEnv + " to keep the keys in the database)"
+	if s.KEK != "" {
+		kek, _ := core.ParseKEK(s.KEK) // checked by Load
+		ring, err := core.NewStoreKeyRing(ctx, store, core.KeyRingOptions{KEK: kek})
+		if err != nil {
+			_ = a.Close()
+			return nil, fmt.Errorf("signing keys in database %s: %w", dbc.Display, err)
+		}
+		a.closers = append([]func() error{ring.Close}, a.closers...)
+		cfg.Keys = ring
+		a.Keys = "in the database, sealed under " + core.KEKEnv
+	}
+	if a.Engine, err = core.New(cfg); err != nil {
 		_ = a.Close()
 		return nil, err
 	}
+	a.closers = append([]func() error{a.Engine.Close}, a.closers...)
 	return a, nil
 }
 
@@ -77,7 +92,8 @@ func (s Settings) EngineConfig(store core.Store) core.Config {
 	}
 }
 
-// Close stops the store's janitor and closes the database. It is safe to call once.
+// Close stops the engine's and the key ring's background work and the store's janitor, then
+// closes the database. Calling it again does nothing.
 func (a *App) Close() error {
 	var errs []error
 	for _, c := range a.closers {
@@ -90,7 +106,7 @@ func (a *App) Close() error {
 // Banner is printed at start: the URL, the demo credentials and a warning.
 func (a *App) Banner(framework string) string {
 	s := a.Settings
-	b := fmt.Sprintf("ratchet %s demo: open http://%s/\n  storage:    %s\n", framework, s.Addr, a.Database.Display)
+	b := fmt.Sprintf("ratchet %s demo: open http://%s/\n  storage:    %s\n  keys:       %s\n", framework, s.Addr, a.Database.Display, a.Keys)
 	if s.WebsiteOrigin != "http://"+s.Addr {
 		b += fmt.Sprintf("  website:    %s (WEBSITE_ORIGIN: the only origin allowed to sign in and call the API)\n", s.WebsiteOrigin)
 	} else if host, _, _ := net.SplitHostPort(s.Addr); host == "" || host == "0.0.0.0" || host == "::" {

@@ -23,6 +23,10 @@ type Settings struct {
 	NoRotationGrace bool
 	WebsiteOrigin   string // WEBSITE_ORIGIN: the one browser origin allowed to call the API
 	DemoPassword    string // DEMO_PASSWORD: the password of both demo users
+	// KEK is RATCHET_KEK, the base64 key-encryption key. When set, the signing keys live in
+	// the database (sealed under it) instead of in memory, so access tokens survive a restart
+	// and every instance on the same database shares them.
+	KEK string
 }
 
 // Defaults of the settings that have one.
@@ -80,6 +84,11 @@ func Load(getenv func(string) string) (Settings, error) {
 	s.RotationGrace, s.NoRotationGrace = grace, set && grace == 0
 	if err != nil {
 		return s, err
+	}
+	if s.KEK = get(core.KEKEnv, ""); s.KEK != "" {
+		if _, err := core.ParseKEK(s.KEK); err != nil {
+			return s, fmt.Errorf("%s is not a valid key-encryption key (32 bytes, base64; generate one with `openssl rand -base64 32`)", core.KEKEnv)
+		}
 	}
 	switch {
 	case s.AccessTTL < time.Second:

@@ -88,6 +88,7 @@ func TestLoadErrors(t *testing.T) {
 		{"ACCESS_TOKEN_TTL", "9999h"},
 		{"WEBSITE_ORIGIN", "example.com"},
 		{"ADDR", "3000"},
+		{"RATCHET_KEK", "c2hvcnQ="},
 		{"ADDR", "127.0.0.1:99999"},
 	} {
 		_, err := Load(env(tc.k, tc.v))

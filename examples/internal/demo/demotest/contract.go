@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -78,9 +79,18 @@ func expect(t *testing.T, what string, r reply, status int, body string) {
 	if r.status != status {
 		t.Fatalf("%s: status %d, want %d (body %s)", what, r.status, status, r.body)
 	}
-	if body != "" && strings.TrimSpace(string(r.body)) != body {
+	if body != "" && !sameJSON(r.body, []byte(body)) {
 		t.Fatalf("%s: body %s, want %s", what, r.body, body)
 	}
+}
+
+// sameJSON compares two JSON documents by value (member order does not matter).
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return strings.TrimSpace(string(a)) == strings.TrimSpace(string(b))
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 // Contract serves build's app and checks the example contract's routes and bodies over real
@@ -159,6 +169,13 @@ func Contract(t *testing.T, build func(*demo.App) demo.Server) {
 	expect(t, "alice deletes bob's session", alice.do("DELETE", "/auth/sessions/"+bobHandle, "", "rid", "x"), 404, "")
 	expect(t, "bob deletes his own session", bob.do("DELETE", "/auth/sessions/"+bobHandle, ""), 200, `{"status":"OK"}`)
 	expect(t, "bob after revocation, strict", bob.do("GET", "/api/me/strict", ""), 401, `{"message":"unauthorised"}`)
+
+	// The page's "sign out all other devices" route.
+	alice2 := newAgent(t, base)
+	expect(t, "alice signs in again", alice2.do("POST", "/auth/signin", `{"email":"alice@example.com","password":"demo-password"}`, "st-auth-mode", "cookie"), 200, "")
+	expect(t, "revoke-others", alice2.do("POST", "/auth/sessions/revoke-others", "", "rid", "x"), 200, `{"status":"OK","revoked":1}`)
+	expect(t, "alice's first session after revoke-others", alice.do("GET", "/api/me/strict", ""), 401, `{"message":"unauthorised"}`)
+	alice = alice2
 
 	// Sign-out.
 	out := alice.do("POST", "/auth/signout", "", "rid", "session")
