@@ -2,6 +2,7 @@ package demotest
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -117,6 +118,15 @@ func Contract(t *testing.T, build func(*demo.App) demo.Server) {
 	expect(t, "sign-in from a foreign origin", anon.do("POST", "/auth/signin",
 		`{"email":"alice@example.com","password":"demo-password"}`, "Origin", "http://evil.example"), 403, "")
 	expect(t, "malformed sign-in", anon.do("POST", "/auth/signin", `{"email":`), 400, "")
+	huge := `{"email":"alice@example.com","password":"` + strings.Repeat("p", 70<<10) + `"}`
+	if r := anon.do("POST", "/auth/signin", huge); r.status != 413 && r.status != 400 {
+		t.Fatalf("a sign-in body over 64 KiB: status %d, want 413 or 400", r.status)
+	}
+	// Only failed sign-ins are rate-limited: a user can sign in 100 times in a row.
+	for i := 0; i < 100; i++ {
+		r := newAgent(t, base).do("POST", "/auth/signin", `{"email":"bob@example.com","password":"demo-password"}`)
+		expect(t, fmt.Sprintf("successful sign-in #%d", i+1), r, 200, "")
+	}
 
 	// alice: cookie mode.
 	alice := newAgent(t, base)
