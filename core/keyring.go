@@ -192,6 +192,10 @@ func NewKeyStoreKeyRing(ctx context.Context, ks KeyStore, opts KeyRingOptions) (
 	case r.maxJWKSAge < time.Second:
 		return nil, configErr("KeyRingOptions.MaxJWKSAge %v is below one second", r.maxJWKSAge)
 	}
+	if r.reloadEvery > 0 && r.reloadEvery >= r.delay {
+		r.log.Warn("ratchet: KeyRingOptions.ReloadInterval is not below SigningDelay: other instances may meet a new key before they have loaded it (they then reload on the unknown kid)",
+			"reload_interval", r.reloadEvery, "signing_delay", r.delay)
+	}
 	r.overlapAuto = opts.Overlap == 0
 	r.overlap.Store(int64(cmp.Or(opts.Overlap, 2*DefaultAccessTTL)))
 

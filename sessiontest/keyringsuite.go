@@ -364,8 +364,8 @@ func testKeyCancelled(t *testing.T, s core.KeyStore) {
 
 // --- rings and engines ---
 
-// Ring settings of the suite: an hour between keys, a minute of signing delay, five-minute
-// access tokens and hence a ten-minute overlap.
+// Ring settings of the suite: an hour between keys, a minute of signing delay and five-minute
+// access tokens. The overlap is the default: twice the access TTL, at least 30 minutes.
 const (
 	ringInterval  = time.Hour
 	ringDelay     = time.Minute
