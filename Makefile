@@ -8,7 +8,7 @@ STATICCHECK := $(GOBIN)/staticcheck
 # Every module listed in go.work, in order.
 MODULES := $(shell sed -n 's/^[[:space:]]*\(\.[^[:space:]]*\)$$/\1/p' go.work)
 
-.PHONY: run test test-go test-e2e e2e e2e-deps interop interop-deps test-interop-deps bench lint fmt staticcheck fuzz help
+.PHONY: test-floors run test test-go test-e2e e2e e2e-deps interop interop-deps test-interop-deps bench lint fmt staticcheck fuzz help
 
 # The browser the e2e tests drive: Debian's chromium (playwright-core never downloads one).
 CHROMIUM ?= /usr/bin/chromium
@@ -26,7 +26,7 @@ help:
 run:
 	$(GO) run ./examples/gin
 
-test: test-interop-deps test-go test-e2e
+test: test-interop-deps test-go test-floors test-e2e
 
 # The jose interop test (interop/jose_test.go, run by test-go) needs node and the npm packages
 # of interop/jose/package-lock.json. Under CI=true they are always installed (a missing node is
@@ -73,6 +73,15 @@ $(CHROMIUM):
 e2e/node_modules/.package-lock.json: e2e/package.json e2e/package-lock.json
 	cd e2e && npm ci --no-audit --no-fund
 	@touch $@
+
+# The workspace resolves each framework to the highest version any module asks for; this pass
+# tests every adapter alone (GOWORK=off) on the lowest framework version its go.mod pins.
+FLOOR_MODULES := adapters/gin adapters/echo adapters/fiber
+test-floors:
+	@set -e; for m in $(FLOOR_MODULES); do \
+		echo "== go test -race (GOWORK=off, pinned framework floor) $$m"; \
+		(cd $$m && GOWORK=off $(GO) test -race -count=1 ./...); \
+	done
 
 test-go:
 	@set -e; for m in $(MODULES); do \
