@@ -89,6 +89,13 @@ func (s Settings) EngineConfig(store core.Store) core.Config {
 		AllowedOrigins: []string{s.WebsiteOrigin},
 		APIOrigin:      "http://" + s.Addr,
 		Authenticate:   s.Authenticate,
+		// The contract: the examples throttle failed sign-ins only (generously, so that demo
+		// users and black-box test suites are not locked out), never refreshes.
+		RateLimits: core.RateLimits{
+			SignInPerIP:          core.NewMemoryLimiter(100, 5*time.Minute, nil),
+			SignInPerAccount:     core.NewMemoryLimiter(20, 15*time.Minute, nil),
+			RefreshFailuresPerIP: core.NoLimit,
+		},
 	}
 }
 
