@@ -84,7 +84,8 @@ type Store interface {
 // ExpiredDeleter is implemented by stores that can purge dead rows.
 type ExpiredDeleter interface {
 	// DeleteExpired deletes records that are revoked or whose ExpiresAt is at or before before,
-	// and returns how many were deleted.
+	// and returns how many were deleted. A store that implements RevocationFeed may keep
+	// recently revoked rows until other engines have had time to read them from the feed.
 	DeleteExpired(ctx context.Context, before time.Time) (int64, error)
 }
 
