@@ -567,8 +567,10 @@ type newKeyPlan struct {
 func (r *StoreKeyRing) due(keys []*ringKey, now time.Time) *newKeyPlan {
 	now = now.UTC().Truncate(time.Millisecond)
 	if len(keys) == 0 {
-		slot := now.UnixMilli() / r.interval.Milliseconds() * r.interval.Milliseconds()
-		return &newKeyPlan{kid: dynamicKid(time.UnixMilli(slot)), created: time.UnixMilli(slot), signAfter: now}
+		// It signs from the start of its slot: an instance whose clock is a little behind the
+		// inserter's must not find "no key can sign" and create another.
+		slot := time.UnixMilli(now.UnixMilli() / r.interval.Milliseconds() * r.interval.Milliseconds())
+		return &newKeyPlan{kid: dynamicKid(slot), created: slot, signAfter: slot}
 	}
 	newest := keys[len(keys)-1]
 	signer := false
@@ -577,13 +579,27 @@ func (r *StoreKeyRing) due(keys []*ringKey, now time.Time) *newKeyPlan {
 	}
 	if !signer || newest.Revoked {
 		c := newest.CreatedAt.Add(time.Millisecond)
-		return &newKeyPlan{kid: dynamicKid(c), created: c, signAfter: now}
+		return &newKeyPlan{kid: dynamicKid(c), created: c, signAfter: immediate(c, now)}
 	}
 	if age := now.Sub(newest.CreatedAt); age >= r.interval {
 		c := newest.CreatedAt.Add(age / r.interval * r.interval)
 		return &newKeyPlan{kid: dynamicKid(c), created: c, signAfter: now.Add(r.delay)}
 	}
 	return nil
+}
+
+// immediateSkew is how far in the past a key that must sign at once starts signing, so that
+// instances whose clocks are a little behind see it signing too (rather than no key at all).
+// Its predecessor's tokens then verify for Overlap minus this, which stays above AccessTTL.
+const immediateSkew = 5 * time.Second
+
+// immediate is the SignAfter of a key that must sign at once: now, minus immediateSkew, but
+// not before the key's creation.
+func immediate(created, now time.Time) time.Time {
+	if t := now.Add(-immediateSkew); t.After(created) {
+		return t
+	}
+	return created
 }
 
 func dynamicKid(created time.Time) string { return "d-" + strconv.FormatInt(created.UnixMilli(), 10) }
@@ -640,7 +656,7 @@ func (r *StoreKeyRing) RotateNow(ctx context.Context) (string, error) {
 	if n := len(keys); n > 0 && !created.After(keys[n-1].CreatedAt) {
 		created = keys[n-1].CreatedAt.Add(time.Millisecond)
 	}
-	signAfter := now
+	signAfter := immediate(created, now)
 	if signer {
 		signAfter = now.Add(r.delay)
 	}

@@ -69,6 +69,7 @@ func KeyRingSuite(t *testing.T, newStore func(t *testing.T) core.Store) {
 			fn   func(t *testing.T, s core.Store)
 		}{
 			{"ConcurrentStartOneKey", testRingConcurrentStart},
+			{"SkewedClocksOneKey", testRingSkewedClocks},
 			{"RotationsLogNobodyOut/EdDSA", func(t *testing.T, s core.Store) { testRingRotations(t, s, core.AlgEdDSA) }},
 			{"RotationsLogNobodyOut/ES256", func(t *testing.T, s core.Store) { testRingRotations(t, s, core.AlgES256) }},
 			{"RotationsLogNobodyOut/RS256", func(t *testing.T, s core.Store) { testRingRotations(t, s, core.AlgRS256) }},

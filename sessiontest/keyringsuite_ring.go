@@ -202,6 +202,65 @@ func testRingConcurrentStart(t *testing.T, s core.Store) {
 	}
 }
 
+// testRingSkewedClocks: 8 instances whose clocks differ by up to 1.75 s start at once, rotate
+// at once, and see the fastest one revoke the current key: each step adds exactly one key,
+// and all of them sign with it (no instance that is a little behind finds "no key can sign"
+// and creates another).
+func testRingSkewedClocks(t *testing.T, s core.Store) {
+	const n = 8
+	kek := randBytes(t, core.KEKSize)
+	clocks := make([]*core.FakeClock, n)
+	rings := make([]*core.StoreKeyRing, n)
+	errs := make([]error, n)
+	for i := range clocks {
+		clocks[i] = core.NewFakeClock(keyEpoch.Add(17*time.Minute + time.Duration(i)*250*time.Millisecond))
+	}
+	concurrently(n, func(i int) {
+		rings[i], errs[i] = core.NewStoreKeyRing(context.Background(), s, ringOptions(clocks[i], kek, core.AlgEdDSA))
+	})
+	for _, r := range rings {
+		if r != nil {
+			t.Cleanup(func() { _ = r.Close() })
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	agree := func(step string, wantKeys int) string {
+		t.Helper()
+		if got := len(snapshotKeys(t, s)); got != wantKeys {
+			t.Fatalf("%s: %d keys in the store, want %d", step, got, wantKeys)
+		}
+		kid := signingKid(t, rings[0])
+		for i, r := range rings {
+			if got := signingKid(t, r); got != kid {
+				t.Fatalf("%s: instance %d signs with %s, instance 0 with %s", step, i, got, kid)
+			}
+		}
+		return kid
+	}
+	agree("start", 1)
+	reloadAll := func() {
+		t.Helper()
+		concurrently(n, func(i int) { errs[i] = rings[i].Reload(context.Background()) })
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range clocks {
+		c.Advance(ringInterval + ringDelay + 2*time.Second)
+	}
+	reloadAll()
+	current := agree("rotation", 2)
+	if err := rings[n-1].RevokeKey(context.Background(), current); err != nil {
+		t.Fatal(err)
+	}
+	reloadAll()
+	if got := agree("revocation", 3); got == current {
+		t.Fatal("still signing with the revoked key")
+	}
+}
+
 func countSigning(r *core.StoreKeyRing) int {
 	n := 0
 	for _, k := range r.Keys() {
