@@ -24,6 +24,14 @@ var protectedClaims = map[string]bool{
 	"antiCsrfToken": true, "tId": true, "rsub": true, "auth_time": true,
 }
 
+// ErrTokenTooLarge is returned when the custom payload would make the access token or the
+// front-token too large for a browser cookie (4096 bytes for name and value): browsers drop such
+// cookies silently, which would sign the user out.
+var ErrTokenTooLarge = errors.New("ratchet: access token would exceed the 4096-byte cookie limit; keep custom claims small")
+
+// maxCookieBytes is RFC 6265bis' limit for a cookie's name plus value.
+const maxCookieBytes = 4096
+
 // ErrProtectedClaim is returned when a custom payload tries to set an engine-owned claim.
 var ErrProtectedClaim = errors.New("ratchet: payload sets a protected claim")
 
@@ -64,6 +72,9 @@ func (e *Engine) signAccess(userID, handle, rth1 string, authTime time.Time, cus
 	claims["tId"] = "public"
 	claims["iss"] = e.cfg.Issuer
 	claims["auth_time"] = authTime.Unix()
+	if e.cfg.Audience != "" {
+		claims["aud"] = e.cfg.Audience
+	}
 	t := jwt.NewWithClaims(jwt.GetSigningMethod(key.Algorithm), claims)
 	t.Header["kid"] = key.ID
 	t.Header["version"] = "5"
@@ -76,8 +87,15 @@ func (e *Engine) signAccess(userID, handle, rth1 string, authTime time.Time, cus
 	if raw, err := json.Marshal(claims); err == nil {
 		_ = json.Unmarshal(raw, &up)
 	}
-	return s, &verified{userID: userID, handle: handle, rth1: rth1, expiry: exp,
-		authTime: time.Unix(authTime.Unix(), 0), claims: up}, nil
+	v := &verified{userID: userID, handle: handle, rth1: rth1, expiry: exp,
+		authTime: time.Unix(authTime.Unix(), 0), claims: up}
+	// Every token ends up in a cookie: ours in cookie mode, the SDK's st-access-token and
+	// sFrontToken cookies in both modes.
+	if len(e.accessCookie)+1+len(s) > maxCookieBytes || len("st-access-token")+1+len(s) > maxCookieBytes ||
+		len("sFrontToken")+1+len(frontToken(v)) > maxCookieBytes {
+		return "", nil, ErrTokenTooLarge
+	}
+	return s, v, nil
 }
 
 // allowedHeader lists the only JOSE header members we accept. Anything else (crit, jwk, jku,
@@ -254,6 +272,9 @@ func (e *Engine) verifyAccessUncached(tok string, allowExpired bool) (*verified,
 	}
 	if !allowExpired {
 		opts = append(opts, jwt.WithExpirationRequired())
+	}
+	if e.cfg.Audience != "" {
+		opts = append(opts, jwt.WithAudience(e.cfg.Audience))
 	}
 	claims := jwt.MapClaims{}
 	_, err := jwt.NewParser(opts...).ParseWithClaims(tok, claims, e.keyFor)

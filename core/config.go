@@ -75,11 +75,22 @@ type Config struct {
 	APIOrigin string
 	// Issuer is the access token's iss. Default APIOrigin+BasePath, or "ratchet".
 	Issuer string
+	// Audience, if set, is put in every access token's aud claim and required on verification
+	// (RFC 8725 §3.9). Off by default for SuperTokens v5 token compatibility.
+	Audience string
 	// BasePath of the library routes; default "/auth".
 	BasePath string
 	// AllowedOrigins are the website origins allowed to call the API with credentials, exactly
 	// as browsers send them ("https://app.example.com"). Empty means same-origin only.
 	AllowedOrigins []string
+
+	// ClearSiteData, if set, is sent as the Clear-Site-Data header on sign-out, e.g.
+	// `"cache", "storage"`. Off by default: `"cookies"` would also wipe the app's own cookies.
+	ClearSiteData string
+	// RecentAuthForSessionRoutes, if positive, makes DELETE {base}/sessions/{other} and
+	// POST {base}/sessions/revoke-others require a sign-in within that long (S-61); a stale one
+	// gets 403 invalid claim "auth_time". Signing out the current session never requires it.
+	RecentAuthForSessionRoutes time.Duration
 
 	Cookies  CookieConfig
 	AntiCSRF CSRFMode

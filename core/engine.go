@@ -159,10 +159,14 @@ func (e *Engine) Issue(ctx context.Context, userID string, opts CreateOptions) (
 		Data: data, Payload: payload, IP: truncate(opts.IP, 64), UserAgent: truncate(opts.UserAgent, 512),
 	}
 	rec.ExpiresAt = e.idleExpiry(rec, now)
+	t, err := e.tokensFor(rec, rt, now) // before the insert: an unsignable session is never stored
+	if err != nil {
+		return nil, err
+	}
 	if err := e.cfg.Store.Create(ctx, rec); err != nil {
 		return nil, storeErr("create", err)
 	}
-	return e.tokensFor(rec, rt, now)
+	return t, nil
 }
 
 // idleExpiry is now plus the session's idle timeout, never past its absolute expiry.

@@ -17,6 +17,8 @@ const (
 	EventRevoked       = "session_revoked"
 	EventCSRFRejected  = "csrf_rejected"
 	EventFixationReset = "fixation_revoked"
+	EventUnknownToken  = "unknown_token" // a token the server never issued (S-08)
+	EventRateLimited   = "rate_limited"  // a limit tripped: guessing or brute force (S-66)
 )
 
 // SecurityEvent describes something a security team wants to see. It never contains a token,

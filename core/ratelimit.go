@@ -119,6 +119,10 @@ func (e *Engine) throttled(ctx context.Context, checks ...limitCheck) time.Durat
 			e.log.WarnContext(ctx, "ratchet: rate limiter unavailable", "err", err)
 			continue
 		}
+		if d > 0 {
+			// The key names the limit and the client (IP or account), never a secret.
+			e.emit(ctx, SecurityEvent{Type: EventRateLimited, Time: e.cfg.Clock.Now(), Reason: c.key})
+		}
 		wait = max(wait, d)
 	}
 	return wait

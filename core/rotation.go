@@ -14,10 +14,14 @@ type RefreshMeta struct{ IP, UserAgent string }
 func (e *Engine) Refresh(ctx context.Context, token string, meta RefreshMeta) (*Tokens, error) {
 	rt, ok := parseRefreshToken(token)
 	if !ok {
+		e.emit(ctx, SecurityEvent{Type: EventUnknownToken, Time: e.cfg.Clock.Now(), IP: meta.IP, UserAgent: meta.UserAgent,
+			Reason: "malformed refresh token"})
 		return nil, unauthorised("malformed refresh token", true)
 	}
 	rec, err := e.cfg.Store.Get(ctx, rt.handle)
 	if errors.Is(err, ErrNotFound) {
+		e.emit(ctx, SecurityEvent{Type: EventUnknownToken, Time: e.cfg.Clock.Now(), IP: meta.IP, UserAgent: meta.UserAgent,
+			Reason: "refresh token for a session that does not exist"})
 		return nil, unauthorised("unknown session", true)
 	}
 	if err != nil {
@@ -122,6 +126,10 @@ func (e *Engine) refreshStaleClaims(ctx context.Context, rec *Record) error {
 		return nil
 	}
 	fresh, err := e.MergePayload(ctx, rec.Handle, upd)
+	if errors.Is(err, ErrTokenTooLarge) {
+		e.log.WarnContext(ctx, "ratchet: refreshed claims would not fit in a cookie; keeping the old values", "session", rec.Handle)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

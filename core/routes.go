@@ -201,6 +201,9 @@ func (e *Engine) serveSignOut(ctx context.Context, req Request, resp Response) {
 	}
 	e.emit(ctx, SecurityEvent{Type: EventSignOut, Time: e.cfg.Clock.Now(), UserID: s.UserID(), Handle: s.Handle(),
 		IP: e.clientIP(req), UserAgent: req.Header("User-Agent")})
+	if e.cfg.ClearSiteData != "" {
+		resp.SetHeader("Clear-Site-Data", e.cfg.ClearSiteData)
+	}
 	resp.Write(200, contentJSON, []byte(`{"status":"OK"}`))
 }
 
@@ -241,7 +244,7 @@ func (e *Engine) serveListSessions(ctx context.Context, req Request, resp Respon
 // serveRevokeOthers signs the caller out everywhere else: every other session of the same user.
 func (e *Engine) serveRevokeOthers(ctx context.Context, req Request, resp Response) {
 	resp.SetHeader("Cache-Control", "no-store")
-	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true})
+	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true, Validators: e.recentAuthValidators()})
 	if err != nil {
 		e.WriteError(ctx, resp, err)
 		return
@@ -252,6 +255,14 @@ func (e *Engine) serveRevokeOthers(ctx context.Context, req Request, resp Respon
 		return
 	}
 	resp.Write(200, contentJSON, mustJSON(map[string]any{"status": "OK", "revoked": len(hs)}))
+}
+
+// recentAuthValidators is the S-61 requirement on the session-ending routes, if configured.
+func (e *Engine) recentAuthValidators() []ClaimValidator {
+	if e.cfg.RecentAuthForSessionRoutes <= 0 {
+		return nil
+	}
+	return []ClaimValidator{e.RequireRecentAuth(e.cfg.RecentAuthForSessionRoutes)}
 }
 
 var bodySessionNotFound = []byte(`{"message":"session not found"}`)
@@ -280,6 +291,10 @@ func (e *Engine) serveDeleteSession(ctx context.Context, req Request, resp Respo
 	if handle == s.Handle() {
 		err = s.Revoke(ctx)
 	} else {
+		if fails := runValidators(e.recentAuthValidators(), s.current().claims); len(fails) > 0 {
+			e.WriteError(ctx, resp, &Error{Kind: ErrInvalidClaim, Claims: fails, UserID: s.UserID(), Handle: s.Handle()})
+			return
+		}
 		_, err = e.RevokeSession(ctx, handle)
 	}
 	if err != nil {

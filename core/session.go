@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"time"
 )
@@ -196,10 +197,17 @@ func (e *Engine) MergePayload(ctx context.Context, handle string, update map[str
 				m[k] = v
 			}
 		}
+		// Refuse, before writing, a payload whose token would not fit in a cookie.
+		if _, _, err := e.signAccess(rec.UserID, rec.Handle, sizingHash, rec.CreatedAt, m, e.cfg.Clock.Now()); err != nil {
+			return Change{}, err
+		}
 		b, err := encodeObject(m)
 		return Change{Payload: b}, err
 	})
 }
+
+// sizingHash stands in for refreshTokenHash1 when a token is signed only to measure it.
+var sizingHash = strings.Repeat("0", 64)
 
 // casAttempts bounds casUpdate's retries. An attempt fails only when another writer's update
 // landed between our read and our write, so N requests that each write once all succeed
