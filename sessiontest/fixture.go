@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
@@ -12,14 +14,29 @@ import (
 
 // Demo credentials used by the HTTP fixture (and the example apps).
 const (
-	AliceEmail   = "alice@example.com"
-	BobEmail     = "bob@example.com"
+	AliceEmail = "alice@example.com"
+	BobEmail   = "bob@example.com"
+	// CarolEmail signs in with short lifetimes (FixtureCarolIdle, FixtureCarolAbsolute) from
+	// the fixture's LifetimePolicy; only the management tests use her.
+	CarolEmail   = "carol@example.com"
 	DemoPassword = "demo-password"
 	// WebsiteOrigin is the allowed browser origin of the fixture engine.
 	WebsiteOrigin = "http://app.ratchet.test"
 	// FixtureAccessTTL and FixtureGrace are the fixture engine's settings.
 	FixtureAccessTTL = 10 * time.Minute
 	FixtureGrace     = 30 * time.Second
+	// FixtureRoleClaim is the typed ArrayClaim the fixture registers (fetched from the
+	// fixture's role map, see SetRoles); FixtureRoleMaxAge is its re-fetch age.
+	FixtureRoleClaim  = "st-role"
+	FixtureRoleMaxAge = time.Hour
+	// FixtureCarolIdle and FixtureCarolAbsolute are carol's lifetimes (LifetimePolicy); every
+	// other user gets the defaults (core.DefaultRefreshTTL, core.DefaultAbsoluteTTL).
+	FixtureCarolIdle     = 30 * time.Minute
+	FixtureCarolAbsolute = 2 * time.Hour
+	// FixtureMaxSessions is the fixture's MaxSessionsPerUser (EvictOldest). It is far above
+	// what the suite keeps live for alice, so it disturbs no subtest; the management tests
+	// reach it with carol.
+	FixtureMaxSessions = 50
 )
 
 // Fixture is an engine configured for HTTPSuite, with a fake clock. An adapter's test mounts
@@ -37,16 +54,34 @@ const (
 //
 // CORS must be enabled for WebsiteOrigin (with the adapter's own CORS helper, or the
 // framework's CORS middleware configured with core.CORSAllowedHeaders and credentials).
+//
+// Besides the defaults, the engine has a typed ArrayClaim FixtureRoleClaim fed from a role map
+// the tests change with SetRoles (alice: admin, bob and carol: user), a LifetimePolicy giving
+// carol short lifetimes, MaxSessionsPerUser FixtureMaxSessions, and a RefreshAnomaly hook that
+// answers core.AnomalyLog and records each anomaly (Anomalies).
 type Fixture struct {
 	Engine *core.Engine
 	Clock  *core.FakeClock
 	Store  core.Store
+
+	roleClaim *core.Claim
+
+	mu        sync.Mutex
+	roles     map[string][]string
+	anomalies []core.Anomaly
+	events    []core.SecurityEvent
 }
 
 // NewFixture builds the fixture engine over store. Cookies are not Secure (the test server is
 // plain HTTP), so cookie names are unprefixed.
 func NewFixture(store core.Store) (*Fixture, error) {
 	clk := core.NewFakeClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
+	f := &Fixture{Clock: clk, Store: store, roles: map[string][]string{
+		"user-alice": {"admin"}, "user-bob": {"user"}, "user-carol": {"user"},
+	}}
+	f.roleClaim = core.ArrayClaim(FixtureRoleClaim, FixtureRoleMaxAge, func(_ context.Context, userID string) ([]string, error) {
+		return f.Roles(userID), nil
+	})
 	e, err := core.New(core.Config{
 		Store:          store,
 		Clock:          clk,
@@ -55,16 +90,69 @@ func NewFixture(store core.Store) (*Fixture, error) {
 		AllowedOrigins: []string{WebsiteOrigin},
 		Cookies:        core.CookieConfig{Insecure: true},
 		Authenticate:   DemoAuthenticate,
-		// Security events would drown test failures; tests that need them set their own hooks.
+		Claims:         []*core.Claim{f.roleClaim},
+		LifetimePolicy: func(_ context.Context, userID string, _ map[string]any) (core.Lifetime, error) {
+			if userID == "user-carol" {
+				return core.Lifetime{Idle: FixtureCarolIdle, Absolute: FixtureCarolAbsolute}, nil
+			}
+			return core.Lifetime{}, nil
+		},
+		MaxSessionsPerUser: FixtureMaxSessions,
+		RefreshAnomaly: func(_ context.Context, a core.Anomaly) core.AnomalyAction {
+			f.mu.Lock()
+			f.anomalies = append(f.anomalies, a)
+			f.mu.Unlock()
+			return core.AnomalyLog
+		},
+		// Security events are recorded for assertions (Events), never logged: they would
+		// drown test failures.
+		OnSecurityEvent: func(_ context.Context, ev core.SecurityEvent) {
+			f.mu.Lock()
+			if len(f.events) < 10000 {
+				f.events = append(f.events, ev)
+			}
+			f.mu.Unlock()
+		},
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Fixture{Engine: e, Clock: clk, Store: store}, nil
+	f.Engine = e
+	return f, nil
 }
 
-// DemoAuthenticate accepts the two demo users with DemoPassword.
+// SetRoles replaces userID's roles in the fixture's role map, the source of the FixtureRoleClaim
+// claim. Sessions see the change when the claim is next fetched (sign-in, or a refresh once the
+// value is older than FixtureRoleMaxAge).
+func (f *Fixture) SetRoles(userID string, roles ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.roles[userID] = slices.Clone(roles)
+}
+
+// Roles returns userID's roles from the fixture's role map.
+func (f *Fixture) Roles(userID string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.roles[userID])
+}
+
+// Anomalies returns the refresh anomalies the fixture's RefreshAnomaly hook saw, oldest first.
+func (f *Fixture) Anomalies() []core.Anomaly {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.anomalies)
+}
+
+// Events returns the security events the engine emitted, oldest first (the first 10000).
+func (f *Fixture) Events() []core.SecurityEvent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.events)
+}
+
+// DemoAuthenticate accepts the three demo users (alice, bob, carol) with DemoPassword.
 func DemoAuthenticate(_ context.Context, r *core.SignInRequest) (*core.Identity, error) {
 	var id string
 	switch r.Email {
@@ -72,6 +160,8 @@ func DemoAuthenticate(_ context.Context, r *core.SignInRequest) (*core.Identity,
 		id = "user-alice"
 	case BobEmail:
 		id = "user-bob"
+	case CarolEmail:
+		id = "user-carol"
 	}
 	if id == "" || r.Password != DemoPassword {
 		return nil, core.ErrWrongCredentials
@@ -87,8 +177,10 @@ func roleOf(id string) string {
 	return "user"
 }
 
-// AdminOnly requires the custom claim role == "admin" (alice has it, bob does not).
-func (f *Fixture) AdminOnly() core.ClaimValidator { return core.HasClaim("role", "admin") }
+// AdminOnly requires the typed claim FixtureRoleClaim to include "admin" (alice's roles do,
+// bob's and carol's do not, until a test changes them with SetRoles). A failure answers 403
+// with claimValidationErrors[0].id == FixtureRoleClaim.
+func (f *Fixture) AdminOnly() core.ClaimValidator { return f.roleClaim.Includes("admin", 0) }
 
 // Me is the body of /api/me: {"userId","sessionHandle"}.
 func (f *Fixture) Me(s *core.Session) []byte {
@@ -134,6 +226,10 @@ func (f *Fixture) MergePayload(ctx context.Context, s *core.Session, body []byte
 	var in map[string]any
 	if err := json.Unmarshal(body, &in); err != nil || in == nil {
 		return 400, []byte(`{"message":"body must be a JSON object"}`), nil
+	}
+	if _, ok := in[FixtureRoleClaim]; ok {
+		// The role claim comes from the server's role map only; a client must not set it.
+		return 400, []byte(`{"message":"payload sets a protected claim"}`), nil
 	}
 	if err := s.MergePayload(ctx, in); err != nil {
 		if errors.Is(err, core.ErrProtectedClaim) {

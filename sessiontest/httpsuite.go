@@ -45,6 +45,7 @@ func HTTPSuite(t *testing.T, target Target) {
 	t.Run("devices", s.testDevices)
 	t.Run("jwks", s.testJWKS)
 	t.Run("cors", s.testCORS)
+	t.Run("management", s.testManagement)
 	t.Run("attacks", s.testAttacks)
 }
 

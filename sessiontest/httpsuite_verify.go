@@ -200,8 +200,8 @@ func (s *suite) verifyAdmin(t *testing.T) {
 	if len(errs) == 0 {
 		t.Fatalf("%s: want claimValidationErrors", r)
 	}
-	if first, _ := errs[0].(map[string]any); first["id"] != "role" {
-		t.Errorf("%s: claimValidationErrors[0].id = %v, want role", r, first["id"])
+	if first, _ := errs[0].(map[string]any); first["id"] != FixtureRoleClaim {
+		t.Errorf("%s: claimValidationErrors[0].id = %v, want %s", r, first["id"], FixtureRoleClaim)
 	}
 	if body["message"] != "invalid claim" {
 		t.Errorf("%s: message %v, want invalid claim", r, body["message"])
