@@ -56,7 +56,8 @@ func SetupWith(ctx context.Context, s Settings) (*App, error) {
 	a.closers = append([]func() error{store.Close}, a.closers...)
 	cfg := s.EngineConfig(store)
 	a.Keys = "in memory: access tokens end with the process (set " + core.KEKEnv + " to keep the keys in the database)"
-	if s.KEK != "" {
+	switch {
+	case s.KEK != "":
 		kek, _ := core.ParseKEK(s.KEK) // checked by Load
 		ring, err := core.NewStoreKeyRing(ctx, store, core.KeyRingOptions{KEK: kek})
 		if err != nil {
@@ -66,6 +67,17 @@ func SetupWith(ctx context.Context, s Settings) (*App, error) {
 		a.closers = append([]func() error{ring.Close}, a.closers...)
 		cfg.Keys = ring
 		a.Keys = "in the database, sealed under " + core.KEKEnv
+	case dbc.File != "":
+		// Local SQLite: a development KEK in a 0600 file next to the database, created at first
+		// run, keeps the signing keys (and so the sessions) across restarts with no setup. Network
+		// databases are left alone: a shared database must never meet keys sealed under a
+		// stranger's development KEK.
+		if ring, desc := devKeyRing(ctx, store, dbc.File+".kek"); ring != nil {
+			a.closers = append([]func() error{ring.Close}, a.closers...)
+			cfg.Keys, a.Keys = ring, desc
+		} else {
+			a.Keys = desc
+		}
 	}
 	if a.Engine, err = core.New(cfg); err != nil {
 		_ = a.Close()
@@ -180,4 +192,23 @@ func Main(framework string, build func(*App) Server) {
 		fmt.Fprintf(os.Stderr, "ratchet %s demo: %v\n", framework, err)
 		os.Exit(1)
 	}
+}
+
+// devKeyRing opens the store's key ring under a development KEK kept in path. If the file
+// cannot be used, or the stored keys were sealed under another KEK (the file was deleted), it
+// returns nil and the reason, and the app falls back to in-memory keys.
+func devKeyRing(ctx context.Context, store core.Store, path string) (*core.StoreKeyRing, string) {
+	kek, created, err := core.DevKEKFile(path)
+	if err != nil {
+		return nil, "in memory (development KEK unusable: " + err.Error() + ")"
+	}
+	ring, err := core.NewStoreKeyRing(ctx, store, core.KeyRingOptions{KEK: kek})
+	if err != nil {
+		return nil, "in memory (the stored keys were sealed under another KEK than " + path + ")"
+	}
+	note := "existing"
+	if created {
+		note = "created now"
+	}
+	return ring, "in the database, sealed under the DEVELOPMENT-ONLY key in " + path + " (" + note + "); set " + core.KEKEnv + " in production"
 }

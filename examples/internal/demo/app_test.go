@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,18 +11,26 @@ import (
 	"github.com/ratchetauth/ratchet/core"
 )
 
-// Without RATCHET_KEK the signing keys are in memory: a restart refuses the old access token
-// with "try refresh token" (the client refreshes) while the session itself survives.
-// With it, they live in the database and the token is still valid after a restart.
+// The signing keys live in the database, sealed under RATCHET_KEK or, for a local SQLite file
+// without it, under a development KEK created next to the file, so an access token stays valid
+// across a restart. If that development KEK file is lost, the app falls back to in-memory keys:
+// the old access token gets "try refresh token" (the client refreshes) and the session survives.
 func TestSigningKeysAcrossRestart(t *testing.T) {
 	_, kek := core.NewKEK()
 	for _, tc := range []struct {
-		name, kek string
-		survives  bool
-	}{{"in memory", "", false}, {"in the database", kek, true}} {
+		name, kek  string
+		loseDevKEK bool
+		survives   bool
+		keysPrefix string
+	}{
+		{"development KEK", "", false, true, "in the database, sealed under the DEVELOPMENT-ONLY key"},
+		{"RATCHET_KEK", kek, false, true, "in the database, sealed under RATCHET_KEK"},
+		{"development KEK lost", "", true, false, "in memory"},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			s, err := Load(env("DATABASE_URL", "sqlite://"+filepath.Join(t.TempDir(), "k.db"), "RATCHET_KEK", tc.kek))
+			file := filepath.Join(t.TempDir(), "k.db")
+			s, err := Load(env("DATABASE_URL", "sqlite://"+file, "RATCHET_KEK", tc.kek))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -29,8 +38,8 @@ func TestSigningKeysAcrossRestart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := strings.HasPrefix(first.Keys, "in the database"); got != tc.survives {
-				t.Fatalf("Keys = %q", first.Keys)
+			if !strings.HasPrefix(first.Keys, "in the database") {
+				t.Fatalf("first start: Keys = %q", first.Keys)
 			}
 			tok, err := first.Engine.Issue(ctx, "user-alice", core.CreateOptions{})
 			if err != nil {
@@ -39,12 +48,25 @@ func TestSigningKeysAcrossRestart(t *testing.T) {
 			if err := first.Close(); err != nil {
 				t.Fatal(err)
 			}
+			if tc.loseDevKEK {
+				if err := os.Remove(file + ".kek"); err != nil {
+					t.Fatal(err)
+				}
+			} else if tc.kek == "" {
+				st, err := os.Stat(file + ".kek")
+				if err != nil || st.Mode().Perm() != 0o600 {
+					t.Fatalf("development KEK file: %v, mode %v", err, st)
+				}
+			}
 
 			second, err := SetupWith(ctx, s)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer second.Close()
+			if !strings.HasPrefix(second.Keys, tc.keysPrefix) {
+				t.Fatalf("second start: Keys = %q, want prefix %q", second.Keys, tc.keysPrefix)
+			}
 			_, err = second.Engine.Verify(ctx, tok.AccessToken, core.VerifyOptions{CheckDatabase: true})
 			if tc.survives && err != nil {
 				t.Fatalf("access token after a restart: %v", err)

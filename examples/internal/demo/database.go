@@ -27,6 +27,7 @@ type Database struct {
 	Kind    string // "sqlite", "postgres" or "mysql"
 	DSN     string // what the GORM driver is opened with
 	Display string // the URL with any password masked, for messages
+	File    string // the SQLite file, "" for the network databases
 }
 
 // ParseDatabaseURL understands the forms of the example contract:
@@ -70,7 +71,7 @@ func parseSQLite(rest string) (Database, error) {
 	if !strings.Contains(query, "busy_timeout") {
 		query = joinQuery(query, "_pragma=busy_timeout(5000)")
 	}
-	return Database{Kind: "sqlite", DSN: path + "?" + query, Display: "sqlite://" + path}, nil
+	return Database{Kind: "sqlite", DSN: path + "?" + query, Display: "sqlite://" + path, File: path}, nil
 }
 
 func parsePostgres(raw string) (Database, error) {
