@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/labstack/echo/v4"
+	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
 	"github.com/ratchetauth/ratchet/core"
 )
 
@@ -82,7 +83,7 @@ func (v *verifier) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		resp := response{c.Response()}
-		s, err := v.a.e.GetSession(r.Context(), request{r}, resp, v.opts)
+		s, err := v.a.e.GetSession(r.Context(), httpratchet.Request(r), resp, v.opts)
 		if err != nil {
 			v.a.e.WriteError(r.Context(), resp, err)
 			return nil
@@ -136,7 +137,7 @@ func (a *Adapter) Mount(r Router, m ...echo.MiddlewareFunc) {
 
 func (a *Adapter) serveAuth(c echo.Context) error {
 	r := c.Request()
-	if !a.e.ServeAuth(r.Context(), request{r}, response{c.Response()}) {
+	if !a.e.ServeAuth(r.Context(), httpratchet.Request(r), response{c.Response()}) {
 		return echo.ErrNotFound // only if app middleware rewrote the path
 	}
 	return nil
@@ -148,7 +149,7 @@ func (a *Adapter) serveAuth(c echo.Context) error {
 // core.CORSAllowedHeaders and AllowCredentials true.
 func (a *Adapter) CORS(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if a.e.HandleCORS(request{c.Request()}, response{c.Response()}) {
+		if a.e.HandleCORS(httpratchet.Request(c.Request()), response{c.Response()}) {
 			return nil
 		}
 		return next(c)
@@ -159,7 +160,7 @@ func (a *Adapter) CORS(next echo.HandlerFunc) echo.HandlerFunc {
 // transfer method the client asked for.
 func (a *Adapter) CreateSession(c echo.Context, userID string, opts core.CreateOptions) (*core.Session, error) {
 	r := c.Request()
-	return a.e.CreateSession(r.Context(), request{r}, response{c.Response()}, userID, opts)
+	return a.e.CreateSession(r.Context(), httpratchet.Request(r), response{c.Response()}, userID, opts)
 }
 
 // WriteError writes err as the protocol's status and body (clearing tokens where the protocol

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
 	"github.com/ratchetauth/ratchet/core"
 )
 
@@ -73,7 +74,7 @@ func (a *Adapter) verify(c *gin.Context, opts core.VerifyOptions) {
 		return // gin runs the next handler when a middleware returns without aborting
 	}
 	ctx, resp := c.Request.Context(), response{c}
-	s, err := a.e.GetSession(ctx, request{c.Request}, resp, opts)
+	s, err := a.e.GetSession(ctx, httpratchet.Request(c.Request), resp, opts)
 	if err != nil {
 		a.e.WriteError(ctx, resp, err)
 		c.Abort()
@@ -119,7 +120,7 @@ func (a *Adapter) Mount(r gin.IRouter) {
 }
 
 func (a *Adapter) serveAuth(c *gin.Context) {
-	if !a.e.ServeAuth(c.Request.Context(), request{c.Request}, response{c}) {
+	if !a.e.ServeAuth(c.Request.Context(), httpratchet.Request(c.Request), response{c}) {
 		c.AbortWithStatus(http.StatusNotFound) // unreachable unless the path was rewritten
 	}
 }
@@ -128,7 +129,7 @@ func (a *Adapter) serveAuth(c *gin.Context) {
 // answers preflights (aborting the chain). Register it first, on the *gin.Engine, so it also
 // runs for preflights of routes that have no OPTIONS handler: router.Use(a.CORS).
 func (a *Adapter) CORS(c *gin.Context) {
-	if a.e.HandleCORS(request{c.Request}, response{c}) {
+	if a.e.HandleCORS(httpratchet.Request(c.Request), response{c}) {
 		c.Abort()
 	}
 }
@@ -136,7 +137,7 @@ func (a *Adapter) CORS(c *gin.Context) {
 // CreateSession signs userID in on this request, writes the tokens to the response and makes
 // the session available to Session(c).
 func (a *Adapter) CreateSession(c *gin.Context, userID string, opts core.CreateOptions) (*core.Session, error) {
-	s, err := a.e.CreateSession(c.Request.Context(), request{c.Request}, response{c}, userID, opts)
+	s, err := a.e.CreateSession(c.Request.Context(), httpratchet.Request(c.Request), response{c}, userID, opts)
 	if err == nil {
 		c.Set(sessionKey, s)
 	}

@@ -4,7 +4,24 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/ratchetauth/ratchet/core"
 )
+
+// Request adapts an *http.Request to core.Request. The Gin and Echo adapters, whose requests
+// are *http.Request too, use it as well.
+func Request(r *http.Request) core.Request { return request{r} }
+
+// JoinedHeader returns every field of the header name in h joined with ", ", which is what
+// core.Response.Header must return: app middleware may have added a list header (such as
+// Access-Control-Expose-Headers) in several fields, and appending must keep all of them.
+func JoinedHeader(h http.Header, name string) string {
+	v := h.Values(name)
+	if len(v) == 1 {
+		return v[0]
+	}
+	return strings.Join(v, ", ")
+}
 
 // request adapts *http.Request to core.Request.
 type request struct{ r *http.Request }
@@ -40,9 +57,7 @@ type response struct{ w http.ResponseWriter }
 
 // Header reads several fields of one header (two Access-Control-Expose-Headers lines set by
 // app middleware, say) as one comma-joined list, so appending never drops any.
-func (p response) Header(name string) string {
-	return strings.Join(p.w.Header().Values(name), ", ")
-}
+func (p response) Header(name string) string    { return JoinedHeader(p.w.Header(), name) }
 func (p response) SetHeader(name, value string) { p.w.Header().Set(name, value) }
 func (p response) AddHeader(name, value string) { p.w.Header().Add(name, value) }
 func (p response) DelHeader(name string)        { p.w.Header().Del(name) }
