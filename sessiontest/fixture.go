@@ -37,6 +37,9 @@ const (
 	// what the suite keeps live for alice, so it disturbs no subtest; the management tests
 	// reach it with carol.
 	FixtureMaxSessions = 50
+	// FixtureRecentAuth is the fixture's RecentAuthForSessionRoutes: revoke-others and
+	// DELETE /auth/sessions/{other} need a sign-in within this long (core.RequireRecentAuth).
+	FixtureRecentAuth = time.Hour
 )
 
 // Fixture is an engine configured for HTTPSuite, with a fake clock. An adapter's test mounts
@@ -57,7 +60,8 @@ const (
 //
 // Besides the defaults, the engine has a typed ArrayClaim FixtureRoleClaim fed from a role map
 // the tests change with SetRoles (alice: admin, bob and carol: user), a LifetimePolicy giving
-// carol short lifetimes, MaxSessionsPerUser FixtureMaxSessions, and a RefreshAnomaly hook that
+// carol short lifetimes, MaxSessionsPerUser FixtureMaxSessions, RecentAuthForSessionRoutes
+// FixtureRecentAuth, and a RefreshAnomaly hook that
 // answers core.AnomalyLog and records each anomaly (Anomalies).
 type Fixture struct {
 	Engine *core.Engine
@@ -97,7 +101,8 @@ func NewFixture(store core.Store) (*Fixture, error) {
 			}
 			return core.Lifetime{}, nil
 		},
-		MaxSessionsPerUser: FixtureMaxSessions,
+		MaxSessionsPerUser:         FixtureMaxSessions,
+		RecentAuthForSessionRoutes: FixtureRecentAuth,
 		RefreshAnomaly: func(_ context.Context, a core.Anomaly) core.AnomalyAction {
 			f.mu.Lock()
 			f.anomalies = append(f.anomalies, a)

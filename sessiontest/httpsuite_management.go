@@ -6,9 +6,9 @@ package sessiontest
 // rotating everything, the refresh-anomaly hook, the session cap, and revocation reaching the
 // stateless routes of the same server at once.
 //
-// RequireRecentAuth has no route in the fixture contract (adding one would change every
-// adapter's test server); it is unit-tested in core. What it relies on over HTTP — auth_time
-// fixed at sign-in and never moved by refresh — is tested here.
+// RequireRecentAuth is exercised through the session-ending routes, which the fixture guards
+// with RecentAuthForSessionRoutes (FixtureRecentAuth); no app route of the fixture contract
+// uses it directly.
 
 import (
 	"net/http"
@@ -38,6 +38,7 @@ func (s *suite) testManagement(t *testing.T) {
 	t.Run("typed_claim_fetched_at_signin", s.mgmtTypedClaimSignIn)
 	t.Run("typed_claim_not_client_settable", s.mgmtTypedClaimNotSettable)
 	t.Run("refresh_anomaly_logged", s.mgmtAnomaly)
+	t.Run("recent_auth_on_session_routes", s.mgmtRecentAuth)
 	t.Run("session_cap_evicts_oldest", s.mgmtSessionCap)
 	t.Run("cap_disturbed_no_other_user", s.mgmtCapNoCollateral)
 }
@@ -624,4 +625,43 @@ func (s *suite) mgmtCapNoCollateral(t *testing.T) {
 			t.Errorf("the session cap evicted a session of %s: raise FixtureMaxSessions", ev.UserID)
 		}
 	}
+}
+
+// mgmtRecentAuth: ending other sessions needs a recent sign-in (RequireRecentAuth through
+// RecentAuthForSessionRoutes). Refreshing does not make a sign-in recent; signing in again does.
+// Signing out the current session never needs it.
+func (s *suite) mgmtRecentAuth(t *testing.T) {
+	stale := s.signIn(t, AliceEmail, cookieMode)
+	other := s.signIn(t, AliceEmail, headerMode)
+	s.fx.Clock.Advance(FixtureRecentAuth + time.Minute)
+	stale.refreshOK(t)
+	other.refreshOK(t)
+	expectStale := func(r *result) {
+		t.Helper()
+		mustStatus(t, r, 403)
+		body := r.json(t)
+		errs, _ := body["claimValidationErrors"].([]any)
+		var first map[string]any
+		if len(errs) == 1 {
+			first, _ = errs[0].(map[string]any)
+		}
+		if body["message"] != "invalid claim" || first == nil || first["id"] != "auth_time" {
+			t.Errorf("%s: want 403 invalid claim with one claimValidationErrors entry of id auth_time", r)
+		}
+		expectUntouched(t, r, s)
+	}
+	expectStale(stale.do(t, "POST", "/auth/sessions/revoke-others", nil))
+	expectStale(stale.do(t, "DELETE", "/auth/sessions/"+other.handle(t), nil))
+	other.expectAlive(t)
+	stale.expectAlive(t)
+
+	// Signing out the current session is always allowed.
+	mustStatus(t, stale.do(t, "DELETE", "/auth/sessions/"+stale.handle(t), nil), 200)
+	stale.expectDead(t)
+
+	// A fresh sign-in satisfies it.
+	fresh := s.signIn(t, AliceEmail, cookieMode)
+	mustStatus(t, fresh.do(t, "DELETE", "/auth/sessions/"+other.handle(t), nil), 200)
+	other.expectDead(t)
+	fresh.expectAlive(t)
 }
