@@ -244,6 +244,18 @@ func (s *suite) expectTokenRejectedVia(t *testing.T, what, tok string, vias ...s
 			if via == "cookie" {
 				opts = []reqOpt{withCookieHeader(s.accessCookie + "=" + tok), withRID("session"), withOrigin(WebsiteOrigin)}
 			}
+			if len(tok) > 3<<10 {
+				// Servers with a 4 KiB header buffer (fasthttp) refuse it before the library:
+				// with 431/400, or, in older versions, by closing the connection. Either is a
+				// refusal; the suite checks afterwards that the server still serves.
+				r, err := s.c.send(rt.method, rt.path, nil, opts...)
+				if err != nil {
+					t.Logf("%s via %s %s: transport error %v (the server refused to read it)", what, via, rt.path, err)
+					continue
+				}
+				s.expectRejectedOrTooLarge(t, r, what+" via "+via)
+				continue
+			}
 			r := s.c.do(t, rt.method, rt.path, nil, opts...)
 			if via == "bearer" && rt.path == "/api/optional" && r.Status == 200 && !looksLikeCompactJWS(tok) {
 				// An Authorization value that is not shaped like a JWS is not ours and is
@@ -251,11 +263,6 @@ func (s *suite) expectTokenRejectedVia(t *testing.T, what, tok string, vias ...s
 				if string(r.Body) != string(s.fx.Anonymous()) {
 					t.Errorf("%s via bearer: the optional route returned a session: %s", what, r)
 				}
-				continue
-			}
-			if len(tok) > 3<<10 {
-				// Servers with a 4 KiB header buffer (fasthttp) refuse it before the library.
-				s.expectRejectedOrTooLarge(t, r, what+" via "+via)
 				continue
 			}
 			s.expectRejected(t, r, what+" via "+via)
