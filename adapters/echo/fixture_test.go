@@ -1,17 +1,15 @@
 package echoratchet_test
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/labstack/echo/v4"
-	"github.com/ratchetauth/ratchet/core"
 	"github.com/ratchetauth/ratchet/sessiontest"
 	"github.com/ratchetauth/ratchet/stores/memory"
 
-	echoratchet "github.com/ratchetauth/ratchet/adapters/echo"
+	"github.com/ratchetauth/ratchet/adapters/echo/echotest"
 )
 
 // newFixture builds the sessiontest fixture engine on the memory store.
@@ -24,61 +22,10 @@ func newFixture(t testing.TB) *sessiontest.Fixture {
 	return f
 }
 
-// fixtureApp serves the fixture contract (sessiontest.Fixture's doc comment) with Echo: the
-// library routes via Mount and the app routes behind the adapter's middleware. cors is
-// installed with e.Use; nil means the adapter's own CORS middleware.
+// fixtureApp is echotest.Server: the fixture contract served with Echo, cors first (nil: the
+// adapter's own CORS middleware).
 func fixtureApp(f *sessiontest.Fixture, cors echo.MiddlewareFunc) *echo.Echo {
-	a := echoratchet.New(f.Engine)
-	e := echo.New()
-	e.HideBanner = true
-	if cors == nil {
-		cors = a.CORS
-	}
-	e.Use(cors)
-	a.Mount(e)
-
-	me := func(c echo.Context) error {
-		return c.JSONBlob(http.StatusOK, f.Me(echoratchet.MustSession(c)))
-	}
-	e.GET("/api/me", me, a.Require)
-	e.GET("/api/me/strict", me, a.Strict)
-	e.GET("/api/optional", func(c echo.Context) error {
-		s, ok := echoratchet.Session(c)
-		if !ok {
-			return c.JSONBlob(http.StatusOK, f.Anonymous())
-		}
-		return c.JSONBlob(http.StatusOK, f.Me(s))
-	}, a.Optional)
-	e.GET("/api/notes", func(c echo.Context) error {
-		status, body, err := f.Notes(c.Request().Context(), echoratchet.MustSession(c))
-		return reply(a, c, status, body, err)
-	}, a.Require)
-	e.POST("/api/notes", func(c echo.Context) error {
-		in, err := io.ReadAll(c.Request().Body)
-		if err != nil {
-			return err
-		}
-		status, body, err := f.AddNote(c.Request().Context(), echoratchet.MustSession(c), in)
-		return reply(a, c, status, body, err)
-	}, a.Require)
-	e.POST("/api/payload", func(c echo.Context) error {
-		in, err := io.ReadAll(c.Request().Body)
-		if err != nil {
-			return err
-		}
-		status, body, err := f.MergePayload(c.Request().Context(), echoratchet.MustSession(c), in)
-		return reply(a, c, status, body, err)
-	}, a.Require)
-	e.GET("/api/admin", me, a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}}))
-	return e
-}
-
-// reply writes a Fixture helper's result: the error through the adapter, else the JSON body.
-func reply(a *echoratchet.Adapter, c echo.Context, status int, body []byte, err error) error {
-	if err != nil {
-		return a.WriteError(c, err)
-	}
-	return c.JSONBlob(status, body)
+	return echotest.Server(f, cors)
 }
 
 // serve starts an httptest server for h and closes it when the test ends.

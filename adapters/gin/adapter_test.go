@@ -9,7 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	ginratchet "github.com/ratchetauth/ratchet/adapters/gin"
-	"github.com/ratchetauth/ratchet/adapters/gin/internal/ginfixture"
+	"github.com/ratchetauth/ratchet/adapters/gin/gintest"
 	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
 	"github.com/ratchetauth/ratchet/core"
 	"github.com/ratchetauth/ratchet/sessiontest"
@@ -24,7 +24,7 @@ func TestNewNilEnginePanics(t *testing.T) {
 	ginratchet.New(nil)
 }
 
-// netHTTPServer serves the same routes as ginfixture.Server through the net/http adapter.
+// netHTTPServer serves the same routes as gintest.Server through the net/http adapter.
 func netHTTPServer(f *sessiontest.Fixture) http.Handler {
 	a := httpratchet.New(f.Engine)
 	me := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +50,7 @@ func netHTTPServer(f *sessiontest.Fixture) http.Handler {
 // and bodies: every error response is written by the core, so any difference is an adapter bug.
 func TestResponsesMatchNetHTTP(t *testing.T) {
 	f := newFixture(t)
-	gr, _ := ginfixture.Server(f, nil)
+	gr, _ := gintest.Server(f, nil)
 	nh := netHTTPServer(f)
 
 	bob := signIn(t, gr, "/auth", "header", bobSignInBody())

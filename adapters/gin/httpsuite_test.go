@@ -4,7 +4,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/ratchetauth/ratchet/adapters/gin/internal/ginfixture"
+	"github.com/ratchetauth/ratchet/adapters/gin/gintest"
 	"github.com/ratchetauth/ratchet/sessiontest"
 	"github.com/ratchetauth/ratchet/stores/memory"
 )
@@ -16,7 +16,7 @@ func TestHTTPSuite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, _ := ginfixture.Server(f, nil)
+	r, _ := gintest.Server(f, nil)
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 	sessiontest.HTTPSuite(t, f.Target(srv.URL))

@@ -10,7 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	ginratchet "github.com/ratchetauth/ratchet/adapters/gin"
-	"github.com/ratchetauth/ratchet/adapters/gin/internal/ginfixture"
+	"github.com/ratchetauth/ratchet/adapters/gin/gintest"
 	"github.com/ratchetauth/ratchet/core"
 	"github.com/ratchetauth/ratchet/sessiontest"
 )
@@ -29,7 +29,7 @@ func appServer(t *testing.T) (http.Handler, *sessiontest.Fixture) {
 	r := gin.New()
 	r.Use(appMiddleware, a.CORS)
 	a.Mount(r)
-	ginfixture.Routes(r, a, f)
+	gintest.Routes(r, a, f)
 	return r, f
 }
 
@@ -101,7 +101,7 @@ func TestExposeHeadersAppended(t *testing.T) {
 // read a 401 and refresh.
 func TestCORSOrdering(t *testing.T) {
 	f := newFixture(t)
-	r, _ := ginfixture.Server(f, nil)
+	r, _ := gintest.Server(f, nil)
 	origin := sessiontest.WebsiteOrigin
 	for _, path := range []string{"/api/me", "/api/me/strict", "/api/admin", "/auth/signin", "/auth/session/refresh", "/nowhere"} {
 		x := serve(r, "OPTIONS", path, "", "Origin", origin, "Access-Control-Request-Method", "POST",

@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	ginratchet "github.com/ratchetauth/ratchet/adapters/gin"
-	"github.com/ratchetauth/ratchet/adapters/gin/internal/ginfixture"
+	"github.com/ratchetauth/ratchet/adapters/gin/gintest"
 	"github.com/ratchetauth/ratchet/core"
 	"github.com/ratchetauth/ratchet/sessiontest"
 	"github.com/ratchetauth/ratchet/stores/memory"
@@ -61,7 +61,7 @@ func forAllowedOrigins(e *core.Engine, mw gin.HandlerFunc) gin.HandlerFunc {
 // of the adapter's CORS middleware for the website's origin.
 func TestHTTPSuite(t *testing.T) {
 	f := newFixture(t)
-	r, _ := ginfixture.Server(f, forAllowedOrigins(f.Engine, ginCORS()))
+	r, _ := gintest.Server(f, forAllowedOrigins(f.Engine, ginCORS()))
 	srv := httptest.NewServer(r)
 	defer srv.Close()
 	sessiontest.HTTPSuite(t, f.Target(srv.URL))
@@ -107,7 +107,7 @@ func listHas(list, name string) bool {
 // set; and the preflight allows every header the SDK sends.
 func TestOrdering(t *testing.T) {
 	f := newFixture(t)
-	r, _ := ginfixture.Server(f, ginCORS())
+	r, _ := gintest.Server(f, ginCORS())
 	origin := sessiontest.WebsiteOrigin
 
 	for _, path := range []string{"/api/me", "/api/me/strict", "/api/admin", "/api/notes", "/auth/signin", "/auth/session/refresh", "/auth/signout"} {
@@ -176,7 +176,7 @@ func TestSessionMiddlewareBeforeCORS(t *testing.T) {
 // {"message":"anti-csrf check failed"}.
 func TestGinContribCORSRefusesOtherOrigins(t *testing.T) {
 	f := newFixture(t)
-	r, _ := ginfixture.Server(f, ginCORS())
+	r, _ := gintest.Server(f, ginCORS())
 	signin := `{"email":"` + sessiontest.AliceEmail + `","password":"` + sessiontest.DemoPassword + `"}`
 	for _, tc := range []struct{ method, path, body string }{
 		{"POST", "/auth/signin", signin},
@@ -193,7 +193,7 @@ func TestGinContribCORSRefusesOtherOrigins(t *testing.T) {
 		t.Errorf("sessions after refused sign-ins: %v %v, want none", n, err)
 	}
 	// Behind forAllowedOrigins the core answers them itself.
-	r, _ = ginfixture.Server(f, forAllowedOrigins(f.Engine, ginCORS()))
+	r, _ = gintest.Server(f, forAllowedOrigins(f.Engine, ginCORS()))
 	x := serve(r, "POST", "/auth/signin", signin, "Origin", "http://evil.test")
 	if x.Status != 403 || x.Body != `{"message":"anti-csrf check failed"}` {
 		t.Errorf("sign-in from another origin behind forAllowedOrigins: %d %q", x.Status, x.Body)

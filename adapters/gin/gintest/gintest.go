@@ -1,6 +1,14 @@
-// Package ginfixture serves sessiontest's fixture app routes on gin. The adapter's tests, the
-// gin-contrib/cors tests and the benchmarks all build their servers with it.
-package ginfixture
+// Package gintest is test support for the gin adapter: it serves sessiontest's fixture (the
+// library routes plus the app routes listed in the sessiontest.Fixture doc comment) on a gin
+// router, so that sessiontest.HTTPSuite can run against gin over any core.Store. The adapter's
+// own tests, the gin-contrib/cors tests and the cross-store conformance module build their
+// servers with it. It is not meant for production code.
+//
+//	f, _ := sessiontest.NewFixture(store)
+//	srv := httptest.NewServer(gintest.NewServer(f))
+//	defer srv.Close()
+//	sessiontest.HTTPSuite(t, f.Target(srv.URL))
+package gintest
 
 import (
 	"io"
@@ -37,6 +45,13 @@ func Routes(r gin.IRouter, a *ginratchet.Adapter, f *sessiontest.Fixture) {
 	}))
 	r.GET("/api/admin", a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}}),
 		func(c *gin.Context) { me(c, f) })
+}
+
+// NewServer is the fixture server with the adapter's own CORS middleware: Server(f, nil)
+// as an http.Handler.
+func NewServer(f *sessiontest.Fixture) http.Handler {
+	r, _ := Server(f, nil)
+	return r
 }
 
 // Server is a gin router with CORS, the library routes under the fixture's base path and the

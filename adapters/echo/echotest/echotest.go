@@ -1,0 +1,83 @@
+// Package echotest is test support for the Echo adapter: it serves sessiontest's fixture (the
+// library routes plus the app routes listed in the sessiontest.Fixture doc comment) with Echo,
+// so that sessiontest.HTTPSuite can run against Echo over any core.Store. The adapter's own
+// tests and the cross-store conformance module build their servers with it. It is not meant
+// for production code.
+//
+//	f, _ := sessiontest.NewFixture(store)
+//	srv := httptest.NewServer(echotest.NewServer(f))
+//	defer srv.Close()
+//	sessiontest.HTTPSuite(t, f.Target(srv.URL))
+package echotest
+
+import (
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	echoratchet "github.com/ratchetauth/ratchet/adapters/echo"
+	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/sessiontest"
+)
+
+// NewServer is the fixture server with the adapter's own CORS middleware: Server(f, nil) as
+// an http.Handler.
+func NewServer(f *sessiontest.Fixture) http.Handler { return Server(f, nil) }
+
+// Server serves the fixture contract (sessiontest.Fixture's doc comment) with Echo: the
+// library routes via Mount and the app routes behind the adapter's middleware. cors is
+// installed with e.Use; nil means the adapter's own CORS middleware.
+func Server(f *sessiontest.Fixture, cors echo.MiddlewareFunc) *echo.Echo {
+	a := echoratchet.New(f.Engine)
+	e := echo.New()
+	e.HideBanner = true
+	if cors == nil {
+		cors = a.CORS
+	}
+	e.Use(cors)
+	a.Mount(e)
+
+	me := func(c echo.Context) error {
+		return c.JSONBlob(http.StatusOK, f.Me(echoratchet.MustSession(c)))
+	}
+	e.GET("/api/me", me, a.Require)
+	e.GET("/api/me/strict", me, a.Strict)
+	e.GET("/api/optional", func(c echo.Context) error {
+		s, ok := echoratchet.Session(c)
+		if !ok {
+			return c.JSONBlob(http.StatusOK, f.Anonymous())
+		}
+		return c.JSONBlob(http.StatusOK, f.Me(s))
+	}, a.Optional)
+	e.GET("/api/notes", func(c echo.Context) error {
+		status, body, err := f.Notes(c.Request().Context(), echoratchet.MustSession(c))
+		return reply(a, c, status, body, err)
+	}, a.Require)
+	e.POST("/api/notes", func(c echo.Context) error {
+		in, err := io.ReadAll(c.Request().Body)
+		if err != nil {
+			return err
+		}
+		status, body, err := f.AddNote(c.Request().Context(), echoratchet.MustSession(c), in)
+		return reply(a, c, status, body, err)
+	}, a.Require)
+	e.POST("/api/payload", func(c echo.Context) error {
+		in, err := io.ReadAll(c.Request().Body)
+		if err != nil {
+			return err
+		}
+		status, body, err := f.MergePayload(c.Request().Context(), echoratchet.MustSession(c), in)
+		return reply(a, c, status, body, err)
+	}, a.Require)
+	e.GET("/api/admin", me, a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}}))
+	return e
+}
+
+// reply writes a Fixture helper's result: the error through the adapter, else the JSON body.
+func reply(a *echoratchet.Adapter, c echo.Context, status int, body []byte, err error) error {
+	if err != nil {
+		return a.WriteError(c, err)
+	}
+	return c.JSONBlob(status, body)
+}
