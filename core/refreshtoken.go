@@ -78,13 +78,19 @@ func parseRefreshToken(s string) (*refreshToken, bool) {
 	if !ValidHandle(h) {
 		return nil, false
 	}
+	// The decoder skips CR and LF, so check the alphabet first: every byte must count.
+	for i := handleLen + 1; i < len(s); i++ {
+		if i != handleLen+1+bodyLen && !isB64URLByte(s[i]) {
+			return nil, false
+		}
+	}
 	strict := b64.Strict()
 	body, err := strict.DecodeString(s[handleLen+1 : handleLen+1+bodyLen])
-	if err != nil {
+	if err != nil || len(body) != bodyBytes {
 		return nil, false
 	}
 	tag, err := strict.DecodeString(s[handleLen+1+bodyLen+1:])
-	if err != nil {
+	if err != nil || len(tag) != tagBytes {
 		return nil, false
 	}
 	return &refreshToken{handle: h, body: body, tag: tag}, true
