@@ -57,7 +57,8 @@ func New(cfg Config) (*Engine, error) {
 		e.cache = newVerifyCache(cfg.VerifyCacheSize)
 	}
 	if b, ok := cfg.Keys.(KeyRingBinder); ok {
-		if err := b.BindEngine(EngineBinding{AccessTTL: cfg.AccessTTL, ClockSkew: cfg.ClockSkew, FlushVerifyCache: e.FlushVerifyCache}); err != nil {
+		if err := b.BindEngine(EngineBinding{AccessTTL: cfg.AccessTTL, ClockSkew: cfg.ClockSkew, FlushVerifyCache: e.FlushVerifyCache,
+			Emit: func(ev SecurityEvent) { e.emit(context.Background(), ev) }}); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 		}
 	}

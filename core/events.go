@@ -19,6 +19,9 @@ const (
 	EventFixationReset = "fixation_revoked"
 	EventUnknownToken  = "unknown_token" // a token the server never issued (S-08)
 	EventRateLimited   = "rate_limited"  // a limit tripped: guessing or brute force (S-66)
+	EventKeyCreated    = "key_created"   // a signing key was added to the ring (rotation)
+	EventKeyRevoked    = "key_revoked"   // a signing key was revoked (emergency)
+	EventKEKRewrapped  = "kek_rewrapped" // private keys re-sealed under a new KEK
 )
 
 // SecurityEvent describes something a security team wants to see. It never contains a token,
@@ -38,7 +41,7 @@ func (e *Engine) emit(ctx context.Context, ev SecurityEvent) {
 	ev.Time = ev.Time.UTC()
 	level := slog.LevelInfo
 	switch ev.Type {
-	case EventTokenTheft:
+	case EventTokenTheft, EventKeyRevoked:
 		level = slog.LevelWarn
 	case EventRefresh:
 		// Routine and frequent: visible at debug level, and always to OnSecurityEvent.

@@ -81,6 +81,9 @@ type EngineBinding struct {
 	AccessTTL, ClockSkew time.Duration
 	// FlushVerifyCache forgets every cached verification (Engine.FlushVerifyCache).
 	FlushVerifyCache func()
+	// Emit reports a key-lifecycle security event through the engine (logs and
+	// Config.OnSecurityEvent).
+	Emit func(SecurityEvent)
 }
 
 // JWKSMaxAger is implemented by key rings that know how long a copy of their JWKS stays
@@ -119,6 +122,7 @@ type StoreKeyRing struct {
 
 	cbmu     sync.Mutex
 	onRevoke []func()
+	emitters []func(SecurityEvent)
 
 	stop, done chan struct{}
 	closeOnce  sync.Once
@@ -629,6 +633,7 @@ func (r *StoreKeyRing) insert(ctx context.Context, kid string, created, signAfte
 	}
 	if ok {
 		r.log.Info("ratchet: created signing key", "kid", kid, "alg", r.alg, "signs_from", row.SignAfter)
+		r.event(EventKeyCreated, "kid="+kid+" alg="+r.alg)
 	}
 	return ok, nil
 }
@@ -712,6 +717,7 @@ func (r *StoreKeyRing) RevokeKey(ctx context.Context, kid string) error {
 	}
 	delete(r.priv, kid)
 	r.log.Warn("ratchet: signing key revoked; its tokens are refused from now on", "kid", kid)
+	r.event(EventKeyRevoked, "kid="+kid)
 	r.notifyRevoked()
 	return r.loadLocked(ctx, true, false)
 }
@@ -793,6 +799,7 @@ func (r *StoreKeyRing) RewrapKEK(ctx context.Context, oldKEK, newKEKBytes []byte
 		}
 	}
 	r.log.Info("ratchet: signing keys re-wrapped under a new KEK", "rewrapped", n, "kek", newK.ID())
+	r.event(EventKEKRewrapped, fmt.Sprintf("%d keys re-wrapped under KEK %s", n, newK.ID()))
 	return n, r.loadLocked(ctx, true, false)
 }
 
@@ -920,12 +927,25 @@ func (r *StoreKeyRing) BindEngine(b EngineBinding) error {
 			break
 		}
 	}
+	r.cbmu.Lock()
 	if b.FlushVerifyCache != nil {
-		r.cbmu.Lock()
 		r.onRevoke = append(r.onRevoke, b.FlushVerifyCache)
-		r.cbmu.Unlock()
 	}
+	if b.Emit != nil {
+		r.emitters = append(r.emitters, b.Emit)
+	}
+	r.cbmu.Unlock()
 	return nil
+}
+
+// event reports a key-lifecycle event to every bound engine. Key ids are public.
+func (r *StoreKeyRing) event(typ, reason string) {
+	r.cbmu.Lock()
+	fns := slices.Clone(r.emitters)
+	r.cbmu.Unlock()
+	for _, f := range fns {
+		f(SecurityEvent{Type: typ, Time: r.clock.Now(), Reason: reason})
+	}
 }
 
 // KeyInfo describes one key of the ring, for operators and tests.
