@@ -3,6 +3,8 @@ package gormstore
 import (
 	"context"
 	"embed"
+
+	"gorm.io/gorm"
 )
 
 // MigrationFS holds the versioned SQL migrations, one directory per dialect:
@@ -21,16 +23,24 @@ const mysqlTableOptions = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4
 // Migrate creates or updates the sessions and signing-keys tables and their indexes with
 // GORM's AutoMigrate. It is what Options.AutoMigrate runs in New; call it yourself to
 // migrate at a time of your choosing. It never drops a column or a table.
+//
+// Any number of instances may run it at once, on an empty database too: it holds the
+// database's own lock while it migrates (a PostgreSQL advisory lock, a MySQL/MariaDB user lock,
+// SQLite's write lock; see docs/GORM.md, "Concurrent start"), and reads the catalogue only once
+// it holds the lock, so an instance that waited finds the tables of the one before it and has
+// nothing left to do. The wait for the lock honours ctx: when ctx ends first, Migrate returns an
+// error naming the lock (matching ctx's error with errors.Is).
 func (s *Store) Migrate(ctx context.Context) error {
-	db := s.db.WithContext(ctx)
-	if s.dialect == dialectMySQL {
-		db = db.Set("gorm:table_options", mysqlTableOptions)
-	}
-	if err := db.Table(s.sessions).AutoMigrate(&sessionRow{}); err != nil {
-		return wrap(ctx, "migrate "+s.sessions, err)
-	}
-	if err := db.Table(s.keys).AutoMigrate(&signingKeyRow{}); err != nil {
-		return wrap(ctx, "migrate "+s.keys, err)
-	}
-	return nil
+	return s.withMigrationLock(ctx, func(db *gorm.DB) error {
+		if s.dialect == dialectMySQL {
+			db = db.Set("gorm:table_options", mysqlTableOptions)
+		}
+		if err := db.Table(s.sessions).AutoMigrate(&sessionRow{}); err != nil {
+			return wrap(ctx, "migrate "+s.sessions, err)
+		}
+		if err := db.Table(s.keys).AutoMigrate(&signingKeyRow{}); err != nil {
+			return wrap(ctx, "migrate "+s.keys, err)
+		}
+		return nil
+	})
 }
