@@ -14,6 +14,7 @@
 package fibertest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -30,21 +31,40 @@ import (
 // to finish before it gives up with an error.
 const ShutdownWait = 10 * time.Second
 
+// Server limits of the fixture app, as a production app would set them: fasthttp reads a
+// whole request (headers and body) within ReadTimeout, drops a keep-alive connection idle for
+// IdleTimeout, and buffers at most BodyLimit bytes of body before a handler runs.
+const (
+	ReadTimeout  = 15 * time.Second
+	WriteTimeout = 30 * time.Second
+	IdleTimeout  = 60 * time.Second
+	BodyLimit    = 256 << 10
+)
+
+// MaxBody caps the bodies the fixture's app routes read (POST /api/notes, /api/payload).
+const MaxBody = 64 << 10
+
 // NewApp is the fixture server with the adapter's own CORS middleware.
 func NewApp(f *sessiontest.Fixture) *fiber.App {
 	app, _ := App(f, nil)
 	return app
 }
 
-// App is the fixture server: a quiet Fiber app (otherwise Fiber's defaults, mutable strings
-// over reused buffers included) with cors first (nil: the adapter's own CORS middleware), the
+// App is the fixture server: a quiet Fiber app with the server limits above (otherwise
+// Fiber's defaults, mutable strings over reused buffers included) with cors first (nil: the adapter's own CORS middleware), the
 // library routes and the app routes. It also returns the adapter, for tests that add routes.
 func App(f *sessiontest.Fixture, cors fiber.Handler) (*fiber.App, *fiberratchet.Adapter) {
 	a := fiberratchet.New(f.Engine)
 	if cors == nil {
 		cors = a.CORS
 	}
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app := fiber.New(fiber.Config{
+		DisableStartupMessage: true,
+		ReadTimeout:           ReadTimeout,
+		WriteTimeout:          WriteTimeout,
+		IdleTimeout:           IdleTimeout,
+		BodyLimit:             BodyLimit,
+	})
 	app.Use(cors)
 	Mount(app, a, f)
 	return app, a
@@ -73,17 +93,51 @@ func Mount(r fiber.Router, a *fiberratchet.Adapter, f *sessiontest.Fixture) {
 		return Reply(a, c, st, body, err)
 	})
 	api.Post("/notes", a.Require, func(c *fiber.Ctx) error {
-		st, body, err := f.AddNote(c.UserContext(), fiberratchet.MustSession(c), c.Body())
+		in, refused := Body(c)
+		if refused != nil {
+			return Reply(a, c, refused.Status, refused.Body, nil)
+		}
+		st, body, err := f.AddNote(c.UserContext(), fiberratchet.MustSession(c), in)
 		return Reply(a, c, st, body, err)
 	})
 	api.Post("/payload", a.Require, func(c *fiber.Ctx) error {
-		st, body, err := f.MergePayload(c.UserContext(), fiberratchet.MustSession(c), c.Body())
+		in, refused := Body(c)
+		if refused != nil {
+			return Reply(a, c, refused.Status, refused.Body, nil)
+		}
+		st, body, err := f.MergePayload(c.UserContext(), fiberratchet.MustSession(c), in)
 		return Reply(a, c, st, body, err)
 	})
 	api.Get("/admin", a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}}),
 		func(c *fiber.Ctx) error {
 			return Reply(a, c, 200, f.Me(fiberratchet.MustSession(c)), nil)
 		})
+}
+
+// Refusal is the answer to a request body a route will not read.
+type Refusal struct {
+	Status int
+	Body   []byte
+}
+
+// Body returns the raw request body for a route that takes JSON, or the refusal to send: 415
+// for any Content-Encoding but identity, 413 for a body over MaxBody. It never calls
+// c.Body(), which inflates the body per Content-Encoding without a bound (one 1 KB request
+// with "gzip, gzip" can cost a GiB).
+func Body(c *fiber.Ctx) ([]byte, *Refusal) {
+	for _, field := range c.Request().Header.PeekAll(fiber.HeaderContentEncoding) {
+		for _, coding := range bytes.Split(field, []byte(",")) {
+			if cd := bytes.TrimSpace(coding); len(cd) > 0 && !bytes.EqualFold(cd, []byte("identity")) {
+				return nil, &Refusal{fiber.StatusUnsupportedMediaType,
+					[]byte(`{"message":"Content-Encoding is not supported: send the body uncompressed"}`)}
+			}
+		}
+	}
+	body := c.Request().Body()
+	if len(body) > MaxBody {
+		return nil, &Refusal{fiber.StatusRequestEntityTooLarge, []byte(`{"message":"request body too large"}`)}
+	}
+	return body, nil
 }
 
 // Reply writes a fixture helper's answer as JSON, or its error through the adapter's
