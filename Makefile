@@ -116,3 +116,15 @@ lint: $(STATICCHECK)
 		echo "== vet + staticcheck $$m"; \
 		(cd $$m && $(GO) vet ./... && $(STATICCHECK) ./...); \
 	done
+
+# The fleet test (fleet/, docs/OPERATIONS.md): several example instances on one fresh database
+# behind a fault-injecting TCP proxy, driven by simulated browsers; it fails on an unexpected
+# logout, a lost session, a resurrection after sign-out or a descriptor leak. Not part of
+# `make test` (yet). fleet: the full configuration on PostgreSQL, MariaDB and SQLite (one
+# instance); fleet-short: the short one (about 90 s), as the FLEET=1 Go test.
+.PHONY: fleet fleet-short
+fleet:
+	cd fleet && $(GO) run . -preset full -db postgres,mariadb,sqlite
+
+fleet-short:
+	cd fleet && FLEET=1 $(GO) test -count=1 -v -timeout 15m -run '^TestFleetShort$$' .

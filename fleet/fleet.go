@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,7 +67,8 @@ type RunReport struct {
 	LoadStart string // /proc/loadavg before and after
 	LoadEnd   string
 	Commit    string
-	Database  string // kind and the unique name (dropped)
+	Database  string   // kind and the unique name (dropped)
+	Instances []string // names, e.g. gin-0
 	Results   []ScenarioResult
 	StopErrs  []string // instances that did not exit cleanly on SIGTERM
 	Err       error    // the run could not complete
@@ -94,8 +96,14 @@ func Run(ctx context.Context, cfg Config, log io.Writer) *RunReport {
 	}
 	f := &Fleet{Cfg: cfg, Dir: dir, Password: randomHex(12)}
 
-	fmt.Fprintf(log, "fleet: building %s\n", strings.Join(cfg.Frameworks, ", "))
-	bins, err := BuildExamples(ctx, cfg.Root, dir, cfg.Frameworks)
+	var used []string
+	for i := range cfg.Instances {
+		if fw := cfg.Frameworks[i%len(cfg.Frameworks)]; !slices.Contains(used, fw) {
+			used = append(used, fw)
+		}
+	}
+	fmt.Fprintf(log, "fleet: building %s\n", strings.Join(used, ", "))
+	bins, err := BuildExamples(ctx, cfg.Root, dir, used)
 	if err != nil {
 		rep.Err = err
 		return rep
@@ -177,6 +185,7 @@ func Run(ctx context.Context, cfg Config, log io.Writer) *RunReport {
 		rep.Err = err
 		return rep
 	}
+	rep.Instances = names(f.Instances)
 	fmt.Fprintf(log, "fleet: %d instances ready (%s), database via %s\n", len(f.Instances), strings.Join(names(f.Instances), ", "), linkName(f))
 
 	f.HTTP = NewHTTP(addrs, cfg.WebOrigin, cfg.Timeout, 512)
@@ -231,12 +240,34 @@ func loadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
+// gitCommit names the commit the binaries were built from, and the top-level directories
+// with uncommitted changes (the build takes the working tree as it is).
 func gitCommit(root string) string {
 	out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
 	if err != nil {
 		return "?"
 	}
-	return strings.TrimSpace(string(out))
+	c := strings.TrimSpace(string(out))
+	st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output()
+	if err != nil {
+		return c
+	}
+	dirs := map[string]bool{}
+	var list []string
+	for _, line := range strings.Split(string(st), "\n") {
+		if len(line) < 4 {
+			continue
+		}
+		top, _, _ := strings.Cut(strings.TrimSpace(line[3:]), "/")
+		if !dirs[top] {
+			dirs[top] = true
+			list = append(list, top)
+		}
+	}
+	if len(list) > 0 {
+		c += " + uncommitted changes in " + strings.Join(list, ", ")
+	}
+	return c
 }
 
 // Machine describes this machine for the report.

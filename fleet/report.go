@@ -16,9 +16,9 @@ func (r *RunReport) WriteMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "- date: %s; machine: %s; load average %s at start, %s at end\n",
 		r.Started.Format("2006-01-02 15:04 MST"), Machine(), r.LoadStart, r.LoadEnd)
 	fmt.Fprintf(w, "- commit %s; database %s (created for the run, dropped after)\n", r.Commit, r.Database)
-	fmt.Fprintf(w, "- %d instance(s) of %s; %d browsers × %d tabs per scenario (× the scenario's factor); %s load per scenario; "+
+	fmt.Fprintf(w, "- %d instance(s) (%s); %d browsers × %d tabs per scenario (× the scenario's factor); %s load per scenario; "+
 		"ACCESS_TOKEN_TTL=%s; DB_MAX_OPEN_CONNS=%d; think ≤ %s; %.0f%% of browsers in cookie mode; modes %s; total %s\n",
-		c.Instances, strings.Join(c.Frameworks, "/"), c.Clients, c.Tabs, c.Duration, c.AccessTTL, c.Pool, c.Think,
+		c.Instances, strings.Join(r.Instances, ", "), c.Clients, c.Tabs, c.Duration, c.AccessTTL, c.Pool, c.Think,
 		c.CookieShare*100, joinModes(c.Modes), r.Elapsed.Round(time.Second))
 	if r.Err != nil {
 		fmt.Fprintf(w, "- **the run did not complete**: %v\n", r.Err)

@@ -148,14 +148,11 @@ func (f *Fleet) RunScenario(ctx context.Context, sc Scenario, seed uint64) Scena
 	f.HTTP.CloseIdle()
 	sleepUntil(ctx, 300*time.Millisecond)
 	before := f.procStats()
+	var dbOpened0 int64
 	if f.Proxy != nil {
 		f.Proxy.ResetPeak()
 		ps := f.Proxy.Stats()
-		res.DBBefore = ps.Open
-		defer func(opened int64) {
-			ps := f.Proxy.Stats()
-			res.DBOpened, res.DBPeak = ps.Opened-opened, ps.Peak
-		}(ps.Opened)
+		res.DBBefore, dbOpened0 = ps.Open, ps.Opened
 	}
 	pids := make([]int, len(f.Instances))
 	for i, in := range f.Instances {
@@ -288,7 +285,8 @@ func (f *Fleet) RunScenario(ctx context.Context, sc Scenario, seed uint64) Scena
 		f.HTTP.CloseIdle()
 	}
 	if f.Proxy != nil {
-		res.DBHeldEnd = f.Proxy.Stats().Open
+		ps := f.Proxy.Stats()
+		res.DBHeldEnd, res.DBOpened, res.DBPeak = ps.Open, ps.Opened-dbOpened0, ps.Peak
 	}
 	for _, in := range f.Instances {
 		if in.Exited() {
