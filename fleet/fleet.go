@@ -52,7 +52,7 @@ type Fleet struct {
 	Cfg       Config
 	Dir       string
 	DB        *Database
-	Proxy     *Proxy // nil for SQLite
+	Proxy     Proxies // one per instance, in front of the database; empty for SQLite
 	Instances []*Instance
 	HTTP      *HTTP
 	Password  string // the demo password of this run; never printed
@@ -124,20 +124,11 @@ func Run(ctx context.Context, cfg Config, log io.Writer) *RunReport {
 			fmt.Fprintf(log, "fleet: database %s dropped\n", rep.Database)
 		}
 	}()
-	dbAddr := ""
-	if f.DB.Upstream != "" {
-		if f.Proxy, err = NewProxy(f.DB.Upstream); err != nil {
-			rep.Err = err
-			return rep
-		}
-		defer f.Proxy.Close()
-		dbAddr = f.Proxy.Addr()
-	}
+	defer func() { f.Proxy.Close() }()
 
 	kek := make([]byte, 32)
 	_, _ = rand.Read(kek)
 	common := []string{
-		"DATABASE_URL=" + f.DB.URL(dbAddr),
 		"API_ORIGIN=" + cfg.APIOrigin,
 		"WEBSITE_ORIGIN=" + cfg.WebOrigin,
 		"RATCHET_KEK=" + base64.StdEncoding.EncodeToString(kek),
@@ -158,8 +149,19 @@ func Run(ctx context.Context, cfg Config, log io.Writer) *RunReport {
 			return rep
 		}
 		name := fw + "-" + strconv.Itoa(i)
+		dbAddr := ""
+		if f.DB.Upstream != "" {
+			p, err := NewProxy(f.DB.Upstream)
+			if err != nil {
+				rep.Err = err
+				return rep
+			}
+			f.Proxy = append(f.Proxy, p)
+			dbAddr = p.Addr()
+		}
+		env := append([]string{"ADDR=" + addr, "DATABASE_URL=" + f.DB.URL(dbAddr)}, common...)
 		f.Instances = append(f.Instances, &Instance{Name: name, Bin: bins[fw], Addr: addr, dir: dir,
-			logPath: filepath.Join(dir, name+".log"), secret: f.Password, env: append([]string{"ADDR=" + addr}, common...)})
+			logPath: filepath.Join(dir, name+".log"), secret: f.Password, env: env})
 		addrs = append(addrs, addr)
 	}
 	defer func() {
@@ -216,10 +218,10 @@ func names(ins []*Instance) []string {
 }
 
 func linkName(f *Fleet) string {
-	if f.Proxy == nil {
+	if len(f.Proxy) == 0 {
 		return "a file (no proxy)"
 	}
-	return "the fault proxy"
+	return "a fault proxy each"
 }
 
 func randomHex(n int) string {

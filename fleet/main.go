@@ -109,7 +109,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		modes      = fs.String("modes", "", "tab coordination modes: uncoordinated,sdk (preset: both, half the browsers each)")
 		accessTTL  = fs.Duration("access-ttl", 0, "ACCESS_TOKEN_TTL of the instances (preset 2s)")
 		pool       = fs.Int("pool", 0, "DB_MAX_OPEN_CONNS of each instance (preset 4)")
-		think      = fs.Duration("think", -1, "most think time between a tab's requests (preset 200ms; overload uses none)")
+		think      = fs.Duration("think", -1, "most think time between a tab's requests (preset 200ms)")
 		timeout    = fs.Duration("timeout", 0, "client timeout per request (preset 10s)")
 		maxReq     = fs.Int("max-requests", 0, "request budget per scenario (preset 200000)")
 		signOut    = fs.Float64("signout-share", -1, "share of browsers that sign out during the load (preset 0.1; the signout scenario: all)")

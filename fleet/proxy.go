@@ -259,3 +259,44 @@ func (p *Proxy) Close() error {
 	p.wg.Wait()
 	return err
 }
+
+// Proxies are the proxies of a fleet, one per instance (so that connections are counted per
+// instance); a fault applies to all of them at once.
+type Proxies []*Proxy
+
+// SetLatency sets the added delay of every proxy.
+func (ps Proxies) SetLatency(lo, hi time.Duration) {
+	for _, p := range ps {
+		p.SetLatency(lo, hi)
+	}
+}
+
+// Cut closes every open connection of every proxy and returns how many it closed.
+func (ps Proxies) Cut() int {
+	n := 0
+	for _, p := range ps {
+		n += p.Cut()
+	}
+	return n
+}
+
+// BlackHole black-holes every proxy.
+func (ps Proxies) BlackHole() {
+	for _, p := range ps {
+		p.BlackHole()
+	}
+}
+
+// Heal heals every proxy.
+func (ps Proxies) Heal() {
+	for _, p := range ps {
+		p.Heal()
+	}
+}
+
+// Close closes every proxy.
+func (ps Proxies) Close() {
+	for _, p := range ps {
+		_ = p.Close()
+	}
+}

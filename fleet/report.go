@@ -66,7 +66,7 @@ func (r *RunReport) WriteMarkdown(w io.Writer) {
 		}
 	}
 
-	fmt.Fprintln(w, "\nThe fleet: database connections through the proxy (opened during the scenario, most held at once, held after quiescence), and each instance's file descriptors and RSS before → after:")
+	fmt.Fprintf(w, "\nThe fleet: database connections through each instance's proxy (opened during the scenario, all instances; most held at once and held after quiescence, per instance, bold above DB_MAX_OPEN_CONNS=%d), and each instance's file descriptors and RSS before → after:\n", r.Cfg.Pool)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| scenario | DB conns opened | DB conns peak | DB conns after | descriptors | RSS MiB | events |")
 	fmt.Fprintln(w, "|---|--:|--:|--:|---|---|---|")
@@ -85,7 +85,17 @@ func (r *RunReport) WriteMarkdown(w io.Writer) {
 		}
 		db := [3]string{"–", "–", "–"}
 		if r.Cfg.DB != "sqlite" {
-			db = [3]string{fmt.Sprint(res.DBOpened), fmt.Sprint(res.DBPeak), fmt.Sprint(res.DBHeldEnd)}
+			var opened int64
+			var peak, held []string
+			for _, p := range res.Procs {
+				opened += p.DB.Opened
+				pk := fmt.Sprint(p.DB.Peak)
+				if p.DB.Peak > r.Cfg.Pool {
+					pk = "**" + pk + "**"
+				}
+				peak, held = append(peak, pk), append(held, fmt.Sprint(p.DB.Open))
+			}
+			db = [3]string{fmt.Sprint(opened), strings.Join(peak, " / "), strings.Join(held, " / ")}
 		}
 		ev := strings.Join(res.Events, "; ")
 		if ev == "" {

@@ -19,8 +19,6 @@ type Scenario struct {
 	Network bool
 	// ClientsFactor multiplies -clients (overload).
 	ClientsFactor int
-	// NoThink makes the tabs fire back to back (overload).
-	NoThink bool
 	// SignOutShare overrides -signout-share.
 	SignOutShare float64
 	// Fault runs alongside the load, from its start; it must return (healed) by the end of d.
@@ -79,7 +77,7 @@ var Scenarios = []Scenario{
 			}
 			note(fmt.Sprintf("killed %s (-9); ready again after %s", in.Name, time.Since(t0).Round(time.Millisecond)))
 		}},
-	{Name: "overload", ClientsFactor: 6, NoThink: true, What: "6× the clients, no think time, against the small pool"},
+	{Name: "overload", ClientsFactor: 6, What: "6× the clients against the small pool (same think time: more users, not faster ones)"},
 	{Name: "signout", SignOutShare: 1, What: "every browser signs out at a random moment while its tabs keep sending (the sign-out race); then the audit"},
 }
 
@@ -116,6 +114,10 @@ type ProcResult struct {
 	Name          string
 	Before, After ProcStats
 	Restarted     bool
+	// The instance's database link, from its proxy (zero for SQLite): connections opened
+	// during the scenario, most open at once, open after quiescence; open before.
+	DB       ProxyStats
+	DBBefore int
 }
 
 // ScenarioResult is one scenario's record.
@@ -124,22 +126,17 @@ type ScenarioResult struct {
 	Skipped  string // why the scenario did not run
 	Elapsed  time.Duration
 	Modes    []ModeResult
-	// Database link, from the proxy (zero for SQLite).
-	DBOpened  int64 // connections the instances opened during the scenario
-	DBPeak    int   // most connections open at once
-	DBHeldEnd int   // open after the run quiesced
-	DBBefore  int   // open before the run
-	Procs     []ProcResult
-	Leaks     []string
-	Events    []string // what the fault did, with times
-	Err       error
+	Procs    []ProcResult
+	Leaks    []string
+	Events   []string // what the fault did, with times
+	Err      error
 }
 
 // RunScenario runs sc against the fleet: sign in, load until the deadline with the fault
 // alongside, the audit, then quiescence and the descriptor check.
 func (f *Fleet) RunScenario(ctx context.Context, sc Scenario, seed uint64) ScenarioResult {
 	res := ScenarioResult{Scenario: sc}
-	if sc.Network && f.Proxy == nil {
+	if sc.Network && len(f.Proxy) == 0 {
 		res.Skipped = "needs a network database"
 		return res
 	}
@@ -148,11 +145,10 @@ func (f *Fleet) RunScenario(ctx context.Context, sc Scenario, seed uint64) Scena
 	f.HTTP.CloseIdle()
 	sleepUntil(ctx, 300*time.Millisecond)
 	before := f.procStats()
-	var dbOpened0 int64
-	if f.Proxy != nil {
-		f.Proxy.ResetPeak()
-		ps := f.Proxy.Stats()
-		res.DBBefore, dbOpened0 = ps.Open, ps.Opened
+	dbBefore := make([]ProxyStats, len(f.Proxy))
+	for i, p := range f.Proxy {
+		p.ResetPeak()
+		dbBefore[i] = p.Stats()
 	}
 	pids := make([]int, len(f.Instances))
 	for i, in := range f.Instances {
@@ -202,9 +198,6 @@ func (f *Fleet) RunScenario(ctx context.Context, sc Scenario, seed uint64) Scena
 	hard, cancel := context.WithTimeout(ctx, d+cfg.Timeout+30*time.Second)
 	defer cancel()
 	think := cfg.Think
-	if sc.NoThink {
-		think = 0
-	}
 	bud := &budget{left: cfg.MaxRequests}
 	share := cfg.SignOutShare
 	if sc.SignOutShare > 0 {
@@ -284,9 +277,11 @@ func (f *Fleet) RunScenario(ctx context.Context, sc Scenario, seed uint64) Scena
 		sleepUntil(ctx, 500*time.Millisecond)
 		f.HTTP.CloseIdle()
 	}
-	if f.Proxy != nil {
-		ps := f.Proxy.Stats()
-		res.DBHeldEnd, res.DBOpened, res.DBPeak = ps.Open, ps.Opened-dbOpened0, ps.Peak
+	for i, p := range f.Proxy {
+		ps := p.Stats()
+		res.Procs[i].DB = ps
+		res.Procs[i].DB.Opened -= dbBefore[i].Opened
+		res.Procs[i].DBBefore = dbBefore[i].Open
 	}
 	for _, in := range f.Instances {
 		if in.Exited() {
