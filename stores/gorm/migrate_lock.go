@@ -96,6 +96,9 @@ func (s *Store) withMigrationLock(ctx context.Context, fn func(db *gorm.DB) erro
 		defer release()
 	}
 	err := s.db.WithContext(ctx).Connection(func(db *gorm.DB) (err error) {
+		// Connection hands over a chained instance, whose statement (and error) every call
+		// would share; start each statement afresh on the dedicated connection instead.
+		db = db.Session(&gorm.Session{NewDB: true})
 		conn, ok := db.Statement.ConnPool.(*sql.Conn)
 		if !ok {
 			return fmt.Errorf("no dedicated connection for the migration lock (got %T)", db.Statement.ConnPool)
@@ -283,10 +286,14 @@ func (l *sqliteLock) acquire(db *gorm.DB, wait time.Duration) (got bool, err err
 		return false, err
 	}
 	defer func() {
-		// The connection goes back to the app's pool: its busy_timeout must be the app's again.
-		if rerr := db.Exec(fmt.Sprintf("PRAGMA busy_timeout = %d", busy)).Error; rerr != nil {
+		// The connection goes back to the app's pool: its busy_timeout must be the app's again,
+		// even when the caller's context has ended.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(db.Statement.Context), lockReleaseTimeout)
+		defer cancel()
+		rdb := db.WithContext(rctx)
+		if rerr := rdb.Exec(fmt.Sprintf("PRAGMA busy_timeout = %d", busy)).Error; rerr != nil {
 			if got {
-				_ = db.Exec("ROLLBACK").Error
+				_ = rdb.Exec("ROLLBACK").Error
 			}
 			got, err = false, fmt.Errorf("restoring busy_timeout: %w", rerr)
 			_ = l.conn.Raw(func(any) error { return driver.ErrBadConn })
