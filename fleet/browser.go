@@ -45,9 +45,10 @@ type Browser struct {
 	seenAccess []string // every access token of the current session, oldest first
 	seenRefr   []string // every refresh token of the current session
 	lastIssue  time.Time
-	signingOut bool // a sign-out was started: 401s from now on were asked for
-	signedOut  bool // the server confirmed the sign-out
-	notesAcked int  // POST /api/notes answered 200 in the current session
+	signingOut bool      // a sign-out was started: 401s from now on were asked for
+	signedOut  bool      // the server confirmed the sign-out
+	outAt      time.Time // when it did
+	notesAcked int       // POST /api/notes answered 200 in the current session
 
 	refreshMu sync.Mutex // the SDK's cross-tab lock (Mode SDK only)
 	signInMu  sync.Mutex
@@ -170,12 +171,16 @@ func (b *Browser) call(ctx context.Context, route string, audit bool) (outcome, 
 		if !ok {
 			return outStopped, reply{}
 		}
+		sent := time.Now()
 		r := b.send(ctx, route, j)
 		b.st.record(ctx, route, r)
 		switch {
 		case r.err != nil || r.status >= 500:
 			return outFailed, r
 		case r.status == 200:
+			if route != routeMe { // the stateless route may serve a signed-out token until it expires
+				b.afterSignOut(sent, route)
+			}
 			if route == routeNotes {
 				b.mu.Lock()
 				if b.jar.Gen == j.Gen {
@@ -253,10 +258,12 @@ func (b *Browser) doRefresh(ctx context.Context, cur Jar, audit bool) outcome {
 	if cur.Refresh == "" {
 		return outStopped
 	}
+	sent := time.Now()
 	r := b.h.exchange(ctx, "POST", "/auth/session/refresh", nil, cur, true)
 	b.st.record(ctx, routeRefresh, r)
 	switch {
 	case r.ok():
+		b.afterSignOut(sent, routeRefresh)
 		b.store(cur.Gen, r)
 		return outOK
 	case r.err == nil && r.status == 401:
@@ -264,6 +271,17 @@ func (b *Browser) doRefresh(ctx context.Context, cur Jar, audit bool) outcome {
 		return outEnded
 	default:
 		return outFailed // the tokens are kept; a later request refreshes again
+	}
+}
+
+// afterSignOut counts a resurrection when a request sent after the server confirmed the
+// browser's sign-out succeeded (a tab that was between its check and its send).
+func (b *Browser) afterSignOut(sent time.Time, route string) {
+	b.mu.Lock()
+	late := b.signedOut && sent.After(b.outAt)
+	b.mu.Unlock()
+	if late {
+		b.st.add(func(s *Stats) { s.Resurrections++; s.ResurrectWhere["in-flight "+route]++ })
 	}
 }
 
@@ -324,7 +342,7 @@ func (b *Browser) SignOut(ctx context.Context) bool {
 		if j.Access == "" {
 			// No session at this moment (it just ended): nothing to sign out of.
 			b.mu.Lock()
-			b.signedOut = true
+			b.signedOut, b.outAt = true, time.Now()
 			b.mu.Unlock()
 			return true
 		}
@@ -333,7 +351,7 @@ func (b *Browser) SignOut(ctx context.Context) bool {
 		switch {
 		case r.ok() || (r.err == nil && r.status == 401 && r.msg != msgTryRefresh):
 			b.mu.Lock()
-			b.signedOut = true
+			b.signedOut, b.outAt = true, time.Now()
 			b.jar.Access, b.jar.Refresh = "", ""
 			b.mu.Unlock()
 			b.st.add(func(s *Stats) { s.SignOuts++ })

@@ -217,15 +217,11 @@ func (f *Fleet) RunScenario(ctx context.Context, sc Scenario, seed uint64) Scena
 		wg.Add(1)
 		go func() { defer wg.Done(); sc.Fault(faultCtx, f, d, note) }()
 	}
-	var outs []*Browser
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	for _, b := range browsers {
 		for t := range cfg.Tabs {
 			r := rand.New(rand.NewPCG(seed, uint64(b.ID*64+t+1)))
-			var mu sync.Mutex
-			rnd := func(n int64) int64 {
-				mu.Lock()
-				defer mu.Unlock()
+			rnd := func(n int64) int64 { // one tab's own source: no lock needed
 				if n <= 0 {
 					return 0
 				}
@@ -235,7 +231,6 @@ func (f *Fleet) RunScenario(ctx context.Context, sc Scenario, seed uint64) Scena
 			go func() { defer wg.Done(); b.Tab(hard, until, think, bud, rnd) }()
 		}
 		if rng.Float64() < share {
-			outs = append(outs, b)
 			at := time.Duration(float64(d) * (0.3 + 0.55*rng.Float64()))
 			wg.Add(1)
 			go func() {
