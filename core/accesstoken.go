@@ -24,13 +24,38 @@ var protectedClaims = map[string]bool{
 	"antiCsrfToken": true, "tId": true, "rsub": true, "auth_time": true,
 }
 
-// ErrTokenTooLarge is returned when the custom payload would make the access token or the
-// front-token too large for a browser cookie (4096 bytes for name and value): browsers drop such
-// cookies silently, which would sign the user out.
-var ErrTokenTooLarge = errors.New("ratchet: access token would exceed the 4096-byte cookie limit; keep custom claims small")
+// ErrTokenTooLarge is returned when the custom payload would make the session's tokens too
+// large for the requests that carry them (Config.TokenHeaderBudget) or for a browser cookie
+// (4096 bytes for name and value). Browsers drop oversized cookies silently, and servers
+// refuse oversized headers (431), either of which would sign the user out. The sign-in and
+// payload routes answer it with 413.
+var ErrTokenTooLarge = errors.New("ratchet: the session's tokens would be too large; keep custom claims small")
 
 // maxCookieBytes is RFC 6265bis' limit for a cookie's name plus value.
 const maxCookieBytes = 4096
+
+// DefaultTokenHeaderBudget is the default of Config.TokenHeaderBudget. With
+// TokenHeaderHeadroom it fills a 4 KiB request-header buffer (fasthttp's and so Fiber's
+// default ReadBufferSize).
+const DefaultTokenHeaderBudget = 2816
+
+// TokenHeaderHeadroom is what a server's header limit must hold beyond TokenHeaderBudget: the
+// request line and every other header a browser sends (User-Agent, Accept-*, Sec-Fetch-*,
+// Origin, Referer, the app's own cookies). Adapters whose framework has a small default
+// header limit check it at Mount.
+const TokenHeaderHeadroom = 1280
+
+// tokenHeaderBytes is the most a request can carry of one session's tokens, with the SDK's
+// frontend cookies: in cookie mode the access cookie and sFrontToken; in header mode the
+// Authorization header plus the st-access-token and sFrontToken cookies that the SDK keeps
+// on the website's origin (sent along when the API shares it). The refresh token is sent
+// instead of the access token on refresh, and is far smaller, so it never decides the maximum.
+func (e *Engine) tokenHeaderBytes(access, front string) int {
+	cookieMode := len(e.accessCookie) + 1 + len(access) + len("; sFrontToken=") + len(front)
+	headerMode := len("Authorization: Bearer ") + len(access) + len("; st-access-token=") + len(access) +
+		len("; sFrontToken=") + len(front) + len("; st-refresh-token=") + refreshTokenLen
+	return max(cookieMode, headerMode)
+}
 
 // ErrProtectedClaim is returned when a custom payload tries to set an engine-owned claim.
 var ErrProtectedClaim = errors.New("ratchet: payload sets a protected claim")
@@ -89,11 +114,13 @@ func (e *Engine) signAccess(userID, handle, rth1 string, authTime time.Time, cus
 	}
 	v := &verified{userID: userID, handle: handle, rth1: rth1, expiry: exp,
 		authTime: time.Unix(authTime.Unix(), 0), claims: up}
-	// Every token ends up in a cookie: ours in cookie mode, the SDK's st-access-token and
-	// sFrontToken cookies in both modes.
-	if len(e.accessCookie)+1+len(s) > maxCookieBytes || len("st-access-token")+1+len(s) > maxCookieBytes ||
-		len("sFrontToken")+1+len(frontToken(v)) > maxCookieBytes {
-		return "", nil, ErrTokenTooLarge
+	// Every token ends up in a cookie (ours in cookie mode, the SDK's st-access-token and
+	// sFrontToken cookies in both modes) and in every later request's headers.
+	front := frontToken(v)
+	if n := e.tokenHeaderBytes(s, front); n > e.cfg.TokenHeaderBudget ||
+		len(e.accessCookie)+1+len(s) > maxCookieBytes || len("sFrontToken")+1+len(front) > maxCookieBytes {
+		return "", nil, fmt.Errorf("%w: they would add %d bytes to each request's headers, over Config.TokenHeaderBudget (%d)",
+			ErrTokenTooLarge, n, e.cfg.TokenHeaderBudget)
 	}
 	return s, v, nil
 }

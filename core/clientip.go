@@ -39,6 +39,10 @@ func (e *Engine) trusted(a netip.Addr) bool {
 // configured trusted proxy; then the right-most address that is not itself a trusted proxy
 // is the client (everything left of it could have been written by the client).
 func (e *Engine) clientIP(req Request) string {
+	return cleanClientString(e.rawClientIP(req), maxIPBytes)
+}
+
+func (e *Engine) rawClientIP(req Request) string {
 	peer := req.RemoteAddr()
 	if h, _, err := net.SplitHostPort(peer); err == nil {
 		peer = h

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -40,4 +41,29 @@ func (c *FakeClock) Set(t time.Time) {
 	c.mu.Lock()
 	c.now = t
 	c.mu.Unlock()
+}
+
+type arrivalKey struct{}
+
+// WithArrival records on ctx when the request arrived. Every time-based decision the engine
+// makes for the request (the rotation grace window, liveness, idle and absolute expiry) uses
+// this instant, not the time at which the engine got round to it: a request that arrived
+// inside the grace window but waited for a database connection is still judged as having
+// arrived inside it. The engine stamps the time itself when its library routes and Refresh
+// are entered; adapters and apps may stamp it earlier, at the edge of the server. The first
+// stamp wins.
+func WithArrival(ctx context.Context, t time.Time) context.Context {
+	if _, ok := ctx.Value(arrivalKey{}).(time.Time); ok {
+		return ctx
+	}
+	return context.WithValue(ctx, arrivalKey{}, t)
+}
+
+// arrival returns the time ctx says the request arrived, stamping now if it has none.
+func (e *Engine) arrival(ctx context.Context) (context.Context, time.Time) {
+	if t, ok := ctx.Value(arrivalKey{}).(time.Time); ok {
+		return ctx, t
+	}
+	t := e.cfg.Clock.Now()
+	return context.WithValue(ctx, arrivalKey{}, t), t
 }

@@ -21,8 +21,11 @@ const (
 	DefaultAlgorithm     = AlgEdDSA
 	DefaultCacheSize     = 10000
 	DefaultMaxBodyBytes  = 64 << 10
-	maxRotationGrace     = 5 * time.Minute
-	maxClockSkew         = 5 * time.Minute
+	// DefaultMaxSessionDataBytes is the default of Config.MaxSessionDataBytes.
+	DefaultMaxSessionDataBytes = 64 << 10
+	minTokenHeaderBudget       = 2048
+	maxRotationGrace           = 5 * time.Minute
+	maxClockSkew               = 5 * time.Minute
 )
 
 // CSRFMode selects the anti-CSRF protection for cookie-authenticated requests.
@@ -42,8 +45,11 @@ type CookieConfig struct {
 	SameSite http.SameSite
 	// Domain, if set, is sent as the Domain attribute. Empty (the default) means host-only.
 	Domain string
-	// Insecure drops the Secure attribute and the __Host-/__Secure- name prefixes. It is an
-	// explicit opt-out for plain-HTTP development; New refuses it when APIOrigin is https.
+	// Insecure drops the Secure attribute and the __Host-/__Secure- name prefixes, and New logs
+	// a warning. It is the only way to get cookies without Secure (an http APIOrigin does not
+	// downgrade them: browsers accept Secure cookies from http://localhost and 127.0.0.1), an
+	// explicit opt-out for plain-HTTP development on other host names. New refuses it when
+	// APIOrigin is https.
 	Insecure bool
 }
 
@@ -141,6 +147,15 @@ type Config struct {
 	DisableVerifyCache bool
 	// MaxBodyBytes caps the sign-in request body; default 64 KiB.
 	MaxBodyBytes int64
+	// MaxSessionDataBytes caps a session's data as stored (JSON); a write over it fails with
+	// ErrDataTooLarge (413 on the wire) and changes nothing. Default 64 KiB.
+	MaxSessionDataBytes int
+	// TokenHeaderBudget caps how many bytes one session's tokens may add to a request's
+	// headers (see ErrTokenTooLarge); payloads over it are refused when they are set. Default
+	// DefaultTokenHeaderBudget, which fits every adapter's default header limit (Fiber reads
+	// at most 4 KiB of headers); raise it only together with the server's limit. The Fiber
+	// adapter's Mount checks the app's ReadBufferSize against it.
+	TokenHeaderBudget int
 }
 
 // ErrConfig wraps every configuration error returned by New.
@@ -260,6 +275,14 @@ func (c *Config) normalise() error {
 		return configErr("MaxBodyBytes must not be negative")
 	}
 	setDefault(&c.MaxBodyBytes, DefaultMaxBodyBytes)
+	if c.MaxSessionDataBytes < 0 {
+		return configErr("MaxSessionDataBytes must not be negative")
+	}
+	setDefault(&c.MaxSessionDataBytes, DefaultMaxSessionDataBytes)
+	if c.TokenHeaderBudget != 0 && c.TokenHeaderBudget < minTokenHeaderBudget {
+		return configErr("TokenHeaderBudget must be at least %d bytes (a session without custom claims needs about that)", minTokenHeaderBudget)
+	}
+	setDefault(&c.TokenHeaderBudget, DefaultTokenHeaderBudget)
 	return nil
 }
 

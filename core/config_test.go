@@ -1,7 +1,9 @@
 package core
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -52,7 +54,6 @@ func TestConfigRejectsBadCombinations(t *testing.T) {
 		"unknown algorithm":        {Config{Store: nopStore{}, Algorithm: "HS256"}, "unknown algorithm"},
 		"none algorithm":           {Config{Store: nopStore{}, Algorithm: "none"}, "unknown algorithm"},
 		"SameSite None insecure":   {Config{Store: nopStore{}, Cookies: CookieConfig{SameSite: http.SameSiteNoneMode, Insecure: true}}, "SameSite=None"},
-		"SameSite None http API":   {Config{Store: nopStore{}, APIOrigin: "http://localhost:3000", Cookies: CookieConfig{SameSite: http.SameSiteNoneMode}}, "SameSite=None"},
 		"wildcard origin":          {Config{Store: nopStore{}, AllowedOrigins: []string{"*"}}, "wildcard"},
 		"partial wildcard origin":  {Config{Store: nopStore{}, AllowedOrigins: []string{"https://*.example.com"}}, "wildcard"},
 		"origin with path":         {Config{Store: nopStore{}, AllowedOrigins: []string{"https://app.example.com/x"}}, "must be an origin"},
@@ -96,8 +97,20 @@ func TestConfigCookieModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !e.secureCookies || e.AccessCookieName() != "__Host-sAccessToken" {
+		t.Errorf("http API alone: secure=%v name=%q, want Secure prefixed cookies", e.secureCookies, e.AccessCookieName())
+	}
+	var logged bytes.Buffer
+	e, err = New(Config{Store: nopStore{}, APIOrigin: "http://127.0.0.1:3000", Cookies: CookieConfig{Insecure: true},
+		Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if e.secureCookies || e.AccessCookieName() != "sAccessToken" {
-		t.Errorf("http API: secure=%v name=%q, want plain cookies", e.secureCookies, e.AccessCookieName())
+		t.Errorf("Insecure: secure=%v name=%q, want plain cookies", e.secureCookies, e.AccessCookieName())
+	}
+	if !strings.Contains(logged.String(), "level=WARN") || !strings.Contains(logged.String(), "Cookies.Insecure") {
+		t.Errorf("the Insecure opt-out was not warned about at start-up: %q", logged.String())
 	}
 	e, err = New(Config{Store: nopStore{}, Cookies: CookieConfig{Domain: "example.com"}})
 	if err != nil {

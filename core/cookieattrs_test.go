@@ -157,7 +157,15 @@ func TestSecureCookieAttributesExact(t *testing.T) {
 			"__Host-sAccessToken=":    "__Host-sAccessToken=; Expires=<epoch>; HttpOnly; Max-Age=0; Path=/; SameSite=None; Secure",
 			"__Secure-sRefreshToken=": "__Secure-sRefreshToken=; Expires=<epoch>; HttpOnly; Max-Age=0; Path=/auth/session/refresh; SameSite=None; Secure",
 		}},
-		{"plain HTTP API origin: no Secure, no prefix", core.Config{APIOrigin: "http://127.0.0.1:8080"}, map[string]string{
+		// An http API origin alone never downgrades the cookies (a TLS proxy may sit in front,
+		// and browsers take Secure cookies from http://127.0.0.1).
+		{"plain HTTP API origin: still Secure and prefixed", core.Config{APIOrigin: "http://127.0.0.1:8080"}, map[string]string{
+			"__Host-sAccessToken":     "__Host-sAccessToken; Expires=<session>; HttpOnly; Path=/; SameSite=Lax; Secure",
+			"__Secure-sRefreshToken":  "__Secure-sRefreshToken; Expires=<session>; HttpOnly; Path=/auth/session/refresh; SameSite=Lax; Secure",
+			"__Host-sAccessToken=":    "__Host-sAccessToken=; Expires=<epoch>; HttpOnly; Max-Age=0; Path=/; SameSite=Lax; Secure",
+			"__Secure-sRefreshToken=": "__Secure-sRefreshToken=; Expires=<epoch>; HttpOnly; Max-Age=0; Path=/auth/session/refresh; SameSite=Lax; Secure",
+		}},
+		{"explicit Insecure opt-out: no Secure, no prefix", core.Config{APIOrigin: "http://127.0.0.1:8080", Cookies: core.CookieConfig{Insecure: true}}, map[string]string{
 			"sAccessToken":   "sAccessToken; Expires=<session>; HttpOnly; Path=/; SameSite=Lax",
 			"sRefreshToken":  "sRefreshToken; Expires=<session>; HttpOnly; Path=/auth/session/refresh; SameSite=Lax",
 			"sAccessToken=":  "sAccessToken=; Expires=<epoch>; HttpOnly; Max-Age=0; Path=/; SameSite=Lax",

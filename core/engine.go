@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/netip"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 )
@@ -25,6 +25,7 @@ type Engine struct {
 	refreshPath   string // {base}/session/refresh
 	proxies       []netip.Prefix
 
+	logKey    []byte      // keys logDigest
 	revoked   revocations // recently revoked handles, refused without a store read
 	pollMu    sync.Mutex
 	closeOnce sync.Once
@@ -52,7 +53,8 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, refreshPath: cfg.BasePath + "/session/refresh", proxies: proxies}
+	e := &Engine{cfg: cfg, log: cfg.Logger, refreshPath: cfg.BasePath + "/session/refresh", proxies: proxies,
+		logKey: randomBytes(32)}
 	if !cfg.DisableVerifyCache {
 		e.cache = newVerifyCache(cfg.VerifyCacheSize)
 	}
@@ -62,9 +64,12 @@ func New(cfg Config) (*Engine, error) {
 			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 		}
 	}
-	e.secureCookies = !cfg.Cookies.Insecure && !strings.HasPrefix(cfg.APIOrigin, "http://")
-	if cfg.Cookies.SameSite == 4 /* http.SameSiteNoneMode */ && !e.secureCookies {
-		return nil, fmt.Errorf("%w: SameSite=None requires Secure cookies, but APIOrigin is http", ErrConfig)
+	// Only the explicit opt-out drops Secure: an http APIOrigin alone never does, because the
+	// API may sit behind a TLS-terminating proxy, and browsers accept Secure cookies from
+	// http://localhost and 127.0.0.1 anyway.
+	e.secureCookies = !cfg.Cookies.Insecure
+	if cfg.Cookies.Insecure {
+		e.log.Warn("ratchet: Cookies.Insecure is set: token cookies lose Secure and their __Host-/__Secure- prefixes; use it only for plain-HTTP development on a non-localhost name")
 	}
 	e.accessCookie, e.refreshCookie = "sAccessToken", "sRefreshToken"
 	if e.secureCookies {
@@ -83,8 +88,24 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Config returns the effective configuration, defaults applied.
-func (e *Engine) Config() Config { return e.cfg }
+// Config returns a copy of the effective configuration, defaults applied. Changing the copy
+// (its slices and claims included) never changes the engine; the Store, Keys, Limiter and
+// hook values are the ones the engine uses.
+func (e *Engine) Config() Config {
+	c := e.cfg
+	c.AllowedOrigins = slices.Clone(c.AllowedOrigins)
+	c.TrustedProxies = slices.Clone(c.TrustedProxies)
+	c.Claims = make([]*Claim, len(e.cfg.Claims))
+	for i, cl := range e.cfg.Claims {
+		cp := *cl
+		c.Claims[i] = &cp
+	}
+	return c
+}
+
+// TokenHeaderBudget is Config.TokenHeaderBudget as applied: adapters check their framework's
+// header limit against it plus TokenHeaderHeadroom.
+func (e *Engine) TokenHeaderBudget() int { return e.cfg.TokenHeaderBudget }
 
 // FlushVerifyCache forgets every cached verification. Key rings call it when a key is revoked.
 func (e *Engine) FlushVerifyCache() {
@@ -115,8 +136,8 @@ type Tokens struct {
 // Issue creates a session for userID and returns its first tokens. Most apps call
 // CreateSession (which also writes the tokens to the response) instead.
 func (e *Engine) Issue(ctx context.Context, userID string, opts CreateOptions) (*Tokens, error) {
-	if userID == "" {
-		return nil, errors.New("ratchet: empty user id")
+	if !validUserID(userID) {
+		return nil, fmt.Errorf("ratchet: user id must be non-empty UTF-8 without control characters, at most %d bytes", maxUserIDBytes)
 	}
 	if err := checkCustomPayload(opts.Payload); err != nil {
 		return nil, err
@@ -141,6 +162,9 @@ func (e *Engine) Issue(ctx context.Context, userID string, opts CreateOptions) (
 	if err != nil {
 		return nil, fmt.Errorf("ratchet: data: %w", err)
 	}
+	if err := e.checkDataSize(data); err != nil {
+		return nil, err
+	}
 	if err := e.enforceSessionLimit(ctx, userID); err != nil {
 		return nil, err
 	}
@@ -157,7 +181,7 @@ func (e *Engine) Issue(ctx context.Context, userID string, opts CreateOptions) (
 		CurrentHash: hash2FromHash1(hash1(rt.String())),
 		CreatedAt:   now, RotatedAt: now, LastActiveAt: now,
 		IdleTimeout: life.Idle, AbsoluteExpiresAt: now.Add(life.Absolute), Version: 1,
-		Data: data, Payload: payload, IP: truncate(opts.IP, 64), UserAgent: truncate(opts.UserAgent, 512),
+		Data: data, Payload: payload, IP: cleanClientString(opts.IP, maxIPBytes), UserAgent: cleanClientString(opts.UserAgent, maxUserAgentBytes),
 	}
 	rec.ExpiresAt = e.idleExpiry(rec, now)
 	t, err := e.tokensFor(rec, rt, now) // before the insert: an unsignable session is never stored
@@ -270,27 +294,34 @@ func (e *Engine) RevokeAllSessions(ctx context.Context) (int64, error) {
 
 // SessionInfo is the public view of a session: never a token or a token hash.
 type SessionInfo struct {
-	Handle            string         `json:"sessionHandle"`
-	UserID            string         `json:"userId"`
-	CreatedAt         time.Time      `json:"createdAt"`
-	LastActiveAt      time.Time      `json:"lastActiveAt"`
-	ExpiresAt         time.Time      `json:"expiresAt"`
-	AbsoluteExpiresAt time.Time      `json:"absoluteExpiresAt"`
-	IP                string         `json:"ip"`
-	UserAgent         string         `json:"userAgent"`
-	Device            string         `json:"device"` // DeviceLabel(UserAgent)
-	Data              map[string]any `json:"-"`
-	Payload           map[string]any `json:"-"`
+	Handle            string    `json:"sessionHandle"`
+	UserID            string    `json:"userId"`
+	CreatedAt         time.Time `json:"createdAt"`
+	LastActiveAt      time.Time `json:"lastActiveAt"`
+	ExpiresAt         time.Time `json:"expiresAt"`
+	AbsoluteExpiresAt time.Time `json:"absoluteExpiresAt"`
+	IP                string    `json:"ip"`
+	UserAgent         string    `json:"userAgent"`
+	Device            string    `json:"device"` // DeviceLabel(UserAgent)
+	// Data and Payload are the session's data and custom claims. SessionInfo and
+	// MergePayload fill them; ListSessions leaves them nil (it does not read them).
+	Data    map[string]any `json:"-"`
+	Payload map[string]any `json:"-"`
 }
 
-func (e *Engine) info(rec *Record) SessionInfo {
-	data, _ := decodeObject(rec.Data)
-	payload, _ := decodeObject(rec.Payload)
-	return SessionInfo{
+// info is the public view of rec; withContent also decodes its data and payload, which
+// listing never does (a list's cost must not grow with what the sessions store).
+func (e *Engine) info(rec *Record, withContent bool) SessionInfo {
+	in := SessionInfo{
 		Handle: rec.Handle, UserID: rec.UserID, CreatedAt: rec.CreatedAt, LastActiveAt: rec.LastActiveAt,
 		ExpiresAt: rec.ExpiresAt, AbsoluteExpiresAt: e.absoluteExpiry(rec),
-		IP: rec.IP, UserAgent: rec.UserAgent, Device: DeviceLabel(rec.UserAgent), Data: data, Payload: payload,
+		IP: rec.IP, UserAgent: rec.UserAgent, Device: DeviceLabel(rec.UserAgent),
 	}
+	if withContent {
+		in.Data, _ = decodeObject(rec.Data)
+		in.Payload, _ = decodeObject(rec.Payload)
+	}
+	return in
 }
 
 // ListSessions returns the user's live sessions, newest first.
@@ -301,7 +332,7 @@ func (e *Engine) ListSessions(ctx context.Context, userID string) ([]SessionInfo
 	}
 	out := make([]SessionInfo, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, e.info(r))
+		out = append(out, e.info(r, false))
 	}
 	return out, nil
 }
@@ -312,7 +343,7 @@ func (e *Engine) SessionInfo(ctx context.Context, handle string) (*SessionInfo, 
 	if err != nil {
 		return nil, err
 	}
-	info := e.info(rec)
+	info := e.info(rec, true)
 	return &info, nil
 }
 
@@ -363,11 +394,4 @@ func decodeObject(b []byte) (map[string]any, error) {
 		m = map[string]any{}
 	}
 	return m, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
 }

@@ -17,11 +17,12 @@ const (
 	EventRevoked       = "session_revoked"
 	EventCSRFRejected  = "csrf_rejected"
 	EventFixationReset = "fixation_revoked"
-	EventUnknownToken  = "unknown_token" // a token the server never issued (S-08)
-	EventRateLimited   = "rate_limited"  // a limit tripped: guessing or brute force (S-66)
-	EventKeyCreated    = "key_created"   // a signing key was added to the ring (rotation)
-	EventKeyRevoked    = "key_revoked"   // a signing key was revoked (emergency)
-	EventKEKRewrapped  = "kek_rewrapped" // private keys re-sealed under a new KEK
+	EventUnknownToken  = "unknown_token"       // a token the server never issued (S-08)
+	EventRateLimited   = "rate_limited"        // a limit tripped: guessing or brute force (S-66)
+	EventStaleToken    = "stale_refresh_token" // a genuine token older than the remembered lineage, refused without revoking
+	EventKeyCreated    = "key_created"         // a signing key was added to the ring (rotation)
+	EventKeyRevoked    = "key_revoked"         // a signing key was revoked (emergency)
+	EventKEKRewrapped  = "kek_rewrapped"       // private keys re-sealed under a new KEK
 )
 
 // SecurityEvent describes something a security team wants to see. It never contains a token,

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,11 +89,20 @@ func (e *Engine) GetSession(ctx context.Context, req Request, resp Response, opt
 	return &Session{e: e, v: v, token: tok, tx: txContext{resp: resp, transfer: tm}}, nil
 }
 
-// CreateSession signs userID in: it revokes any session whose tokens the request carries
-// (fixation), creates a new one and writes its tokens in the transfer method the client asked
-// for with st-auth-mode (header when absent).
+// CreateSession signs userID in: it creates a new session, revokes any session whose tokens
+// the request carries (fixation), and writes the new session's tokens in the transfer method
+// the client asked for with st-auth-mode (header when absent).
+//
+// It fails closed and never half-done: a store error leaves either the old state (presented
+// sessions live, no new session delivered) or the new one (presented sessions revoked, new
+// tokens written), never a revoked session without a new one, and never a skipped revoke.
 func (e *Engine) CreateSession(ctx context.Context, req Request, resp Response, userID string, opts CreateOptions) (*Session, error) {
-	e.revokePresented(ctx, req)
+	// 1. Which sessions the request presents. Telling a genuine refresh token from a forged
+	// one needs the store; if it cannot answer, nothing has happened yet.
+	presented, err := e.presentedHandles(ctx, req)
+	if err != nil {
+		return nil, err
+	}
 	tm := TransferHeader
 	if strings.EqualFold(strings.TrimSpace(req.Header(HeaderAuthMode)), "cookie") {
 		tm = TransferCookie
@@ -101,10 +111,19 @@ func (e *Engine) CreateSession(ctx context.Context, req Request, resp Response, 
 		opts.IP = e.clientIP(req)
 	}
 	if opts.UserAgent == "" {
-		opts.UserAgent = req.Header("User-Agent")
+		opts.UserAgent = userAgent(req)
 	}
+	// 2. The new session. If it cannot be stored, the presented sessions are untouched.
 	t, err := e.Issue(ctx, userID, opts)
 	if err != nil {
+		return nil, err
+	}
+	// 3. The presented sessions end. If that fails, the new session ends too (its tokens
+	// have not left the server) and the sign-in fails: the presented sessions stay as they were.
+	if err := e.revokeFixation(ctx, req, presented); err != nil {
+		if _, rerr := e.cfg.Store.Update(ctx, t.Handle, Cond{}, Change{Revoke: true}); rerr == nil {
+			e.noteRevoked(t.Handle)
+		}
 		return nil, err
 	}
 	tx := txContext{resp: resp, transfer: tm}
@@ -112,44 +131,73 @@ func (e *Engine) CreateSession(ctx context.Context, req Request, resp Response, 
 	return &Session{e: e, v: t.claims, token: t.AccessToken, tx: tx}, nil
 }
 
-// revokePresented ends the sessions behind any genuine tokens sent with a sign-in, so a token
-// planted before authentication can never be promoted into an authenticated session.
-func (e *Engine) revokePresented(ctx context.Context, req Request) {
+// presentedHandles lists the sessions behind any genuine tokens sent with a sign-in, so a
+// token planted before authentication can never be promoted into an authenticated session.
+// Forged tokens name no session; a store that cannot say whether a refresh token is genuine
+// is an error.
+func (e *Engine) presentedHandles(ctx context.Context, req Request) ([]string, error) {
 	var handles []string
+	add := func(h string) {
+		if !slices.Contains(handles, h) {
+			handles = append(handles, h)
+		}
+	}
+	addRefresh := func(tok string) (bool, error) {
+		rt, ok := parseRefreshToken(tok)
+		if !ok {
+			return false, nil
+		}
+		rec, err := e.cfg.Store.Get(ctx, rt.handle)
+		if errors.Is(err, ErrNotFound) {
+			return true, nil
+		}
+		if err != nil {
+			return true, storeErr("get", err)
+		}
+		if rt.validTag(rec.Secret) {
+			add(rt.handle)
+		}
+		return true, nil
+	}
 	if b := bearer(req); b != "" {
 		if v, err := e.verifyAccessUncached(b, true); err == nil {
-			handles = append(handles, v.handle)
-		} else if rt, ok := parseRefreshToken(b); ok && e.genuine(ctx, rt) {
-			handles = append(handles, rt.handle)
+			add(v.handle)
+		} else if _, err := addRefresh(b); err != nil {
+			return nil, err
 		}
 	}
 	if v, n := cookieValue(req.CookieHeader(), e.accessCookie); n == 1 {
 		if at, err := e.verifyAccessUncached(v, true); err == nil {
-			handles = append(handles, at.handle)
+			add(at.handle)
 		}
 	}
 	if v, n := cookieValue(req.CookieHeader(), e.refreshCookie); n == 1 {
-		if rt, ok := parseRefreshToken(v); ok && e.genuine(ctx, rt) {
-			handles = append(handles, rt.handle)
+		if _, err := addRefresh(v); err != nil {
+			return nil, err
 		}
 	}
-	for _, h := range handles {
-		if ok, err := e.RevokeSession(ctx, h); err == nil && ok {
-			e.emit(ctx, SecurityEvent{Type: EventFixationReset, Time: e.cfg.Clock.Now(), Handle: h,
-				IP: e.clientIP(req), UserAgent: req.Header("User-Agent"), Reason: "token presented at sign-in"})
-		}
-	}
+	return handles, nil
 }
 
-// genuine reports whether rt carries a valid integrity tag for an existing session.
-func (e *Engine) genuine(ctx context.Context, rt *refreshToken) bool {
-	rec, err := e.cfg.Store.Get(ctx, rt.handle)
-	return err == nil && rt.validTag(rec.Secret)
+// revokeFixation revokes the presented sessions, stopping at the first store error.
+func (e *Engine) revokeFixation(ctx context.Context, req Request, handles []string) error {
+	for _, h := range handles {
+		ok, err := e.RevokeSession(ctx, h)
+		if err != nil {
+			return err
+		}
+		if ok {
+			e.emit(ctx, SecurityEvent{Type: EventFixationReset, Time: e.cfg.Clock.Now(), Handle: h,
+				IP: e.clientIP(req), UserAgent: userAgent(req), Reason: "token presented at sign-in"})
+		}
+	}
+	return nil
 }
 
 // RefreshSession serves the refresh protocol: it rotates the request's refresh token and writes
 // the new tokens in the transfer method the token came in.
 func (e *Engine) RefreshSession(ctx context.Context, req Request, resp Response) (*Session, error) {
+	ctx, _ = e.arrival(ctx)
 	tok, tm, dup := e.refreshTokenFrom(req)
 	if tm != TransferHeader && !e.originAllowed(req) {
 		// No token, or cookies, from another site: a cross-site form POST is a top-level
@@ -171,15 +219,17 @@ func (e *Engine) RefreshSession(ctx context.Context, req Request, resp Response)
 		return nil, err
 	}
 	ip := e.clientIP(req)
-	limits := e.refreshLimits(ip)
-	if wait := e.throttled(ctx, limits...); wait > 0 {
+	// Reserved before the store work, given back unless the token was unknown, forged, dead
+	// or stolen: only those count as guessing.
+	wait, reserved := e.reserve(ctx, e.refreshLimits(ip)...)
+	if wait > 0 {
 		return nil, &Error{Kind: ErrRateLimited, Reason: "too many failed refreshes from " + ip, RetryAfter: wait}
 	}
-	t, err := e.Refresh(ctx, tok, RefreshMeta{IP: ip, UserAgent: req.Header("User-Agent")})
+	t, err := e.Refresh(ctx, tok, RefreshMeta{IP: ip, UserAgent: userAgent(req)})
+	if err == nil || !(errors.Is(err, ErrUnauthorised) || errors.Is(err, ErrTokenTheft)) {
+		e.refund(ctx, reserved)
+	}
 	if err != nil {
-		if errors.Is(err, ErrUnauthorised) || errors.Is(err, ErrTokenTheft) {
-			e.hit(ctx, limits...)
-		}
 		return nil, err
 	}
 	tx := txContext{resp: resp, transfer: tm}
@@ -189,7 +239,7 @@ func (e *Engine) RefreshSession(ctx context.Context, req Request, resp Response)
 
 func (e *Engine) emitCSRF(ctx context.Context, req Request, err *Error) {
 	e.emit(ctx, SecurityEvent{Type: EventCSRFRejected, Time: e.cfg.Clock.Now(), IP: e.clientIP(req),
-		UserAgent: req.Header("User-Agent"), Reason: err.Reason})
+		UserAgent: userAgent(req), Reason: err.Reason})
 }
 
 // Pre-encoded bodies of the protocol's fixed responses.
@@ -217,6 +267,10 @@ func (e *Engine) WriteError(ctx context.Context, resp Response, err error) {
 				break
 			}
 		}
+	}
+	if re == nil && (errors.Is(err, ErrDataTooLarge) || errors.Is(err, ErrTokenTooLarge)) {
+		// The app asked to store more than the limits allow; the message names the limit.
+		re = &Error{Kind: ErrBadRequest, Status: 413, Reason: err.Error()}
 	}
 	if re == nil {
 		if errors.Is(err, ErrStore) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {

@@ -12,6 +12,8 @@ type RefreshMeta struct{ IP, UserAgent string }
 // Refresh rotates a refresh token and returns the next tokens. It implements the state machine
 // of docs/ROTATION.md: the errors it returns wrap ErrUnauthorised, ErrTokenTheft or ErrStore.
 func (e *Engine) Refresh(ctx context.Context, token string, meta RefreshMeta) (*Tokens, error) {
+	ctx, arrived := e.arrival(ctx)
+	meta.IP, meta.UserAgent = cleanClientString(meta.IP, maxIPBytes), cleanClientString(meta.UserAgent, maxUserAgentBytes)
 	rt, ok := parseRefreshToken(token)
 	if !ok {
 		e.emit(ctx, SecurityEvent{Type: EventUnknownToken, Time: e.cfg.Clock.Now(), IP: meta.IP, UserAgent: meta.UserAgent,
@@ -38,24 +40,27 @@ func (e *Engine) Refresh(ctx context.Context, token string, meta RefreshMeta) (*
 	childHash := hash2FromHash1(hash1(child.String()))
 
 	for attempt := 0; ; attempt++ {
+		// The grace window is judged at the arrival time: waiting for the store must not turn
+		// an in-window duplicate into theft. Liveness is judged, and written, at the time of
+		// writing (R6): no request, however early it arrived, extends a session that has
+		// expired by the time it writes.
 		now := e.cfg.Clock.Now()
 		if !rec.Live(now) {
 			return nil, unauthorised("session revoked or expired", true)
 		}
-		switch {
-		case eq(presented, rec.CurrentHash):
+		if eq(presented, rec.CurrentHash) {
 			// (a) rotate: one conditional write, keyed on the presented token still being current.
 			if err := e.checkAnomaly(ctx, rec, meta); err != nil {
 				return nil, err
 			}
 			ch := Change{CurrentHash: childHash, PreviousHash: presented, RotatedAt: now,
-				ExpiresAt: e.idleExpiry(rec, now), LastActiveAt: now}
+				History: e.nextHistory(rec, now), ExpiresAt: e.idleExpiry(rec, now), LastActiveAt: now}
 			ok, err := e.cfg.Store.Update(ctx, rec.Handle, Cond{LiveAt: now, CurrentHash: presented}, ch)
 			if err != nil {
 				return nil, storeErr("rotate", err)
 			}
 			if ok {
-				rec.PreviousHash, rec.CurrentHash, rec.RotatedAt = presented, childHash, now
+				rec.PreviousHash, rec.CurrentHash, rec.RotatedAt, rec.History = presented, childHash, now, ch.History
 				rec.ExpiresAt, rec.LastActiveAt = ch.ExpiresAt, now
 				e.emit(ctx, SecurityEvent{Type: EventRefresh, Time: now, UserID: rec.UserID, Handle: rec.Handle,
 					IP: meta.IP, UserAgent: meta.UserAgent})
@@ -64,12 +69,30 @@ func (e *Engine) Refresh(ctx context.Context, token string, meta RefreshMeta) (*
 				}
 				return e.tokensFor(rec, child, now)
 			}
-		case eq(presented, rec.PreviousHash) && eq(childHash, rec.CurrentHash) &&
-			now.Before(rec.RotatedAt.Add(e.cfg.RotationGrace)):
-			// (b) replay inside the grace window: the same child, no write (R1, R2).
-			return e.tokensFor(rec, child, now)
-		default:
-			// (c) a genuine token that is no longer current: theft (R3).
+		} else if depth, supersededAt, found := lineagePosition(rec, presented); found {
+			if !arrived.Before(supersededAt.Add(e.cfg.RotationGrace)) {
+				// (c) superseded a grace window or more before it arrived: theft (R3).
+				return nil, e.theft(ctx, rec, meta)
+			}
+			// (b) superseded less than a grace window before it arrived, whatever happened
+			// since: answer with the lineage's current token, no write (R1, R2, R8).
+			cur := rt
+			for range depth {
+				cur = cur.child(rec.Secret)
+			}
+			if !eq(hash2FromHash1(hash1(cur.String())), rec.CurrentHash) {
+				// Cannot happen with an intact row; refuse without judging anyone.
+				return nil, unauthorised("lineage does not lead to the current token", true)
+			}
+			return e.tokensFor(rec, cur, now)
+		} else if e.historyMayHaveDropped(rec, arrived) {
+			// A genuine token older than the history remembers, while the history is still
+			// inside the window: it may be honest, so refuse it without revoking anything.
+			e.emit(ctx, SecurityEvent{Type: EventStaleToken, Time: now, UserID: rec.UserID, Handle: rec.Handle,
+				IP: meta.IP, UserAgent: meta.UserAgent, Reason: "refresh token older than the remembered lineage"})
+			return nil, unauthorised("refresh token older than the remembered lineage", true)
+		} else {
+			// (c) a genuine token older than anything honoured: theft (R3).
 			return nil, e.theft(ctx, rec, meta)
 		}
 		// Our conditional write lost a race; re-read and decide again.
@@ -125,7 +148,7 @@ func (e *Engine) refreshStaleClaims(ctx context.Context, rec *Record) error {
 	if upd == nil {
 		return nil
 	}
-	fresh, err := e.MergePayload(ctx, rec.Handle, upd)
+	fresh, err := e.mergePayload(ctx, rec.Handle, upd)
 	if errors.Is(err, ErrTokenTooLarge) {
 		e.log.WarnContext(ctx, "ratchet: refreshed claims would not fit in a cookie; keeping the old values", "session", rec.Handle)
 		return nil

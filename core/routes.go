@@ -42,6 +42,7 @@ func (e *Engine) ServeAuth(ctx context.Context, req Request, resp Response) bool
 	if !ok || rest == "" || rest[0] != '/' {
 		return false
 	}
+	ctx, _ = e.arrival(ctx)
 	rt := e.cfg.Routes
 	switch {
 	case rest == "/signin" && !rt.DisableSignIn && e.cfg.Authenticate != nil:
@@ -120,19 +121,21 @@ func (e *Engine) serveSignIn(ctx context.Context, req Request, resp Response) {
 		e.WriteError(ctx, resp, &Error{Kind: ErrBadRequest, Reason: perr})
 		return
 	}
-	sr.IP, sr.UserAgent = e.clientIP(req), req.Header("User-Agent")
-	limits := e.signInLimits(sr.IP, sr.Email)
-	if wait := e.throttled(ctx, limits...); wait > 0 {
+	sr.IP, sr.UserAgent = e.clientIP(req), userAgent(req)
+	// The attempt is counted before the (deliberately slow) password check and given back
+	// unless it fails, so concurrent guesses cannot all slip under the limit.
+	wait, reserved := e.reserve(ctx, e.signInLimits(sr.IP, sr.Email)...)
+	if wait > 0 {
 		e.WriteError(ctx, resp, &Error{Kind: ErrRateLimited, Reason: "too many failed sign-ins", RetryAfter: wait})
 		return
 	}
 	id, err := e.cfg.Authenticate(ctx, sr)
 	if errors.Is(err, ErrWrongCredentials) || (err == nil && (id == nil || id.UserID == "")) {
-		e.hit(ctx, limits...)
 		e.emit(ctx, SecurityEvent{Type: EventSignInFailed, Time: e.cfg.Clock.Now(), IP: sr.IP, UserAgent: sr.UserAgent})
 		resp.Write(200, contentJSON, []byte(`{"status":"WRONG_CREDENTIALS_ERROR"}`))
 		return
 	}
+	e.refund(ctx, reserved) // not a failed guess: the credentials were right, or the check failed
 	if err != nil {
 		e.WriteError(ctx, resp, err)
 		return
@@ -200,7 +203,7 @@ func (e *Engine) serveSignOut(ctx context.Context, req Request, resp Response) {
 		return
 	}
 	e.emit(ctx, SecurityEvent{Type: EventSignOut, Time: e.cfg.Clock.Now(), UserID: s.UserID(), Handle: s.Handle(),
-		IP: e.clientIP(req), UserAgent: req.Header("User-Agent")})
+		IP: e.clientIP(req), UserAgent: userAgent(req)})
 	if e.cfg.ClearSiteData != "" {
 		resp.SetHeader("Clear-Site-Data", e.cfg.ClearSiteData)
 	}
@@ -302,7 +305,7 @@ func (e *Engine) serveDeleteSession(ctx context.Context, req Request, resp Respo
 		return
 	}
 	e.emit(ctx, SecurityEvent{Type: EventRevoked, Time: e.cfg.Clock.Now(), UserID: s.UserID(), Handle: handle,
-		IP: e.clientIP(req), UserAgent: req.Header("User-Agent"), Reason: "revoked through the sessions route"})
+		IP: e.clientIP(req), UserAgent: userAgent(req), Reason: "revoked through the sessions route"})
 	resp.Write(200, contentJSON, []byte(`{"status":"OK"}`))
 }
 

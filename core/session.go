@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,8 +67,7 @@ func (e *Engine) checkLive(ctx context.Context, v *verified) error {
 	if !rec.Live(e.cfg.Clock.Now()) || rec.UserID != v.userID {
 		return unauthorised("session revoked or expired", true)
 	}
-	h2 := hash2FromHash1(v.rth1)
-	if !eq(h2, rec.CurrentHash) && !eq(h2, rec.PreviousHash) {
+	if !onLineage(rec, v.rth1) {
 		return unauthorised("access token from a rotated-out lineage", true)
 	}
 	return nil
@@ -93,11 +93,36 @@ func (s *Session) AuthTime() time.Time { return s.current().authTime }
 // Expiry returns the access token's exp.
 func (s *Session) Expiry() time.Time { return s.current().expiry }
 
-// Claim returns one claim of the access-token payload.
-func (s *Session) Claim(name string) any { return s.current().claims[name] }
+// Claim returns one claim of the access-token payload. Arrays and objects are returned as
+// copies: the verified claims are cached and shared by every request with the same token, so
+// a caller must never be able to change what the next request sees.
+func (s *Session) Claim(name string) any { return cloneJSON(s.current().claims[name]) }
 
-// Payload returns a copy of the full access-token payload.
-func (s *Session) Payload() map[string]any { return maps.Clone(s.current().claims) }
+// Payload returns a deep copy of the full access-token payload.
+func (s *Session) Payload() map[string]any {
+	return cloneJSON(s.current().claims).(map[string]any)
+}
+
+// cloneJSON deep-copies a decoded JSON value (objects, arrays and scalars).
+func cloneJSON(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[k] = cloneJSON(x)
+		}
+		return m
+	case []any:
+		a := make([]any, len(v))
+		for i, x := range v {
+			a[i] = cloneJSON(x)
+		}
+		return a
+	case []string:
+		return slices.Clone(v)
+	}
+	return v
+}
 
 func (s *Session) current() *verified {
 	s.mu.Lock()
@@ -144,7 +169,10 @@ func (e *Engine) UpdateData(ctx context.Context, handle string, fn func(data map
 			return Change{}, err
 		}
 		b, err := encodeObject(m)
-		return Change{Data: b}, err
+		if err != nil {
+			return Change{}, err
+		}
+		return Change{Data: b}, e.checkDataSize(b)
 	})
 	return err
 }
@@ -154,7 +182,7 @@ func (e *Engine) UpdateData(ctx context.Context, handle string, fn func(data map
 // front-token on it.
 func (s *Session) MergePayload(ctx context.Context, update map[string]any) error {
 	cur := s.current() // s.v is replaced under s.mu by concurrent MergePayload calls
-	rec, err := s.e.MergePayload(ctx, cur.handle, update)
+	rec, err := s.e.mergePayload(ctx, cur.handle, update)
 	if err != nil {
 		return err
 	}
@@ -178,8 +206,19 @@ func (s *Session) MergePayload(ctx context.Context, update map[string]any) error
 }
 
 // MergePayload is Session.MergePayload by handle, without re-issuing a token: the new claims
-// appear at the session's next refresh. It returns the updated record.
-func (e *Engine) MergePayload(ctx context.Context, handle string, update map[string]any) (*Record, error) {
+// appear at the session's next refresh. It returns the session as updated (never its secret
+// or token hashes).
+func (e *Engine) MergePayload(ctx context.Context, handle string, update map[string]any) (*SessionInfo, error) {
+	rec, err := e.mergePayload(ctx, handle, update)
+	if err != nil {
+		return nil, err
+	}
+	info := e.info(rec, true)
+	return &info, nil
+}
+
+// mergePayload is MergePayload returning the updated record, for the engine's own use.
+func (e *Engine) mergePayload(ctx context.Context, handle string, update map[string]any) (*Record, error) {
 	for k := range update {
 		if protectedClaims[k] {
 			return nil, checkCustomPayload(update)
@@ -204,6 +243,19 @@ func (e *Engine) MergePayload(ctx context.Context, handle string, update map[str
 		b, err := encodeObject(m)
 		return Change{Payload: b}, err
 	})
+}
+
+// ErrDataTooLarge is returned when a write would make a session's data larger than
+// Config.MaxSessionDataBytes; nothing is written. The library routes answer it with 413, and
+// so does WriteError. Session data is read on every Data call: keep it small, and put bulk
+// content in the app's own tables.
+var ErrDataTooLarge = errors.New("ratchet: session data too large")
+
+func (e *Engine) checkDataSize(b []byte) error {
+	if len(b) > e.cfg.MaxSessionDataBytes {
+		return fmt.Errorf("%w: %d bytes, over Config.MaxSessionDataBytes (%d)", ErrDataTooLarge, len(b), e.cfg.MaxSessionDataBytes)
+	}
+	return nil
 }
 
 // sizingHash stands in for refreshTokenHash1 when a token is signed only to measure it.

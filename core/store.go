@@ -18,6 +18,9 @@ type Record struct {
 	CurrentHash  string    // H2 of the newest refresh token
 	PreviousHash string    // H2 of its parent, "" before the first rotation
 	RotatedAt    time.Time // when CurrentHash last moved forward
+	// History lists older superseded tokens and when each was superseded, in the engine's
+	// own encoding (ASCII, at most about 700 bytes); stores persist it verbatim.
+	History      string
 	CreatedAt    time.Time // sign-in time, start of the absolute lifetime
 	ExpiresAt    time.Time // idle expiry, clamped to the absolute lifetime
 	LastActiveAt time.Time // last refresh
@@ -50,9 +53,10 @@ type Cond struct {
 // Change lists the columns an update sets. Zero fields are left unchanged.
 type Change struct {
 	Revoke       bool      // set Revoked = true
-	CurrentHash  string    // with PreviousHash and RotatedAt: a rotation
+	CurrentHash  string    // with PreviousHash, RotatedAt and History: a rotation
 	PreviousHash string    //
 	RotatedAt    time.Time //
+	History      string    // set together with CurrentHash, even when empty
 	ExpiresAt    time.Time
 	LastActiveAt time.Time
 	Data         []byte // non-nil: replace Data and bump Version
@@ -74,7 +78,8 @@ type Store interface {
 	// whether a row was changed; a missing handle is (false, nil).
 	Update(ctx context.Context, handle string, cond Cond, ch Change) (bool, error)
 	// ListByUser returns the user's records that are live at now, newest first, without a scan
-	// of other users' sessions.
+	// of other users' sessions. The records carry metadata only: Secret, Data and Payload are
+	// left nil and never read, so listing costs the same however much the sessions store.
 	ListByUser(ctx context.Context, userID string, now time.Time) ([]*Record, error)
 	// RevokeByUser revokes every unrevoked record of the user except the one whose handle is
 	// except (which may be empty) and returns the revoked handles.

@@ -74,6 +74,9 @@ type Fixture struct {
 	roles     map[string][]string
 	anomalies []core.Anomaly
 	events    []core.SecurityEvent
+
+	slowGate    chan struct{} // HoldSlowSignIns
+	slowEntered int
 }
 
 // NewFixture builds the fixture engine over store. Cookies are not Secure (the test server is
@@ -93,7 +96,7 @@ func NewFixture(store core.Store) (*Fixture, error) {
 		RotationGrace:  FixtureGrace,
 		AllowedOrigins: []string{WebsiteOrigin},
 		Cookies:        core.CookieConfig{Insecure: true},
-		Authenticate:   DemoAuthenticate,
+		Authenticate:   f.authenticate,
 		Claims:         []*core.Claim{f.roleClaim},
 		LifetimePolicy: func(_ context.Context, userID string, _ map[string]any) (core.Lifetime, error) {
 			if userID == "user-carol" {
@@ -155,6 +158,45 @@ func (f *Fixture) Events() []core.SecurityEvent {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.events)
+}
+
+// SlowEmail is an account whose password check blocks until the test releases it
+// (Fixture.HoldSlowSignIns): it stands for a deliberately slow password hash, so that
+// concurrency tests can hold many sign-ins inside Authenticate at once. It never signs in.
+const SlowEmail = "slow@example.com"
+
+// HoldSlowSignIns makes every sign-in of SlowEmail wait inside Authenticate until release is
+// called; entered reports how many have entered Authenticate so far.
+func (f *Fixture) HoldSlowSignIns() (entered func() int, release func()) {
+	gate := make(chan struct{})
+	f.mu.Lock()
+	f.slowGate, f.slowEntered = gate, 0
+	f.mu.Unlock()
+	var once sync.Once
+	return func() int {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.slowEntered
+		}, func() {
+			once.Do(func() { close(gate) })
+		}
+}
+
+func (f *Fixture) authenticate(ctx context.Context, r *core.SignInRequest) (*core.Identity, error) {
+	if r.Email == SlowEmail {
+		f.mu.Lock()
+		f.slowEntered++
+		gate := f.slowGate
+		f.mu.Unlock()
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-ctx.Done():
+			}
+		}
+		return nil, core.ErrWrongCredentials
+	}
+	return DemoAuthenticate(ctx, r)
 }
 
 // DemoAuthenticate accepts the three demo users (alice, bob, carol) with DemoPassword.

@@ -46,6 +46,7 @@ func HTTPSuite(t *testing.T, target Target) {
 	t.Run("jwks", s.testJWKS)
 	t.Run("cors", s.testCORS)
 	t.Run("management", s.testManagement)
+	t.Run("hardening", s.testHardening)
 	t.Run("attacks", s.testAttacks)
 }
 

@@ -192,11 +192,13 @@ func (s *suite) refreshReuseAfterGrace(t *testing.T) {
 	}
 }
 
-// refreshAncestorReuse (R3): a token two generations old is theft even inside the grace window.
+// refreshAncestorReuse (R3, R8): a token two generations old that was superseded a grace
+// window or more ago is theft.
 func (s *suite) refreshAncestorReuse(t *testing.T) {
 	a := s.signIn(t, AliceEmail, headerMode)
 	root := a.rt
 	a.refreshOK(t)
+	s.fx.Clock.Advance(FixtureGrace)
 	a.refreshOK(t)
 	r := s.c.do(t, "POST", s.refreshPath, nil, withBearer(root), withRID("session"))
 	expectMessage(t, r, 401, "token theft detected")
@@ -310,17 +312,24 @@ func (s *suite) refreshForged(t *testing.T) {
 	s.expectHealthy(t)
 }
 
-// refreshStrictLineage: the strict route accepts access tokens of the current and previous
-// refresh token only; older ones still pass stateless verification until they expire.
+// refreshStrictLineage: the strict route accepts access tokens of the remembered lineage
+// (current, previous, and older tokens superseded inside the grace window, R8); tokens
+// superseded longer ago are refused there but still pass stateless verification until they
+// expire.
 func (s *suite) refreshStrictLineage(t *testing.T) {
 	a := s.signIn(t, AliceEmail, headerMode)
 	at0 := a.access
 	a.refreshOK(t)
 	at1 := a.access
 	a.refreshOK(t)
+	mustStatus(t, s.c.do(t, "GET", "/api/me/strict", nil, withBearer(at0)), 200)
+	s.fx.Clock.Advance(FixtureGrace)
+	a.refreshOK(t) // forgets what was superseded a grace window ago
+	at2 := a.access
 	mustStatus(t, s.c.do(t, "GET", "/api/me", nil, withBearer(at0)), 200)
 	mustStatus(t, s.c.do(t, "GET", "/api/me/strict", nil, withBearer(at0)), 401)
-	mustStatus(t, s.c.do(t, "GET", "/api/me/strict", nil, withBearer(at1)), 200)
+	mustStatus(t, s.c.do(t, "GET", "/api/me/strict", nil, withBearer(at1)), 401)
+	mustStatus(t, s.c.do(t, "GET", "/api/me/strict", nil, withBearer(at2)), 200)
 	a.expectAlive(t)
 }
 

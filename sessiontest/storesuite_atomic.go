@@ -43,7 +43,7 @@ func testAtomicCurrentHash(t *testing.T, s core.Store) {
 		}
 		w := winners[0]
 		want := copyRecord(before)
-		want.CurrentHash, want.PreviousHash, want.RotatedAt = next[w], cur, now
+		want.CurrentHash, want.PreviousHash, want.RotatedAt, want.History = next[w], cur, now, "" // History is set with every rotation
 		want.ExpiresAt, want.LastActiveAt = now.Add(2*time.Hour), now
 		checkRecord(t, fmt.Sprintf("round %d: row after the race (winner %d)", round, w), want, mustGet(t, s, rec.Handle))
 	}

@@ -57,11 +57,15 @@ func testDataAndPayload(t *testing.T, s core.Store) {
 	if err != nil {
 		t.Fatalf("Engine.MergePayload: %v", err)
 	}
-	if !sameJSON(rec.Payload, []byte(`{"role":"member","plan":"pro"}`)) {
-		t.Errorf("Engine.MergePayload returned payload %s, want role and plan", rec.Payload)
+	got, _ := json.Marshal(rec.Payload)
+	if !sameJSON(got, []byte(`{"role":"member","plan":"pro"}`)) {
+		t.Errorf("Engine.MergePayload returned payload %s, want role and plan", got)
 	}
-	if stored := fx.row(t, h); !sameJSON(stored.Payload, rec.Payload) || stored.Version != 4 {
-		t.Errorf("stored payload %s version %d, want %s version 4", stored.Payload, stored.Version, rec.Payload)
+	if rec.Handle != h || rec.UserID == "" {
+		t.Errorf("Engine.MergePayload returned session %q of %q, want %q", rec.Handle, rec.UserID, h)
+	}
+	if stored := fx.row(t, h); !sameJSON(stored.Payload, got) || stored.Version != 4 {
+		t.Errorf("stored payload %s version %d, want %s version 4", stored.Payload, stored.Version, got)
 	}
 	// Session.MergePayload re-issues the access token with the merged claims.
 	old := sess.AccessToken()

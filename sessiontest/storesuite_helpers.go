@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -67,6 +68,7 @@ func newRecord(t *testing.T, userID string, created time.Time) *core.Record {
 		CurrentHash:       randHash(t),
 		PreviousHash:      "",
 		RotatedAt:         created,
+		History:           randHash(t) + "." + strconv.FormatInt(created.Add(-time.Minute).UnixMicro(), 10),
 		CreatedAt:         created,
 		ExpiresAt:         created.Add(2 * time.Hour),
 		LastActiveAt:      created,
@@ -118,8 +120,8 @@ func fmtCond(c core.Cond) string {
 }
 
 func fmtChange(c core.Change) string {
-	return fmt.Sprintf("Change{Revoke:%v CurrentHash:%.8s PreviousHash:%.8s RotatedAt:%s ExpiresAt:%s LastActiveAt:%s Data:%q Payload:%q}",
-		c.Revoke, c.CurrentHash, c.PreviousHash, fmtTime(c.RotatedAt), fmtTime(c.ExpiresAt), fmtTime(c.LastActiveAt), c.Data, c.Payload)
+	return fmt.Sprintf("Change{Revoke:%v CurrentHash:%.8s PreviousHash:%.8s RotatedAt:%s History:%d bytes ExpiresAt:%s LastActiveAt:%s Data:%q Payload:%q}",
+		c.Revoke, c.CurrentHash, c.PreviousHash, fmtTime(c.RotatedAt), len(c.History), fmtTime(c.ExpiresAt), fmtTime(c.LastActiveAt), c.Data, c.Payload)
 }
 
 func fmtTime(t time.Time) string {
@@ -168,6 +170,7 @@ func recordDiff(want, got *core.Record) []string {
 	}
 	str("CurrentHash", want.CurrentHash, got.CurrentHash)
 	str("PreviousHash", want.PreviousHash, got.PreviousHash)
+	str("History", want.History, got.History)
 	tm("RotatedAt", want.RotatedAt, got.RotatedAt)
 	tm("CreatedAt", want.CreatedAt, got.CreatedAt)
 	tm("ExpiresAt", want.ExpiresAt, got.ExpiresAt)

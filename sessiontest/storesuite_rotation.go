@@ -126,10 +126,12 @@ func testR3Theft(t *testing.T, s core.Store, previousAfterGrace bool) {
 	bystander := fx.issue(t, user) // another session of the same user, on another device
 	t0 := fx.issue(t, user)
 	t1 := fx.refresh(t, t0.RefreshToken)
+	// T0 was superseded now; a grace window later, it can no longer be honoured.
+	fx.clock.Advance(suiteGrace)
 	t2 := fx.refresh(t, t1.RefreshToken)
 	fx.verify(t, "victim's access token before the theft", t2.AccessToken, true)
 
-	stale, what := t0.RefreshToken, "the grandparent token T0"
+	stale, what := t0.RefreshToken, "the grandparent token T0, superseded a grace window ago"
 	if previousAfterGrace {
 		fx.clock.Advance(suiteGrace)
 		stale, what = t1.RefreshToken, "the previous token T1 after the grace window"
@@ -177,9 +179,18 @@ func testCheckDatabaseLineage(t *testing.T, s core.Store) {
 	fx.verify(t, "access token of the previous refresh token", t0.AccessToken, true)
 	fx.verify(t, "access token of the current refresh token", t1.AccessToken, true)
 	t2 := fx.refresh(t, t1.RefreshToken)
-	fx.verifyFails(t, "access token two rotations old", t0.AccessToken, true, core.ErrUnauthorised)
+	// R8: a token two rotations old whose refresh token was superseded inside the grace
+	// window is still on the remembered lineage (a tab that fell behind).
+	fx.verify(t, "access token two rotations old, inside the window", t0.AccessToken, true)
 	fx.verify(t, "access token of the previous refresh token", t1.AccessToken, true)
 	fx.verify(t, "access token of the current refresh token", t2.AccessToken, true)
+	// Past the window, the next rotation forgets it.
+	fx.clock.Advance(suiteGrace)
+	t3 := fx.refresh(t, t2.RefreshToken)
+	fx.verifyFails(t, "access token superseded a grace window ago", t0.AccessToken, true, core.ErrUnauthorised)
+	fx.verifyFails(t, "access token superseded a grace window ago", t1.AccessToken, true, core.ErrUnauthorised)
+	fx.verify(t, "access token of the previous refresh token", t2.AccessToken, true)
+	fx.verify(t, "access token of the current refresh token", t3.AccessToken, true)
 	// Without CheckDatabase verification is stateless: the old token is valid until it expires.
 	fx.verify(t, "old access token without CheckDatabase", t0.AccessToken, false)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,7 +113,7 @@ func testRecordsAreCopies(t *testing.T, s core.Store) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("ListByUser = %d records, %v; want 1", len(list), err)
 	}
-	list[0].Revoked, list[0].Secret[2] = true, list[0].Secret[2]^0xff
+	list[0].Revoked, list[0].UserAgent, list[0].CurrentHash = true, "mutated", "mutated"
 	checkRecord(t, "after mutating a record returned by ListByUser", want, mustGet(t, s, want.Handle))
 }
 
@@ -222,15 +223,23 @@ func testUpdateChange(t *testing.T, s core.Store) {
 	created := suiteEpoch
 	later := created.Add(42*time.Minute + 5*time.Millisecond)
 	newHash, prevHash := randHash(t), randHash(t)
+	// History is opaque to stores; this is the engine's longest form (9 entries).
+	history := strings.TrimSuffix(strings.Repeat(randHash(t)+".1893456000123456,", 9), ",")
 	cases := []struct {
 		name   string
 		change core.Change
 		apply  func(r *core.Record)
 	}{
 		{"Revoke", core.Change{Revoke: true}, func(r *core.Record) { r.Revoked = true }},
-		{"rotation (CurrentHash, PreviousHash, RotatedAt)",
-			core.Change{CurrentHash: newHash, PreviousHash: prevHash, RotatedAt: later},
-			func(r *core.Record) { r.CurrentHash, r.PreviousHash, r.RotatedAt = newHash, prevHash, later }},
+		{"rotation (CurrentHash, PreviousHash, RotatedAt, History)",
+			core.Change{CurrentHash: newHash, PreviousHash: prevHash, RotatedAt: later, History: history},
+			func(r *core.Record) {
+				r.CurrentHash, r.PreviousHash, r.RotatedAt, r.History = newHash, prevHash, later, history
+			}},
+		{"rotation clearing History", core.Change{CurrentHash: newHash, PreviousHash: prevHash, RotatedAt: later},
+			func(r *core.Record) {
+				r.CurrentHash, r.PreviousHash, r.RotatedAt, r.History = newHash, prevHash, later, ""
+			}},
 		{"ExpiresAt", core.Change{ExpiresAt: later.Add(time.Hour)},
 			func(r *core.Record) { r.ExpiresAt = later.Add(time.Hour) }},
 		{"ExpiresAt earlier", core.Change{ExpiresAt: created.Add(time.Minute)},
@@ -243,9 +252,9 @@ func testUpdateChange(t *testing.T, s core.Store) {
 		{"Payload", core.Change{Payload: []byte(`{"role":"admin"}`)},
 			func(r *core.Record) { r.Payload = []byte(`{"role":"admin"}`); r.Version++ }},
 		{"full refresh write", core.Change{CurrentHash: newHash, PreviousHash: prevHash, RotatedAt: later,
-			ExpiresAt: later.Add(2 * time.Hour), LastActiveAt: later},
+			History: history, ExpiresAt: later.Add(2 * time.Hour), LastActiveAt: later},
 			func(r *core.Record) {
-				r.CurrentHash, r.PreviousHash, r.RotatedAt = newHash, prevHash, later
+				r.CurrentHash, r.PreviousHash, r.RotatedAt, r.History = newHash, prevHash, later, history
 				r.ExpiresAt, r.LastActiveAt = later.Add(2*time.Hour), later
 			}},
 	}
@@ -370,7 +379,15 @@ func testListByUser(t *testing.T, s core.Store) {
 	if !slices.Equal(handlesOf(got), want) {
 		t.Fatalf("ListByUser(alice) = %q, want the live rows newest first %q", handlesOf(got), want)
 	}
-	checkRecord(t, "ListByUser row", newest, got[0])
+	// Listing returns the session's metadata only: its cost must not grow with what sessions
+	// store, so the secret, data and payload are never read.
+	meta := copyRecord(newest)
+	meta.Secret, meta.Data, meta.Payload = nil, nil, nil
+	checkRecord(t, "ListByUser row (metadata only)", meta, got[0])
+	if got[0].Secret != nil || got[0].Data != nil || got[0].Payload != nil {
+		t.Errorf("ListByUser returned the secret, data or payload (%d, %d, %d bytes); it must leave them nil",
+			len(got[0].Secret), len(got[0].Data), len(got[0].Payload))
+	}
 
 	got, err = s.ListByUser(ctx, bob, now)
 	if err != nil {

@@ -1,7 +1,10 @@
 package fiberratchet
 
 import (
+	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -10,8 +13,9 @@ import (
 
 // Adapter connects an Engine to Fiber.
 type Adapter struct {
-	e    *core.Engine
-	base string // e's BasePath
+	e          *core.Engine
+	base       string    // e's BasePath
+	groupCheck sync.Once // checkHeaderLimit, for a Mount on a group
 }
 
 // New returns an adapter for e. It panics if e is nil: that is a programming error.
@@ -89,8 +93,18 @@ func (a *Adapter) verify(c *fiber.Ctx, opts core.VerifyOptions) error {
 // sessions/{handle}, jwt/jwks.json) on r: the app, or a group whose prefix the engine's
 // BasePath starts with (on any other group they are unreachable). Requests under the base path
 // that are not library routes go on to the next handler. Register CORS before Mount.
+//
+// Mount panics if the app reads fewer request-header bytes (fiber.Config.ReadBufferSize,
+// default 4096) than the session's tokens may need (core.Config.TokenHeaderBudget plus
+// core.TokenHeaderHeadroom): every request of a user with a large payload would otherwise get
+// 431 until the session expires. On a group, whose app Fiber before v2.36 does not expose,
+// the check runs on the first request and logs an error instead.
 func (a *Adapter) Mount(r fiber.Router) {
 	if app, ok := r.(*fiber.App); ok {
+		if err := a.checkHeaderLimit(app); err != nil {
+			panic(err.Error())
+		}
+		a.groupCheck.Do(func() {}) // checked
 		app.Use(a.base, a.serveAuth)
 		return
 	}
@@ -99,7 +113,26 @@ func (a *Adapter) Mount(r fiber.Router) {
 	r.Use(a.serveAuth)
 }
 
+// checkHeaderLimit compares the app's header buffer with what the engine's tokens may need.
+func (a *Adapter) checkHeaderLimit(app *fiber.App) error {
+	have := app.Config().ReadBufferSize
+	if have <= 0 {
+		have = fiber.DefaultReadBufferSize
+	}
+	if need := a.e.TokenHeaderBudget() + core.TokenHeaderHeadroom; have < need {
+		return fmt.Errorf("fiberratchet: fiber.Config.ReadBufferSize is %d bytes, but the engine's tokens may need %d "+
+			"(core.Config.TokenHeaderBudget %d + core.TokenHeaderHeadroom %d): raise ReadBufferSize to at least %d, or lower TokenHeaderBudget",
+			have, need, a.e.TokenHeaderBudget(), core.TokenHeaderHeadroom, need)
+	}
+	return nil
+}
+
 func (a *Adapter) serveAuth(c *fiber.Ctx) error {
+	a.groupCheck.Do(func() {
+		if err := a.checkHeaderLimit(c.App()); err != nil {
+			slog.Error(err.Error())
+		}
+	})
 	// Cheap early exit: ServeAuth would refuse the path too, but only after copying it.
 	if !strings.HasPrefix(c.Path(), a.base) {
 		return c.Next()

@@ -79,6 +79,11 @@ type sessionRow struct {
 	// (revoked_at, handle) index, in that order; handle breaks ties so that a page boundary
 	// inside a group of equal timestamps (RevokeAll) is still a precise position.
 	RevokedAt *time.Time `gorm:"column:revoked_at;precision:6;size:64;index:,composite:revoked_at,priority:1"`
+
+	// History was added by schema version 3 (migrations/*/0003_*.sql): Record.History, the
+	// older superseded tokens of the lineage in the engine's ASCII encoding (at most about
+	// 700 bytes; docs/ROTATION.md, R8). Empty on rows written before version 3.
+	History string `gorm:"column:history;size:1024;not null;default:''"`
 }
 
 // signingKeyRow is the signing-keys table of the shared key ring (see DESIGN.md, "Signing
@@ -144,7 +149,7 @@ func toRow(r *core.Record, now time.Time) *sessionRow {
 	return &sessionRow{
 		Handle: key(r.Handle), UserID: key(r.UserID), Secret: slices.Clone(r.Secret),
 		CurrentHash: key(r.CurrentHash), PreviousHash: key(r.PreviousHash),
-		RotatedAt: dbTime(r.RotatedAt), CreatedAt: dbTime(r.CreatedAt),
+		RotatedAt: dbTime(r.RotatedAt), History: r.History, CreatedAt: dbTime(r.CreatedAt),
 		ExpiresAt: dbTime(r.ExpiresAt), LastActiveAt: dbTime(r.LastActiveAt),
 		Revoked: r.Revoked, Version: r.Version,
 		Data: optJSON(r.Data), Payload: optJSON(r.Payload), IP: r.IP, UserAgent: r.UserAgent,
@@ -157,7 +162,7 @@ func (s *sessionRow) record() *core.Record {
 	return &core.Record{
 		Handle: string(s.Handle), UserID: string(s.UserID), Secret: s.Secret,
 		CurrentHash: string(s.CurrentHash), PreviousHash: string(s.PreviousHash),
-		RotatedAt: s.RotatedAt.UTC(), CreatedAt: s.CreatedAt.UTC(),
+		RotatedAt: s.RotatedAt.UTC(), History: s.History, CreatedAt: s.CreatedAt.UTC(),
 		ExpiresAt: s.ExpiresAt.UTC(), LastActiveAt: s.LastActiveAt.UTC(),
 		Revoked: s.Revoked, Version: s.Version,
 		Data: fromOptJSON(s.Data), Payload: fromOptJSON(s.Payload), IP: s.IP, UserAgent: s.UserAgent,

@@ -304,6 +304,7 @@ func (s *Store) Update(ctx context.Context, handle string, cond core.Cond, ch co
 		set["current_hash"] = ch.CurrentHash
 		set["previous_hash"] = ch.PreviousHash
 		set["rotated_at"] = dbTime(ch.RotatedAt)
+		set["history"] = ch.History
 	}
 	if !ch.ExpiresAt.IsZero() {
 		set["expires_at"] = dbTime(ch.ExpiresAt)
@@ -337,6 +338,11 @@ func (s *Store) Update(ctx context.Context, handle string, cond core.Cond, ch co
 	return res.RowsAffected > 0, nil
 }
 
+// listColumns are the columns ListByUser reads: metadata only, never the secret, data or
+// payload, so listing costs the same however much the sessions store (core.Store).
+var listColumns = []string{"handle", "user_id", "current_hash", "previous_hash", "rotated_at", "history", "created_at",
+	"expires_at", "last_active_at", "revoked", "version", "ip", "user_agent", "idle_timeout_ms", "absolute_expires_at"}
+
 // ListByUser implements core.Store: one SELECT on the user_id index, newest first (ties by
 // handle, in byte order on every database).
 func (s *Store) ListByUser(ctx context.Context, userID string, now time.Time) ([]*core.Record, error) {
@@ -344,7 +350,7 @@ func (s *Store) ListByUser(ctx context.Context, userID string, now time.Time) ([
 		return nil, wrap(ctx, "list", err)
 	}
 	var rows []sessionRow
-	err := s.table(ctx).
+	err := s.table(ctx).Select(listColumns).
 		Where("user_id = ? AND revoked = false AND expires_at > ?", userID, dbTime(now)).
 		Order("created_at DESC").Find(&rows).Error
 	if err != nil {

@@ -162,7 +162,7 @@ func apply(r *core.Record, ch core.Change) {
 		r.Revoked = true
 	}
 	if ch.CurrentHash != "" {
-		r.CurrentHash, r.PreviousHash, r.RotatedAt = ch.CurrentHash, ch.PreviousHash, ch.RotatedAt
+		r.CurrentHash, r.PreviousHash, r.RotatedAt, r.History = ch.CurrentHash, ch.PreviousHash, ch.RotatedAt, ch.History
 	}
 	if !ch.ExpiresAt.IsZero() {
 		r.ExpiresAt = ch.ExpiresAt
@@ -191,7 +191,9 @@ func (s *Store) ListByUser(ctx context.Context, userID string, now time.Time) ([
 	var out []*core.Record
 	for h := range s.byUser[userID] {
 		if r := s.byID[h]; r.Live(now) {
-			out = append(out, clone(r))
+			c := *r
+			c.Secret, c.Data, c.Payload = nil, nil, nil // metadata only (core.Store)
+			out = append(out, &c)
 		}
 	}
 	slices.SortFunc(out, func(a, b *core.Record) int {

@@ -55,7 +55,7 @@ func Server(f *sessiontest.Fixture, cors echo.MiddlewareFunc) *echo.Echo {
 		return reply(a, c, status, body, err)
 	}, a.Require)
 	e.POST("/api/notes", func(c echo.Context) error {
-		in, err := io.ReadAll(c.Request().Body)
+		in, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10))
 		if err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func Server(f *sessiontest.Fixture, cors echo.MiddlewareFunc) *echo.Echo {
 		return reply(a, c, status, body, err)
 	}, a.Require)
 	e.POST("/api/payload", func(c echo.Context) error {
-		in, err := io.ReadAll(c.Request().Body)
+		in, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, 64<<10))
 		if err != nil {
 			return err
 		}

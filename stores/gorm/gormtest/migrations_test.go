@@ -199,8 +199,8 @@ func insertVersion1(t *testing.T, db *gorm.DB, rec *core.Record) {
 	}
 }
 
-// testUpgradeKeepsRows: sessions written under schema version 1 keep working once 0002 is
-// applied. Their lifetimes read as zero (the engine's configured defaults) and the engine
+// testUpgradeKeepsRows: sessions written under schema version 1 keep working once 0002 and
+// later versions are applied. Their lifetimes read as zero (the engine's configured defaults) and the engine
 // refreshes them; a session revoked under version 1 has no revoked_at, so it stays out of the
 // feed (its access tokens expired long ago) and DeleteExpired purges it at once; revocations
 // after the upgrade reach the feed.
@@ -225,7 +225,7 @@ func testUpgradeKeepsRows(t *testing.T, b backend) {
 	for _, r := range []*core.Record{live, oldRevoked, other} {
 		insertVersion1(t, db, r)
 	}
-	applyMigrationRange(t, db, b.name, "0002", "0002")
+	applyMigrationRange(t, db, b.name, "0002", "0003") // every later version, in order
 
 	clk := core.NewFakeClock(epoch.Add(time.Minute))
 	s, err := gormstore.New(db, gormstore.Options{Clock: clk})
