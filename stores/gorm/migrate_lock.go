@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 )
 
 // Migrate serialises itself with the database's own lock, so that any number of instances can
@@ -136,6 +137,9 @@ func (s *Store) withMigrationLock(ctx context.Context, fn func(db *gorm.DB) erro
 // acquireMigrationLock waits for lock until it is granted or ctx ends, in server-side waits of
 // at most maxLockWait.
 func acquireMigrationLock(ctx context.Context, db *gorm.DB, lock migrationLock) error {
+	// The waits are not logged: a wait is not a slow query, and a slice that ran out (an error
+	// on PostgreSQL and SQLite) is expected and retried. The outcome is Migrate's result.
+	db = db.Session(&gorm.Session{NewDB: true, Logger: db.Logger.LogMode(logger.Silent)})
 	for {
 		wait := maxLockWait
 		if deadline, ok := ctx.Deadline(); ok {
@@ -158,7 +162,7 @@ func acquireMigrationLock(ctx context.Context, db *gorm.DB, lock migrationLock) 
 
 // gaveUp is the error of a wait for the lock that the context ended.
 func gaveUp(ctx context.Context, lock migrationLock, cause error) error {
-	err := fmt.Errorf("gave up waiting for the migration lock %s, held by another instance's migration: %w",
+	err := fmt.Errorf("gave up waiting for the migration lock %s, which another session holds: %w",
 		lock, context.Cause(ctx))
 	if cause != nil && !errors.Is(cause, ctx.Err()) {
 		err = fmt.Errorf("%w (%v)", err, cause)
