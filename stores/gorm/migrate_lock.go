@@ -162,8 +162,12 @@ func acquireMigrationLock(ctx context.Context, db *gorm.DB, lock migrationLock) 
 
 // gaveUp is the error of a wait for the lock that the context ended.
 func gaveUp(ctx context.Context, lock migrationLock, cause error) error {
+	ended := context.Cause(ctx)
+	if ended == nil { // the deadline has passed, but the context has not noticed yet
+		ended = context.DeadlineExceeded
+	}
 	err := fmt.Errorf("gave up waiting for the migration lock %s, which another session holds: %w",
-		lock, context.Cause(ctx))
+		lock, ended)
 	if cause != nil && !errors.Is(cause, ctx.Err()) {
 		err = fmt.Errorf("%w (%v)", err, cause)
 	}
