@@ -42,12 +42,12 @@ func server(app *demo.App) demo.Server {
 	}, a.Require)
 	e.POST("/api/notes", func(c echo.Context) error {
 		s := echoratchet.MustSession(c)
-		status, body, err := demo.AddNote(c.Request().Context(), s, demo.ReadBody(c.Request().Body))
+		status, body, err := demo.AddNote(c.Request().Context(), s, c.Request().Header.Values("Content-Encoding"), c.Request().Body)
 		if err != nil {
 			return a.WriteError(c, err)
 		}
 		return c.Blob(status, demo.ContentTypeJSON, body)
 	}, a.Require)
 
-	return demo.HTTPServer(e)
+	return app.HTTPServer(e)
 }

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net"
 
@@ -22,7 +23,18 @@ func main() {
 // server builds the Fiber app around the ready engine.
 func server(app *demo.App) demo.Server {
 	a := fiberratchet.New(app.Engine)
-	f := fiber.New(fiber.Config{DisableStartupMessage: true})
+	t := app.Settings.Timeouts.OrDefault()
+	f := fiber.New(fiber.Config{
+		DisableStartupMessage: true,
+		// fasthttp's ReadTimeout covers the headers and the body (there is no header timeout
+		// of its own); IdleTimeout ends keep-alive connections that send nothing.
+		ReadTimeout:  t.Read,
+		WriteTimeout: t.Write,
+		IdleTimeout:  t.Idle,
+		// fasthttp reads a whole body into memory before the handler runs: keep that small.
+		// Room above demo.MaxBody lets the routes answer an oversized body with their own 413.
+		BodyLimit: 2 * demo.MaxBody,
+	})
 	f.Use(recover.New(), a.CORS) // CORS first, so preflights are answered before anything else
 	a.Mount(f)                   // signin, session/refresh, signout, sessions, jwt/jwks.json
 
@@ -43,14 +55,25 @@ func server(app *demo.App) demo.Server {
 		return send(c, fiber.StatusOK, body)
 	})
 	f.Post("/api/notes", a.Require, func(c *fiber.Ctx) error {
-		status, body, err := demo.AddNote(c.UserContext(), fiberratchet.MustSession(c), c.Body())
+		// The raw body: c.Body() would inflate it per Content-Encoding, without a bound.
+		body := bytes.NewReader(c.Request().Body())
+		status, reply, err := demo.AddNote(c.UserContext(), fiberratchet.MustSession(c), contentEncoding(c), body)
 		if err != nil {
 			return a.WriteError(c, err)
 		}
-		return send(c, status, body)
+		return send(c, status, reply)
 	})
 
 	return fiberServer{f}
+}
+
+// contentEncoding is the request's Content-Encoding field values.
+func contentEncoding(c *fiber.Ctx) []string {
+	var v []string
+	for _, b := range c.Request().Header.PeekAll(fiber.HeaderContentEncoding) {
+		v = append(v, string(b))
+	}
+	return v
 }
 
 func send(c *fiber.Ctx, status int, body []byte) error {

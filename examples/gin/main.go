@@ -41,7 +41,7 @@ func server(app *demo.App) demo.Server {
 	})
 	r.POST("/api/notes", a.Require, func(c *gin.Context) {
 		s := ginratchet.MustSession(c)
-		status, body, err := demo.AddNote(c.Request.Context(), s, demo.ReadBody(c.Request.Body))
+		status, body, err := demo.AddNote(c.Request.Context(), s, c.Request.Header.Values("Content-Encoding"), c.Request.Body)
 		if err != nil {
 			a.WriteError(c, err)
 			return
@@ -49,5 +49,5 @@ func server(app *demo.App) demo.Server {
 		c.Data(status, demo.ContentTypeJSON, body)
 	})
 
-	return demo.HTTPServer(r)
+	return app.HTTPServer(r)
 }

@@ -39,7 +39,7 @@ func server(app *demo.App) demo.Server {
 	})))
 	mux.Handle("POST /api/notes", a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := httpratchet.MustSession(r.Context())
-		status, body, err := demo.AddNote(r.Context(), s, demo.ReadBody(r.Body))
+		status, body, err := demo.AddNote(r.Context(), s, r.Header.Values("Content-Encoding"), r.Body)
 		if err != nil {
 			a.WriteError(w, r, err)
 			return
@@ -47,7 +47,7 @@ func server(app *demo.App) demo.Server {
 		write(w, status, demo.ContentTypeJSON, body)
 	})))
 
-	return demo.HTTPServer(a.CORS(mux)) // CORS outermost, so preflights are answered first
+	return app.HTTPServer(a.CORS(mux)) // CORS outermost, so preflights are answered first
 }
 
 func write(w http.ResponseWriter, status int, contentType string, body []byte) {

@@ -1,7 +1,9 @@
 package demo
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log"
@@ -21,6 +23,8 @@ type App struct {
 	Settings Settings
 	Engine   *core.Engine
 	Database Database
+	Pool     Pool           // the database pool's bounds
+	SQL      *sql.DB        // the pool itself (the store's *gorm.DB runs on it)
 	Keys     string         // where the signing keys live, for the banner
 	closers  []func() error // engine, key ring, store, database: in closing order
 }
@@ -42,12 +46,23 @@ func SetupWith(ctx context.Context, s Settings) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := dbc.Open(ctx)
+	if dbc.File == "" && s.KEK == "" {
+		// Without a shared KEK every instance would sign with keys of its own, in memory, and
+		// refuse the others' access tokens (and its own after a restart).
+		return nil, fmt.Errorf("%s is required with a network database (%s): every instance of the app must "+
+			"share the signing keys, sealed in the database under the same key-encryption key; generate one "+
+			"with `openssl rand -base64 32` and give every instance the same value", core.KEKEnv, dbc.Kind)
+	}
+	pool, err := s.Pool(dbc.Kind)
+	if err != nil {
+		return nil, err
+	}
+	db, err := dbc.Open(ctx, pool)
 	if err != nil {
 		return nil, err
 	}
 	sqlDB, _ := db.DB()
-	a := &App{Settings: s, Database: dbc, closers: []func() error{sqlDB.Close}}
+	a := &App{Settings: s, Database: dbc, Pool: pool, SQL: sqlDB, closers: []func() error{sqlDB.Close}}
 	store, err := gormstore.New(db, gormstore.Options{AutoMigrate: true, JanitorInterval: 10 * time.Minute})
 	if err != nil {
 		_ = a.Close()
@@ -55,7 +70,6 @@ func SetupWith(ctx context.Context, s Settings) (*App, error) {
 	}
 	a.closers = append([]func() error{store.Close}, a.closers...)
 	cfg := s.EngineConfig(store)
-	a.Keys = "in memory: access tokens end with the process (set " + core.KEKEnv + " to keep the keys in the database)"
 	switch {
 	case s.KEK != "":
 		kek, _ := core.ParseKEK(s.KEK) // checked by Load
@@ -67,10 +81,10 @@ func SetupWith(ctx context.Context, s Settings) (*App, error) {
 		a.closers = append([]func() error{ring.Close}, a.closers...)
 		cfg.Keys = ring
 		a.Keys = "in the database, sealed under " + core.KEKEnv
-	case dbc.File != "":
+	default:
 		// Local SQLite: a development KEK in a 0600 file next to the database, created at first
 		// run, keeps the signing keys (and so the sessions) across restarts with no setup. Network
-		// databases are left alone: a shared database must never meet keys sealed under a
+		// databases never get here: a shared database must never meet keys sealed under a
 		// stranger's development KEK.
 		if ring, desc := devKeyRing(ctx, store, dbc.File+".kek"); ring != nil {
 			a.closers = append([]func() error{ring.Close}, a.closers...)
@@ -99,7 +113,7 @@ func (s Settings) EngineConfig(store core.Store) core.Config {
 		ClockSkew:      s.ClockSkew,
 		RotationGrace:  grace,
 		AllowedOrigins: []string{s.WebsiteOrigin},
-		APIOrigin:      "http://" + s.Addr,
+		APIOrigin:      cmp.Or(s.APIOrigin, "http://"+s.Addr),
 		Authenticate:   s.Authenticate,
 		// The contract: the examples throttle failed sign-ins only (generously, so that demo
 		// users and black-box test suites are not locked out), never refreshes.
@@ -125,9 +139,17 @@ func (a *App) Close() error {
 // Banner is printed at start: the URL, the demo credentials and a warning.
 func (a *App) Banner(framework string) string {
 	s := a.Settings
-	b := fmt.Sprintf("ratchet %s demo: open http://%s/\n  storage:    %s\n  keys:       %s\n", framework, s.Addr, a.Database.Display, a.Keys)
+	b := fmt.Sprintf("ratchet %s demo: open http://%s/\n  storage:    %s\n  pool:       %s\n  keys:       %s\n",
+		framework, s.Addr, a.Database.Display, a.Pool, a.Keys)
+	t := s.Timeouts.OrDefault()
+	b += fmt.Sprintf("  timeouts:   header %s, read %s, write %s, idle %s\n", t.ReadHeader, t.Read, t.Write, t.Idle)
+	if s.APIOrigin != "" && s.APIOrigin != "http://"+s.Addr {
+		b += fmt.Sprintf("  api origin: %s (API_ORIGIN: the access tokens' issuer; every instance must use the same)\n", s.APIOrigin)
+	}
 	if s.WebsiteOrigin != "http://"+s.Addr {
 		b += fmt.Sprintf("  website:    %s (WEBSITE_ORIGIN: the only origin allowed to sign in and call the API)\n", s.WebsiteOrigin)
+	} else if s.APIOrigin != "" && s.APIOrigin != "http://"+s.Addr {
+		b += "  note:       set WEBSITE_ORIGIN to the URL you open in the browser; sign-in checks the Origin\n"
 	} else if host, _, _ := net.SplitHostPort(s.Addr); host == "" || host == "0.0.0.0" || host == "::" {
 		b += "  note:       set WEBSITE_ORIGIN to the URL you open in the browser; sign-in checks the Origin\n"
 	}
@@ -176,9 +198,19 @@ func (a *App) Run(framework string, srv Server) error {
 	return nil
 }
 
-// HTTPServer is the *http.Server the net/http, Gin and Echo examples serve with.
-func HTTPServer(h http.Handler) *http.Server {
-	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+// HTTPServer is the *http.Server the net/http, Gin and Echo examples serve with: every
+// timeout set (Settings.Timeouts), so a client that trickles its headers or its body, or
+// keeps an idle connection open, loses the connection.
+func (a *App) HTTPServer(h http.Handler) *http.Server {
+	t := a.Settings.Timeouts.OrDefault()
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // Main runs setup and serve and exits with a message on failure. serve builds the framework's

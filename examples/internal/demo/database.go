@@ -22,6 +22,58 @@ import (
 // ConnectTimeout bounds how long opening the database may take before the app gives up.
 const ConnectTimeout = 10 * time.Second
 
+// Pool bounds the database/sql connection pool.
+type Pool struct {
+	MaxOpen     int           // SetMaxOpenConns: connections the app holds at most, busy or idle
+	MaxIdle     int           // SetMaxIdleConns: connections kept open while idle (≤ MaxOpen)
+	MaxIdleTime time.Duration // SetConnMaxIdleTime: an idle connection older than this is closed; 0 keeps it
+	MaxLifetime time.Duration // SetConnMaxLifetime: any connection older than this is replaced; 0 keeps it
+}
+
+// DefaultPools are the pool bounds per database kind when DB_MAX_OPEN_CONNS and
+// DB_MAX_IDLE_CONNS are unset. A network database serves several instances: 20 connections
+// per instance leaves room for five instances under PostgreSQL's default max_connections
+// (100) and seven under MySQL's (151). Idle connections are closed after 5 minutes and
+// replaced after 30, well within the servers' own timeouts. SQLite writes take turns behind
+// the store's write gate (one writer per store) and WAL lets readers run beside it, so a
+// handful of connections is all it can use; they stay open.
+var DefaultPools = map[string]Pool{
+	"postgres": {MaxOpen: 20, MaxIdle: 10, MaxIdleTime: 5 * time.Minute, MaxLifetime: 30 * time.Minute},
+	"mysql":    {MaxOpen: 20, MaxIdle: 10, MaxIdleTime: 5 * time.Minute, MaxLifetime: 30 * time.Minute},
+	"sqlite":   {MaxOpen: 8, MaxIdle: 8},
+}
+
+// Pool is the connection pool for a database of this kind: DefaultPools[kind] with
+// DB_MAX_OPEN_CONNS and DB_MAX_IDLE_CONNS applied. With only DB_MAX_OPEN_CONNS set, the idle
+// bound shrinks to fit under it; DB_MAX_IDLE_CONNS alone above the default open bound is an
+// error naming it.
+func (s Settings) Pool(kind string) (Pool, error) {
+	p, ok := DefaultPools[kind]
+	if !ok {
+		return Pool{}, fmt.Errorf("database kind %q is not supported", kind)
+	}
+	if s.DBMaxOpenConns > 0 {
+		p.MaxOpen = s.DBMaxOpenConns
+		p.MaxIdle = min(p.MaxIdle, p.MaxOpen)
+	}
+	if s.DBMaxIdleConns > 0 {
+		if s.DBMaxIdleConns > p.MaxOpen {
+			return Pool{}, fmt.Errorf("DB_MAX_IDLE_CONNS=%d is more than the pool's %d open connections (set DB_MAX_OPEN_CONNS too)", s.DBMaxIdleConns, p.MaxOpen)
+		}
+		p.MaxIdle = s.DBMaxIdleConns
+	}
+	return p, nil
+}
+
+// String describes the pool for the banner.
+func (p Pool) String() string {
+	s := fmt.Sprintf("at most %d connections, %d kept idle", p.MaxOpen, p.MaxIdle)
+	if p.MaxIdleTime > 0 {
+		s += fmt.Sprintf(" for up to %s", p.MaxIdleTime)
+	}
+	return s
+}
+
 // Database is a parsed DATABASE_URL.
 type Database struct {
 	Kind    string // "sqlite", "postgres" or "mysql"
@@ -148,9 +200,10 @@ func scrubURLError(err error) error {
 	return err
 }
 
-// Open connects to the database and checks that it answers within ConnectTimeout. GORM logs
-// only warnings and errors, with parameterized queries so no value reaches a log.
-func (d Database) Open(ctx context.Context) (*gorm.DB, error) {
+// Open connects to the database with the pool bounded by p and checks that it answers within
+// ConnectTimeout. GORM logs only warnings and errors, with parameterized queries so no value
+// reaches a log.
+func (d Database) Open(ctx context.Context, p Pool) (*gorm.DB, error) {
 	var dial gorm.Dialector
 	switch d.Kind {
 	case "sqlite":
@@ -184,6 +237,10 @@ func (d Database) Open(ctx context.Context) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", d.Display, err)
 	}
+	sqlDB.SetMaxOpenConns(p.MaxOpen)
+	sqlDB.SetMaxIdleConns(p.MaxIdle)
+	sqlDB.SetConnMaxIdleTime(p.MaxIdleTime)
+	sqlDB.SetConnMaxLifetime(p.MaxLifetime)
 	pctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
 	defer cancel()
 	if err := sqlDB.PingContext(pctx); err != nil {

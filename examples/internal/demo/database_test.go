@@ -78,7 +78,8 @@ func TestOpenSQLite(t *testing.T) {
 
 func openURL(t *testing.T, raw string) (*App, error) {
 	t.Helper()
-	s, err := Load(env("DATABASE_URL", raw))
+	_, kek := core.NewKEK() // required for the network databases
+	s, err := Load(env("DATABASE_URL", raw, "RATCHET_KEK", kek))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +108,25 @@ func TestOpenServers(t *testing.T) {
 	})
 }
 
+// A network database without RATCHET_KEK stops the app before it connects: the instances
+// would otherwise sign with keys of their own and refuse each other's tokens.
+func TestNetworkDatabaseNeedsKEK(t *testing.T) {
+	for _, raw := range []string{"postgres://u:hunter2@127.0.0.1:1/db?sslmode=disable", "mysql://u:hunter2@tcp(127.0.0.1:1)/db"} {
+		s, err := Load(env("DATABASE_URL", raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := SetupWith(context.Background(), s)
+		if err == nil {
+			_ = a.Close()
+			t.Fatalf("%s without RATCHET_KEK: started", raw)
+		}
+		if !strings.Contains(err.Error(), "RATCHET_KEK") || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s without RATCHET_KEK: %v", raw, err)
+		}
+	}
+}
+
 func admin(t *testing.T, service, driver, dsn string) *sql.DB {
 	db, err := sql.Open(driver, dsn)
 	if err == nil {
@@ -128,6 +148,9 @@ func setupAndSignIn(t *testing.T, raw string) {
 		t.Fatal(err)
 	}
 	defer app.Close()
+	if got, want := app.SQL.Stats().MaxOpenConnections, DefaultPools[app.Database.Kind].MaxOpen; got != want {
+		t.Errorf("pool bound %d, want %d", got, want)
+	}
 	ctx := context.Background()
 	if _, err := app.Engine.Issue(ctx, "user-alice", core.CreateOptions{Data: map[string]any{"notes": []any{"x"}}}); err != nil {
 		t.Fatal(err)

@@ -1,8 +1,10 @@
 package demo
 
 import (
+	"cmp"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -22,12 +24,45 @@ type Settings struct {
 	// NoRotationGrace records an explicit ROTATION_GRACE=0: no reuse window at all.
 	NoRotationGrace bool
 	WebsiteOrigin   string // WEBSITE_ORIGIN: the one browser origin allowed to call the API
-	DemoPassword    string // DEMO_PASSWORD: the password of both demo users
+	// APIOrigin is API_ORIGIN, the API's public origin: the access token's issuer, and https
+	// behind a TLS proxy. Every instance of one deployment sets the same value.
+	APIOrigin    string
+	DemoPassword string // DEMO_PASSWORD: the password of both demo users
 	// KEK is RATCHET_KEK, the base64 key-encryption key. When set, the signing keys live in
-	// the database (sealed under it) instead of in memory, so access tokens survive a restart
-	// and every instance on the same database shares them.
+	// the database (sealed under it), so access tokens survive a restart and every instance
+	// on the same database shares them. Required for PostgreSQL and MySQL.
 	KEK string
+	// DBMaxOpenConns and DBMaxIdleConns are DB_MAX_OPEN_CONNS and DB_MAX_IDLE_CONNS; zero
+	// means the default for the database (see Settings.Pool).
+	DBMaxOpenConns, DBMaxIdleConns int
+	// Timeouts are the HTTP server's; the defaults, overridable for tests by the examples'
+	// READ_HEADER_TIMEOUT, READ_TIMEOUT, WRITE_TIMEOUT and IDLE_TIMEOUT.
+	Timeouts Timeouts
 }
+
+// Timeouts bound how long a client may hold a connection of the example's HTTP server.
+type Timeouts struct {
+	// ReadHeader bounds reading a request's headers (net/http only: fasthttp's Read covers
+	// the headers and the body).
+	ReadHeader time.Duration
+	// Read bounds reading a whole request, headers and body.
+	Read time.Duration
+	// Write bounds writing the response (net/http: from the end of the headers' read).
+	Write time.Duration
+	// Idle bounds how long a keep-alive connection may wait for its next request.
+	Idle time.Duration
+}
+
+// OrDefault is t with DefaultTimeouts in place of the zero fields: the examples never serve
+// without a timeout.
+func (t Timeouts) OrDefault() Timeouts {
+	d := DefaultTimeouts
+	return Timeouts{ReadHeader: cmp.Or(t.ReadHeader, d.ReadHeader), Read: cmp.Or(t.Read, d.Read),
+		Write: cmp.Or(t.Write, d.Write), Idle: cmp.Or(t.Idle, d.Idle)}
+}
+
+// DefaultTimeouts are the server timeouts of the examples.
+var DefaultTimeouts = Timeouts{ReadHeader: 5 * time.Second, Read: 15 * time.Second, Write: 30 * time.Second, Idle: 60 * time.Second}
 
 // Defaults of the settings that have one.
 const (
@@ -61,11 +96,13 @@ func Load(getenv func(string) string) (Settings, error) {
 	if host, port, err := net.SplitHostPort(s.Addr); err != nil || !validPort(port) || strings.ContainsAny(host, "/?#@ ") {
 		return s, fmt.Errorf("ADDR=%q is not a listen address such as 127.0.0.1:3000", s.Addr)
 	}
-	s.WebsiteOrigin = strings.TrimSuffix(get("WEBSITE_ORIGIN", "http://"+s.Addr), "/")
-	if !strings.HasPrefix(s.WebsiteOrigin, "http://") && !strings.HasPrefix(s.WebsiteOrigin, "https://") {
-		return s, fmt.Errorf("WEBSITE_ORIGIN=%q must be an origin such as http://127.0.0.1:3000", s.WebsiteOrigin)
-	}
 	var err error
+	if s.WebsiteOrigin, err = origin("WEBSITE_ORIGIN", get("WEBSITE_ORIGIN", "http://"+s.Addr)); err != nil {
+		return s, err
+	}
+	if s.APIOrigin, err = origin("API_ORIGIN", get("API_ORIGIN", "http://"+s.Addr)); err != nil {
+		return s, err
+	}
 	dur := func(k string, def time.Duration) (time.Duration, bool) {
 		v := get(k, "")
 		if v == "" || err != nil {
@@ -82,8 +119,30 @@ func Load(getenv func(string) string) (Settings, error) {
 	s.ClockSkew, _ = dur("CLOCK_SKEW", 0)
 	grace, set := dur("ROTATION_GRACE", 0)
 	s.RotationGrace, s.NoRotationGrace = grace, set && grace == 0
+	timeout := func(k string, def time.Duration) time.Duration {
+		d, set := dur(k, def)
+		if set && d == 0 && err == nil {
+			err = fmt.Errorf("%s=0 would switch the timeout off: give a positive Go duration such as 5s", k)
+		}
+		return d
+	}
+	s.Timeouts = Timeouts{
+		ReadHeader: timeout("READ_HEADER_TIMEOUT", DefaultTimeouts.ReadHeader),
+		Read:       timeout("READ_TIMEOUT", DefaultTimeouts.Read),
+		Write:      timeout("WRITE_TIMEOUT", DefaultTimeouts.Write),
+		Idle:       timeout("IDLE_TIMEOUT", DefaultTimeouts.Idle),
+	}
 	if err != nil {
 		return s, err
+	}
+	if s.DBMaxOpenConns, err = poolSize("DB_MAX_OPEN_CONNS", get("DB_MAX_OPEN_CONNS", "")); err != nil {
+		return s, err
+	}
+	if s.DBMaxIdleConns, err = poolSize("DB_MAX_IDLE_CONNS", get("DB_MAX_IDLE_CONNS", "")); err != nil {
+		return s, err
+	}
+	if s.DBMaxOpenConns > 0 && s.DBMaxIdleConns > s.DBMaxOpenConns {
+		return s, fmt.Errorf("DB_MAX_IDLE_CONNS=%d is more than DB_MAX_OPEN_CONNS=%d: the idle connections are part of the pool", s.DBMaxIdleConns, s.DBMaxOpenConns)
 	}
 	if s.KEK = get(core.KEKEnv, ""); s.KEK != "" {
 		if _, err := core.ParseKEK(s.KEK); err != nil {
@@ -101,6 +160,36 @@ func Load(getenv func(string) string) (Settings, error) {
 		return s, fmt.Errorf("ROTATION_GRACE=%s is too long: at most %s", s.RotationGrace, maxLeeway)
 	}
 	return s, nil
+}
+
+// maxPoolSize bounds DB_MAX_OPEN_CONNS and DB_MAX_IDLE_CONNS: a larger value is a typo.
+const maxPoolSize = 10000
+
+// poolSize parses a pool bound: empty is 0 (the default), otherwise a positive integer.
+func poolSize(k, v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPoolSize {
+		return 0, fmt.Errorf("%s=%q is not a positive integer (a number of database connections, 1 to %d)", k, v, maxPoolSize)
+	}
+	return n, nil
+}
+
+// origin checks that v is an origin, scheme://host[:port] with an optional trailing slash,
+// and returns it in the form the engine compares (lower case, no slash).
+func origin(k, v string) (string, error) {
+	bad := fmt.Errorf("%s=%q must be an origin such as http://127.0.0.1:3000 or https://app.example.com (scheme and host, no path)", k, v)
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(u.Host, " \\") {
+		return "", bad
+	}
+	if _, port, err := net.SplitHostPort(u.Host); err == nil && !validPort(port) {
+		return "", bad
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
 }
 
 func validPort(p string) bool {

@@ -1,11 +1,12 @@
 package demotest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ type agent struct {
 	t      *testing.T
 	base   string
 	hc     *http.Client
+	jar    *jar
 	bearer string
 }
 
@@ -37,8 +39,8 @@ func (r reply) json(t *testing.T) map[string]any {
 }
 
 func newAgent(t *testing.T, base string) *agent {
-	jar, _ := cookiejar.New(nil)
-	return &agent{t: t, base: base, hc: &http.Client{Jar: jar}}
+	j := newJar()
+	return &agent{t: t, base: base, jar: j, hc: &http.Client{Jar: j}}
 }
 
 // do sends a request; hdr is name, value, name, value…
@@ -68,11 +70,94 @@ func (a *agent) do(method, path, body string, hdr ...string) reply {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	for _, c := range res.Cookies() {
-		if c.Name != "sAccessToken" && c.Name != "sRefreshToken" {
+		if tokenCookie(c.Name) == "" {
 			a.t.Errorf("%s %s set cookie %q: the examples set only the two token cookies", method, path, c.Name)
 		}
 	}
 	return reply{res.StatusCode, res.Header, b}
+}
+
+// tokenCookie says which token cookie name is: "access", "refresh" or "" for neither. The
+// names are prefixed (__Host-, __Secure-) when the cookies are Secure.
+func tokenCookie(name string) string {
+	switch name {
+	case "sAccessToken", "__Host-sAccessToken":
+		return "access"
+	case "sRefreshToken", "__Secure-sRefreshToken":
+		return "refresh"
+	}
+	return ""
+}
+
+// checkTokenCookies checks the contract's cookie rules on a response that issues tokens in
+// cookie mode: exactly the two token cookies, HttpOnly, the access cookie on Path=/ and the
+// refresh cookie on the refresh route, SameSite set, no Domain; Secure exactly when the names
+// carry the __Host-/__Secure- prefixes (a __Host- cookie also on Path=/). It reports whether
+// the cookies are Secure.
+func checkTokenCookies(t *testing.T, what string, h http.Header) (secure bool) {
+	t.Helper()
+	raw := h.Values("Set-Cookie")
+	cookies := (&http.Response{Header: h}).Cookies()
+	if len(raw) != 2 || len(cookies) != 2 {
+		t.Fatalf("%s: %d Set-Cookie fields, want the two token cookies", what, len(raw))
+	}
+	seen := map[string]bool{}
+	for i, c := range cookies {
+		kind := tokenCookie(c.Name)
+		wantPath := map[string]string{"access": "/", "refresh": "/auth/session/refresh"}[kind]
+		prefixed := strings.HasPrefix(c.Name, "__")
+		switch {
+		case kind == "" || seen[kind]:
+			t.Errorf("%s: unexpected cookie %q", what, c.Name)
+		case !c.HttpOnly || c.Path != wantPath || c.Domain != "" || !strings.Contains(strings.ToLower(raw[i]), "samesite="):
+			t.Errorf("%s: %s cookie %q: HttpOnly %v, Path %q (want %q), Domain %q, SameSite in %q",
+				what, kind, c.Name, c.HttpOnly, c.Path, wantPath, c.Domain, attributes(raw[i]))
+		case c.Secure != prefixed:
+			t.Errorf("%s: cookie %q has Secure=%v: Secure cookies and only they carry the __Host-/__Secure- prefix", what, c.Name, c.Secure)
+		}
+		seen[kind] = true
+		if i == 0 {
+			secure = c.Secure
+		} else if c.Secure != secure {
+			t.Errorf("%s: one token cookie is Secure, the other not", what)
+		}
+	}
+	return secure
+}
+
+// attributes is a Set-Cookie field without its value, for messages: never print a token.
+func attributes(setCookie string) string {
+	_, attrs, _ := strings.Cut(setCookie, ";")
+	return attrs
+}
+
+// post sends a POST whose transport error is returned, not fatal: a server may close the
+// connection on an oversized body before reading it.
+func (a *agent) post(path, body string, hdr ...string) (int, error) {
+	req, err := http.NewRequest("POST", a.base+path, strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := a.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode, nil
+}
+
+// gz is b gzip-compressed.
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	_, _ = w.Write(b)
+	_ = w.Close()
+	return buf.Bytes()
 }
 
 func expect(t *testing.T, what string, r reply, status int, body string) {
@@ -135,9 +220,10 @@ func Contract(t *testing.T, build func(*demo.App) demo.Server) {
 	if u, _ := in.json(t)["user"].(map[string]any); in.json(t)["status"] != "OK" || u["email"] != "alice@example.com" {
 		t.Fatalf("sign-in body %s", in.body)
 	}
-	if in.header.Get("front-token") == "" || len(in.header.Values("Set-Cookie")) != 2 {
-		t.Fatalf("cookie-mode sign-in: front-token %q, Set-Cookie %q", in.header.Get("front-token"), in.header.Values("Set-Cookie"))
+	if in.header.Get("front-token") == "" {
+		t.Fatal("cookie-mode sign-in: no front-token")
 	}
+	checkTokenCookies(t, "cookie-mode sign-in", in.header)
 	me := alice.do("GET", "/api/me", "")
 	expect(t, "alice GET /api/me", me, 200, "")
 	handle, _ := me.json(t)["sessionHandle"].(string)
@@ -154,6 +240,34 @@ func Contract(t *testing.T, build func(*demo.App) demo.Server) {
 	big := `{"text":"` + strings.Repeat("x", demo.MaxBody) + `"}`
 	if r := alice.do("POST", "/api/notes", big, "rid", "x"); r.status != 413 && r.status != 400 {
 		t.Fatalf("oversized note: status %d", r.status)
+	}
+	// Bodies are read raw and through a bound: an encoded note is refused, never inflated.
+	note := []byte(`{"text":"zipped"}`)
+	for _, c := range []struct{ encoding, body string }{
+		{"gzip", string(gz(note))},
+		{"gzip, gzip", string(gz(gz(note)))},
+		{"x-gzip", string(gz(note))},
+		{"deflate", string(note)},
+		{"br", string(note)},
+		{"identity, gzip", string(gz(note))},
+		{"GZIP", string(gz(note))},
+	} {
+		r := alice.do("POST", "/api/notes", c.body, "rid", "x", "Content-Encoding", c.encoding)
+		expect(t, "POST /api/notes with Content-Encoding: "+c.encoding, r, 415, "")
+		if m := r.json(t); m["message"] == nil {
+			t.Fatalf("POST /api/notes with Content-Encoding %s: body %s, want {\"message\":…}", c.encoding, r.body)
+		}
+	}
+	// A body far over the bound (and over Fiber's BodyLimit): refused, or the connection is
+	// closed before it is read, but never a 5xx.
+	if st, err := alice.post("/api/notes", `{"text":"`+strings.Repeat("y", 1<<20)+`"}`, "rid", "x"); err == nil && st != 413 && st != 400 {
+		t.Fatalf("a 1 MiB note: status %d, want 413 or 400", st)
+	}
+	expect(t, "POST /api/notes with Content-Encoding: identity", alice.do("POST", "/api/notes", `{"text":"c"}`, "rid", "x", "Content-Encoding", "identity"), 200, `{"notes":["a","b","c"]}`)
+	expect(t, "GET /api/notes after the refused bodies", alice.do("GET", "/api/notes", ""), 200, `{"notes":["a","b","c"]}`)
+	zipped := anon.do("POST", "/auth/signin", string(gz([]byte(`{"email":"alice@example.com","password":"demo-password"}`))), "Content-Encoding", "gzip")
+	if zipped.status < 400 || zipped.status >= 500 || zipped.header.Get("st-access-token") != "" || len(zipped.header.Values("Set-Cookie")) != 0 {
+		t.Fatalf("a gzip-encoded sign-in: status %d, tokens issued %v; want a 4xx and no tokens", zipped.status, zipped.header.Get("front-token") != "")
 	}
 
 	// bob: header mode.

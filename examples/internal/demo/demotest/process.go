@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ratchetauth/ratchet/core"
 )
 
 // command runs this test binary as the example (see Main) with env added.
@@ -20,7 +22,11 @@ func command(ctx context.Context, t *testing.T, env ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), envMain+"=1", "DATABASE_URL=", "WEBSITE_ORIGIN=", "ROTATION_GRACE=", "ACCESS_TOKEN_TTL=", "CLOCK_SKEW=")
+	// Nothing of the test's own environment may configure the app: every variable the app
+	// reads starts empty.
+	cmd.Env = append(os.Environ(), envMain+"=1", "ADDR=", "DATABASE_URL=", "WEBSITE_ORIGIN=", "API_ORIGIN=",
+		"ROTATION_GRACE=", "ACCESS_TOKEN_TTL=", "CLOCK_SKEW=", "DEMO_PASSWORD=", "RATCHET_KEK=",
+		"DB_MAX_OPEN_CONNS=", "DB_MAX_IDLE_CONNS=", "READ_HEADER_TIMEOUT=", "READ_TIMEOUT=", "WRITE_TIMEOUT=", "IDLE_TIMEOUT=")
 	cmd.Env = append(cmd.Env, env...)
 	return cmd
 }
@@ -43,16 +49,32 @@ func Process(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	failures := []struct{ env, want string }{
-		{"DATABASE_URL=mongodb://localhost/db", "DATABASE_URL scheme"},
-		{"DATABASE_URL=sqlite:///no/such/dir/x.db", "does not exist"},
-		{"DATABASE_URL=postgres://u:hunter2@" + closedPort(t) + "/db?sslmode=disable", "cannot connect to database"},
-		{"DATABASE_URL=mysql://u:hunter2@tcp(" + closedPort(t) + ")/db", "cannot connect to database"},
-		{"ACCESS_TOKEN_TTL=soon", "ACCESS_TOKEN_TTL"},
-		{"ADDR=" + closedPort(t) + "x", "ADDR"},
+	_, kek := core.NewKEK()
+	failures := []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"DATABASE_URL=mongodb://localhost/db"}, "DATABASE_URL scheme"},
+		{[]string{"DATABASE_URL=sqlite:///no/such/dir/x.db"}, "does not exist"},
+		{[]string{"DATABASE_URL=postgres://u:hunter2@" + closedPort(t) + "/db?sslmode=disable", "RATCHET_KEK=" + kek}, "cannot connect to database"},
+		{[]string{"DATABASE_URL=mysql://u:hunter2@tcp(" + closedPort(t) + ")/db", "RATCHET_KEK=" + kek}, "cannot connect to database"},
+		// A network database needs RATCHET_KEK: checked before connecting.
+		{[]string{"DATABASE_URL=postgres://u:hunter2@" + closedPort(t) + "/db?sslmode=disable"}, "RATCHET_KEK is required"},
+		{[]string{"DATABASE_URL=mysql://u:hunter2@tcp(" + closedPort(t) + ")/db"}, "RATCHET_KEK is required"},
+		{[]string{"ACCESS_TOKEN_TTL=soon"}, "ACCESS_TOKEN_TTL"},
+		{[]string{"ADDR=" + closedPort(t) + "x"}, "ADDR"},
+		{[]string{"API_ORIGIN=api.example.com"}, "API_ORIGIN"},
+		{[]string{"API_ORIGIN=https://api.example.com/auth"}, "API_ORIGIN"},
+		{[]string{"DB_MAX_OPEN_CONNS=0"}, "DB_MAX_OPEN_CONNS"},
+		{[]string{"DB_MAX_OPEN_CONNS=ten"}, "DB_MAX_OPEN_CONNS"},
+		{[]string{"DB_MAX_OPEN_CONNS=-3"}, "DB_MAX_OPEN_CONNS"},
+		{[]string{"DB_MAX_IDLE_CONNS=1.5"}, "DB_MAX_IDLE_CONNS"},
+		{[]string{"DB_MAX_OPEN_CONNS=2", "DB_MAX_IDLE_CONNS=3"}, "DB_MAX_IDLE_CONNS"},
+		{[]string{"DB_MAX_IDLE_CONNS=100"}, "DB_MAX_IDLE_CONNS"}, // above the default pool of the SQLite file
+		{[]string{"READ_TIMEOUT=0s"}, "READ_TIMEOUT"},
 	}
 	for _, f := range failures {
-		out, err := command(ctx, t, f.env).CombinedOutput()
+		out, err := command(ctx, t, f.env...).CombinedOutput()
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 			t.Fatalf("%s: want exit status 1, got %v\n%s", f.env, err, out)
 		}
@@ -80,7 +102,8 @@ func Process(t *testing.T) {
 	for sc.Scan() && !strings.Contains(sc.Text(), "WARNING") {
 		banner.WriteString(sc.Text() + "\n")
 	}
-	for _, want := range []string{"http://" + addr + "/", "alice@example.com", "bob@example.com", "demo-password"} {
+	for _, want := range []string{"http://" + addr + "/", "alice@example.com", "bob@example.com", "demo-password",
+		"at most 8 connections", "header 5s, read 15s, write 30s, idle 1m0s"} {
 		if !strings.Contains(banner.String(), want) {
 			t.Errorf("banner %q does not show %q", banner.String(), want)
 		}

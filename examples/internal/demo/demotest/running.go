@@ -1,0 +1,183 @@
+package demotest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql" // the admin connections to MariaDB
+	_ "github.com/jackc/pgx/v5/stdlib" // and to PostgreSQL
+
+	"github.com/ratchetauth/ratchet/sessiontest"
+)
+
+// The local database servers the network tests use (each test in a schema or database of
+// its own, dropped at the end), as in the rest of the repository.
+const (
+	postgresAdminDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&connect_timeout=5"
+	postgresBase     = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	mariadbAdminDSN  = "root@tcp(127.0.0.1:3306)/?timeout=5s"
+	mariadbBase      = "mysql://root@tcp(127.0.0.1:3306)/"
+)
+
+// running is an example started as a real process (the test binary re-executed as main).
+type running struct {
+	base   string // http://ADDR
+	banner string
+	stderr *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writer and the test's reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startApp runs the example's main with env (VAR=value…) on a free loopback port, waits for
+// its banner and returns it. When the test ends, the process gets SIGTERM and must exit 0.
+// Without DATABASE_URL in env it uses the default SQLite file in a temporary directory.
+func startApp(t *testing.T, env ...string) *running {
+	t.Helper()
+	addr := closedPort(t)
+	cmd := command(context.Background(), t, append([]string{"ADDR=" + addr}, env...)...)
+	r := &running{base: "http://" + addr, stderr: &syncBuffer{}}
+	cmd.Stderr = r.stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	bannerc := make(chan string, 1)
+	go func() {
+		var b strings.Builder
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			b.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "WARNING") {
+				break
+			}
+		}
+		bannerc <- b.String()
+		_, _ = io.Copy(io.Discard, stdout)
+		exited <- cmd.Wait()
+	}()
+	stop := func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("the app did not exit cleanly on SIGTERM: %v\n%s", err, r.stderr)
+			}
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("the app did not exit within 30 s of SIGTERM\n%s", r.stderr)
+			<-exited
+		}
+	}
+	select {
+	case r.banner = <-bannerc:
+	case <-time.After(60 * time.Second):
+		stop()
+		t.Fatalf("no banner within 60 s\n%s", r.stderr)
+	}
+	if !strings.Contains(r.banner, "WARNING") {
+		stop()
+		t.Fatalf("the app stopped before serving:\n%s%s", r.banner, r.stderr)
+	}
+	t.Cleanup(stop)
+	return r
+}
+
+// adminDB opens an administrative connection to a local database server, or fails (CI=true)
+// or skips loudly when the server is missing.
+func adminDB(t *testing.T, service, driver, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open(driver, dsn)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = db.PingContext(ctx)
+		cancel()
+	}
+	if err != nil {
+		sessiontest.NeedService(t, service, err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// uniqueName is a schema or database name no other test (or concurrent test binary) uses.
+func uniqueName(what string) string {
+	return fmt.Sprintf("demo_%s_%d_%d", what, os.Getpid(), time.Now().UnixNano())
+}
+
+// postgresSchema creates a schema of its own in PostgreSQL's test database, dropped when the
+// test ends, and returns its name, the DATABASE_URL that puts the app's tables there (the
+// schema also names the app's connections: application_name) and the admin connection.
+func postgresSchema(t *testing.T, what string) (name, databaseURL string, admin *sql.DB) {
+	t.Helper()
+	admin = adminDB(t, "PostgreSQL", "pgx", postgresAdminDSN)
+	name = uniqueName(what)
+	if _, err := admin.Exec("CREATE SCHEMA " + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP SCHEMA " + name + " CASCADE"); err != nil {
+			t.Errorf("dropping schema %s: %v", name, err)
+		}
+	})
+	return name, postgresBase + "&search_path=" + url.QueryEscape(name) + "&application_name=" + url.QueryEscape(name), admin
+}
+
+// mariadbDatabase creates a database of its own on MariaDB, dropped when the test ends.
+func mariadbDatabase(t *testing.T, what string) (name, databaseURL string, admin *sql.DB) {
+	t.Helper()
+	admin = adminDB(t, "MariaDB/MySQL", "mysql", mariadbAdminDSN)
+	name = uniqueName(what)
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP DATABASE " + name); err != nil {
+			t.Errorf("dropping database %s: %v", name, err)
+		}
+	})
+	return name, mariadbBase + name, admin
+}
+
+// randomRefreshToken has the shape of a refresh token (handle.body.tag, base64url of 16, 32
+// and 16 bytes), so the engine looks its handle up in the database, and finds nothing.
+func randomRefreshToken() string {
+	part := func(n int) string {
+		b := make([]byte, n)
+		_, _ = rand.Read(b)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	return part(16) + "." + part(32) + "." + part(16)
+}
