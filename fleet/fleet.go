@@ -45,6 +45,9 @@ type Config struct {
 	APIOrigin    string
 	WebOrigin    string
 	Keep         bool // keep the work directory (binaries, instance logs)
+	// Src is what the examples are built from: "worktree" (the repository as it is, uncommitted
+	// changes included) or a commit ("HEAD", a hash), exported clean with git archive.
+	Src string
 }
 
 // Fleet is the running system under test.
@@ -103,7 +106,17 @@ func Run(ctx context.Context, cfg Config, log io.Writer) *RunReport {
 		}
 	}
 	fmt.Fprintf(log, "fleet: building %s\n", strings.Join(used, ", "))
-	bins, err := BuildExamples(ctx, cfg.Root, dir, used)
+	src := cfg.Root
+	if cfg.Src != "" && cfg.Src != "worktree" {
+		src = filepath.Join(dir, "src")
+		commit, err := ExportCommit(ctx, cfg.Root, cfg.Src, src)
+		if err != nil {
+			rep.Err = err
+			return rep
+		}
+		rep.Commit = commit + " (clean export of " + cfg.Src + ")"
+	}
+	bins, err := BuildExamples(ctx, src, dir, used)
 	if err != nil {
 		rep.Err = err
 		return rep

@@ -32,7 +32,7 @@ func TestFleetShort(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg.Root = root
+			cfg.Root, cfg.Src = root, os.Getenv("FLEET_SRC") // e.g. HEAD: build a clean export of it
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}

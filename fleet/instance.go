@@ -36,6 +36,43 @@ func BuildExamples(ctx context.Context, root, dir string, frameworks []string) (
 	return bins, nil
 }
 
+// ExportCommit writes the tree of commit rev (HEAD, a hash, a tag) into dir with git archive:
+// a clean source to build from while others edit the working tree, or an older commit to
+// compare with. It returns the commit's short hash.
+func ExportCommit(ctx context.Context, root, rev, dir string) (string, error) {
+	if strings.HasPrefix(rev, "-") {
+		return "", fmt.Errorf("-src %q is not a commit", rev)
+	}
+	out, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short", "--verify", rev+"^{commit}").Output()
+	if err != nil {
+		return "", fmt.Errorf("-src %q: not a commit of the repository (git rev-parse: %v)", rev, err)
+	}
+	commit := strings.TrimSpace(string(out))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	archive := exec.CommandContext(ctx, "git", "-C", root, "archive", "--format=tar", commit)
+	untar := exec.CommandContext(ctx, "tar", "-x", "-C", dir)
+	pipe, err := archive.StdoutPipe()
+	if err != nil {
+		return "", err
+	}
+	untar.Stdin = pipe
+	var stderr bytes.Buffer
+	archive.Stderr, untar.Stderr = &stderr, &stderr
+	if err := untar.Start(); err != nil {
+		return "", err
+	}
+	if err := archive.Run(); err != nil {
+		_ = untar.Wait()
+		return "", fmt.Errorf("git archive: %v: %s", err, stderr.Bytes())
+	}
+	if err := untar.Wait(); err != nil {
+		return "", fmt.Errorf("tar: %v: %s", err, stderr.Bytes())
+	}
+	return commit, nil
+}
+
 // FindRoot walks up from dir to the directory holding go.work: the repository root.
 func FindRoot(dir string) (string, error) {
 	dir, err := filepath.Abs(dir)

@@ -120,6 +120,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		myAdmin    = fs.String("mysql-admin", "", "MariaDB DSN to create and drop the run's database (default $RATCHET_MYSQL_DSN or root@tcp(127.0.0.1:3306)/)")
 		out        = fs.String("out", "", "also append the markdown report to this file")
 		keep       = fs.Bool("keep", false, "keep the work directory (binaries, instance logs)")
+		src        = fs.String("src", "worktree", "build the examples from the working tree as it is (worktree), or from a clean export of a commit (HEAD, a hash)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -179,7 +180,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if *myAdmin != "" {
 			cfg.MySQLAdmin = *myAdmin
 		}
-		cfg.Keep = *keep
+		cfg.Keep, cfg.Src = *keep, *src
 		if *frameworks != "" {
 			cfg.Frameworks = splitList(*frameworks)
 		}
