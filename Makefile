@@ -121,10 +121,12 @@ lint: $(STATICCHECK)
 # behind a fault-injecting TCP proxy, driven by simulated browsers; it fails on an unexpected
 # logout, a lost session, a resurrection after sign-out or a descriptor leak. Not part of
 # `make test` (yet). fleet: the full configuration on PostgreSQL, MariaDB and SQLite (one
-# instance); fleet-short: the short one (about 90 s), as the FLEET=1 Go test.
+# instance); fleet-short: the short one (about 90 s), as the FLEET=1 Go test. FLEET_FLAGS adds
+# flags to `make fleet`, e.g. FLEET_FLAGS='-src HEAD' builds a clean export of the last commit.
 .PHONY: fleet fleet-short
+FLEET_FLAGS ?=
 fleet:
-	cd fleet && $(GO) run . -preset full -db postgres,mariadb,sqlite
+	cd fleet && $(GO) run . -preset full -db postgres,mariadb,sqlite $(FLEET_FLAGS)
 
 fleet-short:
 	cd fleet && FLEET=1 $(GO) test -count=1 -v -timeout 15m -run '^TestFleetShort$$' .
