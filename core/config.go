@@ -129,6 +129,11 @@ type Config struct {
 	// without CheckDatabase. Default 2 s; negative disables polling.
 	RevocationPollInterval time.Duration
 
+	// ChangeNotifier, if set, pushes other instances' revocations and key changes to this
+	// engine as they are committed (PostgreSQL: stores/gorm/pglisten), so they take effect in
+	// milliseconds instead of at the next poll. Polling stays on as the fallback.
+	ChangeNotifier ChangeNotifier
+
 	// Claims are fetched at sign-in and re-fetched on refresh when stale (see Claim).
 	Claims []*Claim
 
@@ -150,6 +155,9 @@ type Config struct {
 	// MaxSessionDataBytes caps a session's data as stored (JSON); a write over it fails with
 	// ErrDataTooLarge (413 on the wire) and changes nothing. Default 64 KiB.
 	MaxSessionDataBytes int
+	// Admission bounds the store work the engine runs at once and sheds what cannot start
+	// in time (503 with Retry-After); see Admission. On by default.
+	Admission Admission
 	// TokenHeaderBudget caps how many bytes one session's tokens may add to a request's
 	// headers (see ErrTokenTooLarge); payloads over it are refused when they are set. Default
 	// DefaultTokenHeaderBudget, which fits every adapter's default header limit (Fiber reads
@@ -283,6 +291,11 @@ func (c *Config) normalise() error {
 		return configErr("TokenHeaderBudget must be at least %d bytes (a session without custom claims needs about that)", minTokenHeaderBudget)
 	}
 	setDefault(&c.TokenHeaderBudget, DefaultTokenHeaderBudget)
+	if !c.Admission.Disable {
+		if err := c.Admission.defaults(c.Store); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -26,8 +26,12 @@ type Engine struct {
 	proxies       []netip.Prefix
 
 	logKey    []byte      // keys logDigest
+	adm       *admission  // nil when Admission.Disable
 	revoked   revocations // recently revoked handles, refused without a store read
 	pollMu    sync.Mutex
+
+	listenCancel context.CancelFunc // ChangeNotifier listener, when configured
+	listenDone   chan struct{}
 	closeOnce sync.Once
 }
 
@@ -58,6 +62,9 @@ func New(cfg Config) (*Engine, error) {
 	if !cfg.DisableVerifyCache {
 		e.cache = newVerifyCache(cfg.VerifyCacheSize)
 	}
+	if !cfg.Admission.Disable {
+		e.adm = &admission{slots: make(chan struct{}, cfg.Admission.MaxInFlight)}
+	}
 	if b, ok := cfg.Keys.(KeyRingBinder); ok {
 		if err := b.BindEngine(EngineBinding{AccessTTL: cfg.AccessTTL, ClockSkew: cfg.ClockSkew, FlushVerifyCache: e.FlushVerifyCache,
 			Emit: func(ev SecurityEvent) { e.emit(context.Background(), ev) }}); err != nil {
@@ -84,6 +91,9 @@ func New(cfg Config) (*Engine, error) {
 			e.log.Warn("ratchet: initial revocation poll failed", "err", err)
 		}
 		e.startPoller(cfg.RevocationPollInterval)
+	}
+	if cfg.ChangeNotifier != nil {
+		e.startListener(cfg.ChangeNotifier)
 	}
 	return e, nil
 }
@@ -243,6 +253,11 @@ func (e *Engine) RevokeSession(ctx context.Context, handle string) (bool, error)
 	if !ValidHandle(handle) {
 		return false, nil
 	}
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
 	ok, err := e.cfg.Store.Update(ctx, handle, Cond{}, Change{Revoke: true})
 	if err != nil {
 		return false, storeErr("revoke", err)
@@ -263,6 +278,11 @@ func (e *Engine) RevokeOtherSessions(ctx context.Context, userID, keep string) (
 }
 
 func (e *Engine) revokeByUser(ctx context.Context, userID, keep, reason string) ([]string, error) {
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	hs, err := e.cfg.Store.RevokeByUser(ctx, userID, keep)
 	if err != nil {
 		return nil, storeErr("revoke by user", err)
@@ -326,6 +346,11 @@ func (e *Engine) info(rec *Record, withContent bool) SessionInfo {
 
 // ListSessions returns the user's live sessions, newest first.
 func (e *Engine) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	recs, err := e.cfg.Store.ListByUser(ctx, userID, e.cfg.Clock.Now())
 	if err != nil {
 		return nil, storeErr("list", err)
@@ -339,6 +364,11 @@ func (e *Engine) ListSessions(ctx context.Context, userID string) ([]SessionInfo
 
 // SessionInfo returns a live session by handle, or an error matching ErrNotFound.
 func (e *Engine) SessionInfo(ctx context.Context, handle string) (*SessionInfo, error) {
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	rec, err := e.liveRecord(ctx, handle)
 	if err != nil {
 		return nil, err

@@ -77,7 +77,7 @@ func (e *Engine) GetSession(ctx context.Context, req Request, resp Response, opt
 		return nil, unauthorised("session revoked", true)
 	}
 	if opts.CheckDatabase {
-		if err := e.checkLive(ctx, v); err != nil {
+		if err := e.checkLiveAdmitted(ctx, v); err != nil {
 			return nil, err
 		}
 	}
@@ -96,7 +96,14 @@ func (e *Engine) GetSession(ctx context.Context, req Request, resp Response, opt
 // It fails closed and never half-done: a store error leaves either the old state (presented
 // sessions live, no new session delivered) or the new one (presented sessions revoked, new
 // tokens written), never a revoked session without a new one, and never a skipped revoke.
+// (If the store cannot end the new session either, it stays behind as a session whose tokens
+// nobody ever received, listed among the user's devices until it expires.)
 func (e *Engine) CreateSession(ctx context.Context, req Request, resp Response, userID string, opts CreateOptions) (*Session, error) {
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	// 1. Which sessions the request presents. Telling a genuine refresh token from a forged
 	// one needs the store; if it cannot answer, nothing has happened yet.
 	presented, err := e.presentedHandles(ctx, req)
@@ -218,6 +225,11 @@ func (e *Engine) RefreshSession(ctx context.Context, req Request, resp Response)
 		e.emitCSRF(ctx, req, err)
 		return nil, err
 	}
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	ip := e.clientIP(req)
 	// Reserved before the store work, given back unless the token was unknown, forged, dead
 	// or stolen: only those count as guessing.
@@ -261,7 +273,7 @@ func (e *Engine) WriteError(ctx context.Context, resp Response, err error) {
 	var re *Error
 	if !errors.As(err, &re) {
 		// A bare sentinel (or an app error wrapping one) maps like the typed error would.
-		for _, kind := range []error{ErrUnauthorised, ErrTryRefresh, ErrTokenTheft, ErrInvalidClaim, ErrCSRF, ErrBadRequest, ErrRateLimited} {
+		for _, kind := range []error{ErrUnauthorised, ErrTryRefresh, ErrTokenTheft, ErrInvalidClaim, ErrCSRF, ErrBadRequest, ErrRateLimited, ErrOverloaded} {
 			if errors.Is(err, kind) {
 				re = &Error{Kind: kind, Reason: err.Error()}
 				break
@@ -275,6 +287,7 @@ func (e *Engine) WriteError(ctx context.Context, resp Response, err error) {
 	if re == nil {
 		if errors.Is(err, ErrStore) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			e.log.ErrorContext(ctx, "ratchet: session store failure", "err", err)
+			resp.SetHeader("Retry-After", "1")
 			resp.Write(503, contentJSON, bodyStore)
 			return
 		}
@@ -294,10 +307,14 @@ func (e *Engine) WriteError(ctx context.Context, resp Response, err error) {
 		resp.Write(401, contentJSON, bodyTheft)
 	case ErrCSRF:
 		resp.Write(403, contentJSON, bodyCSRF)
-	case ErrRateLimited:
+	case ErrRateLimited, ErrOverloaded:
 		secs := int64((re.RetryAfter + time.Second - 1) / time.Second)
 		resp.SetHeader("Retry-After", strconv.FormatInt(max(secs, 1), 10))
-		resp.Write(429, contentJSON, bodyRateLimited)
+		if re.Kind == ErrOverloaded {
+			resp.Write(503, contentJSON, bodyStore)
+		} else {
+			resp.Write(429, contentJSON, bodyRateLimited)
+		}
 	case ErrInvalidClaim:
 		resp.Write(403, contentJSON, mustJSON(map[string]any{"message": "invalid claim", "claimValidationErrors": re.Claims}))
 	case ErrBadRequest:

@@ -120,10 +120,14 @@ func (e *Engine) startPoller(interval time.Duration) {
 	}()
 }
 
-// Close stops the engine's background work (the revocation poller). It is safe to call more
+// Close stops the engine's background work (the revocation poller and the change listener). It is safe to call more
 // than once. The Store is not closed: it belongs to the caller.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
+		if e.listenCancel != nil {
+			e.listenCancel()
+			<-e.listenDone
+		}
 		if e.revoked.stop != nil {
 			close(e.revoked.stop)
 			<-e.revoked.done

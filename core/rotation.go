@@ -13,6 +13,11 @@ type RefreshMeta struct{ IP, UserAgent string }
 // of docs/ROTATION.md: the errors it returns wrap ErrUnauthorised, ErrTokenTheft or ErrStore.
 func (e *Engine) Refresh(ctx context.Context, token string, meta RefreshMeta) (*Tokens, error) {
 	ctx, arrived := e.arrival(ctx)
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	meta.IP, meta.UserAgent = cleanClientString(meta.IP, maxIPBytes), cleanClientString(meta.UserAgent, maxUserAgentBytes)
 	rt, ok := parseRefreshToken(token)
 	if !ok {

@@ -122,6 +122,14 @@ func (e *Engine) serveSignIn(ctx context.Context, req Request, resp Response) {
 		return
 	}
 	sr.IP, sr.UserAgent = e.clientIP(req), userAgent(req)
+	// Authenticate usually reads the app's users table, and CreateSession writes: one slot
+	// covers both (CreateSession reuses it).
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	defer release()
 	// The attempt is counted before the (deliberately slow) password check and given back
 	// unless it fails, so concurrent guesses cannot all slip under the limit.
 	wait, reserved := e.reserve(ctx, e.signInLimits(sr.IP, sr.Email)...)
@@ -193,6 +201,12 @@ func parseSignIn(body []byte) (*SignInRequest, string) {
 }
 
 func (e *Engine) serveSignOut(ctx context.Context, req Request, resp Response) {
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	defer release()
 	s, err := e.GetSession(ctx, req, resp, VerifyOptions{})
 	if err != nil {
 		e.WriteError(ctx, resp, err)
@@ -223,6 +237,12 @@ type sessionView struct {
 }
 
 func (e *Engine) serveListSessions(ctx context.Context, req Request, resp Response) {
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	defer release()
 	resp.SetHeader("Cache-Control", "no-store")
 	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true})
 	if err != nil {
@@ -246,6 +266,12 @@ func (e *Engine) serveListSessions(ctx context.Context, req Request, resp Respon
 
 // serveRevokeOthers signs the caller out everywhere else: every other session of the same user.
 func (e *Engine) serveRevokeOthers(ctx context.Context, req Request, resp Response) {
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	defer release()
 	resp.SetHeader("Cache-Control", "no-store")
 	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true, Validators: e.recentAuthValidators()})
 	if err != nil {
@@ -271,6 +297,12 @@ func (e *Engine) recentAuthValidators() []ClaimValidator {
 var bodySessionNotFound = []byte(`{"message":"session not found"}`)
 
 func (e *Engine) serveDeleteSession(ctx context.Context, req Request, resp Response, handle string) {
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	defer release()
 	resp.SetHeader("Cache-Control", "no-store")
 	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true})
 	if err != nil {

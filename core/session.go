@@ -45,7 +45,7 @@ func (e *Engine) Verify(ctx context.Context, accessToken string, opts VerifyOpti
 		return nil, unauthorised("session revoked", true)
 	}
 	if opts.CheckDatabase {
-		if err := e.checkLive(ctx, v); err != nil {
+		if err := e.checkLiveAdmitted(ctx, v); err != nil {
 			return nil, err
 		}
 	}
@@ -53,6 +53,16 @@ func (e *Engine) Verify(ctx context.Context, accessToken string, opts VerifyOpti
 		return nil, &Error{Kind: ErrInvalidClaim, Claims: fails, UserID: v.userID, Handle: v.handle}
 	}
 	return &Session{e: e, v: v, token: accessToken}, nil
+}
+
+// checkLiveAdmitted is checkLive inside an admission slot.
+func (e *Engine) checkLiveAdmitted(ctx context.Context, v *verified) error {
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return e.checkLive(ctx, v)
 }
 
 // checkLive is the strict check: the row is live and the token is on its current lineage.
@@ -132,6 +142,11 @@ func (s *Session) current() *verified {
 
 // Data returns the server-side session data. A revoked or expired session is ErrUnauthorised.
 func (s *Session) Data(ctx context.Context) (map[string]any, error) {
+	ctx, release, err := s.e.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	rec, err := s.e.liveRecord(ctx, s.current().handle)
 	if errors.Is(err, ErrNotFound) {
 		return nil, unauthorised("session revoked or expired", true)
@@ -268,6 +283,11 @@ const casAttempts = 64
 
 // casUpdate runs a version-checked read-modify-write on a live record, retrying on conflicts.
 func (e *Engine) casUpdate(ctx context.Context, handle string, build func(*Record) (Change, error)) (*Record, error) {
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	for range casAttempts {
 		rec, err := e.liveRecord(ctx, handle)
 		if errors.Is(err, ErrNotFound) {

@@ -471,3 +471,14 @@ func (s *Store) RevokeAll(ctx context.Context) (int64, error) {
 	}
 	return res.RowsAffected, nil
 }
+
+// PoolSize implements core.PoolSizer: the database/sql pool's MaxOpenConns (0 when
+// unbounded), which the engine's admission control (core.Admission) defaults to. Bound the
+// pool (sql.DB.SetMaxOpenConns) before building the engine; docs/GORM.md says what to set.
+func (s *Store) PoolSize() int {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return 0
+	}
+	return sqlDB.Stats().MaxOpenConnections
+}
