@@ -25,14 +25,14 @@ type Engine struct {
 	refreshPath   string // {base}/session/refresh
 	proxies       []netip.Prefix
 
-	logKey    []byte      // keys logDigest
-	adm       *admission  // nil when Admission.Disable
-	revoked   revocations // recently revoked handles, refused without a store read
-	pollMu    sync.Mutex
+	logKey  []byte      // keys logDigest
+	adm     *admission  // nil when Admission.Disable
+	revoked revocations // recently revoked handles, refused without a store read
+	pollMu  sync.Mutex
 
 	listenCancel context.CancelFunc // ChangeNotifier listener, when configured
 	listenDone   chan struct{}
-	closeOnce sync.Once
+	closeOnce    sync.Once
 }
 
 // New validates cfg, applies defaults and returns an Engine.
