@@ -143,3 +143,50 @@ func TestLogsNeverContainSecrets(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// A password pasted into the email box must never reach the logs or events: a tripped
+// account limit names the account by a keyed digest.
+func TestRateLimitedEventsNeverShowTheTypedEmail(t *testing.T) {
+	var buf lockedBuffer
+	var reasons []string
+	var mu sync.Mutex
+	typed := "Hunter2-pasted-into-the-email-box"
+	e, err := core.New(core.Config{Store: memory.New(), Logger: slog.New(slog.NewJSONHandler(&buf, nil)),
+		RateLimits: core.RateLimits{SignInPerAccount: core.NewMemoryLimiter(1, time.Minute, nil)},
+		Authenticate: func(context.Context, *core.SignInRequest) (*core.Identity, error) {
+			return nil, core.ErrWrongCredentials
+		},
+		OnSecurityEvent: func(_ context.Context, ev core.SecurityEvent) {
+			mu.Lock()
+			reasons = append(reasons, ev.Type+" "+ev.Reason)
+			mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpratchet.New(e).Handler())
+	defer srv.Close()
+	statuses := []int{}
+	for range 2 {
+		res, err := http.Post(srv.URL+"/auth/signin", "application/json", strings.NewReader(`{"email":"`+typed+`","password":"x"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		statuses = append(statuses, res.StatusCode)
+	}
+	if statuses[1] != 429 {
+		t.Fatalf("statuses %v, want the second attempt rate-limited", statuses)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	joined := strings.Join(reasons, "\n")
+	if !strings.Contains(joined, core.EventRateLimited) {
+		t.Fatalf("no rate_limited event: %s", joined)
+	}
+	for _, probe := range []string{typed, strings.ToLower(typed), "Hunter2"} {
+		if strings.Contains(joined, probe) || strings.Contains(buf.String(), probe) {
+			t.Fatalf("the typed email appears in events or logs:\n%s\n%s", joined, buf.String())
+		}
+	}
+}
