@@ -114,7 +114,7 @@ func Run(ctx context.Context, cfg Config, log io.Writer) *RunReport {
 			rep.Err = err
 			return rep
 		}
-		rep.Commit = commit + " (clean export of " + cfg.Src + ")"
+		rep.Commit = commit + " (clean export of the commit, not the working tree)"
 	}
 	bins, err := BuildExamples(ctx, src, dir, used)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -137,6 +138,16 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "fleet:", err)
 			return 2
 		}
+	}
+	// A commit is resolved once, so that every database measures the same one even if someone
+	// commits meanwhile.
+	if *src != "worktree" {
+		out, err := exec.CommandContext(ctx, "git", "-C", r, "rev-parse", "--verify", "--end-of-options", *src+"^{commit}").Output()
+		if err != nil {
+			fmt.Fprintf(stderr, "fleet: -src %q is not a commit of the repository\n", *src)
+			return 2
+		}
+		*src = strings.TrimSpace(string(out))
 	}
 	var reports []*RunReport
 	for _, db := range strings.Split(*dbs, ",") {

@@ -39,9 +39,9 @@ func (r *RunReport) WriteMarkdown(w io.Writer) {
 			if other > 0 {
 				unauth += fmt.Sprintf(" (+%d other)", other)
 			}
-			fmt.Fprintf(w, "| %s | %s | %d×%d | %d | %d/%d | %d | %d | %d | %s | %s | %d | %d | %d | %d | %d/%d | %d |\n",
+			fmt.Fprintf(w, "| %s | %s | %d×%d | %d | %d/%d | %d | %s | %d | %s | %s | %d | %d | %d | %d | %d/%d | %d |\n",
 				res.Scenario.Name, m.Mode, m.Browsers, c.Tabs, s.Requests, s.RefreshOK, s.Refreshes, s.SignInOK,
-				s.Total5xx(), s.TotalNetErrors(), mark(unauth), mark(fmt.Sprint(s.Logouts[msgTheft])), s.Lost,
+				fiveXX(s), s.TotalNetErrors(), mark(unauth), mark(fmt.Sprint(s.Logouts[msgTheft])), s.Lost,
 				s.Resurrections, s.RefreshLoops, s.SignOuts, s.NotesLost, s.NotesAcked, s.Unverified)
 		}
 	}
@@ -171,4 +171,13 @@ func sortedKeys(m map[string]int) []string {
 	}
 	sort.Strings(k)
 	return k
+}
+
+// fiveXX shows the 5xx count, with how many were 503.
+func fiveXX(s *Stats) string {
+	n := s.Total5xx()
+	if s.Status503 == 0 {
+		return fmt.Sprint(n)
+	}
+	return fmt.Sprintf("%d (%d×503)", n, s.Status503)
 }

@@ -17,6 +17,7 @@ type Stats struct {
 
 	Requests   int            // HTTP exchanges of every route, retries included
 	Status5xx  map[string]int // per route
+	Status503  int            // the subset of 5xx that were 503 (overload shedding)
 	NetErrors  map[string]int // refused, reset, timed out: per route
 	Timeouts   int            // the subset of NetErrors that hit the client's timeout
 	Other4xx   int            // answers other than 200, 401 and 5xx
@@ -80,6 +81,9 @@ func (s *Stats) record(ctx context.Context, route string, r reply) {
 		return
 	case r.status >= 500:
 		s.Status5xx[route]++
+		if r.status == 503 {
+			s.Status503++
+		}
 	case r.status != 200 && r.status != 401:
 		s.Other4xx++
 	}
