@@ -78,12 +78,7 @@ func TestOpenSQLite(t *testing.T) {
 
 func openURL(t *testing.T, raw string) (*App, error) {
 	t.Helper()
-	_, kek := core.NewKEK() // required for the network databases
-	s, err := Load(env("DATABASE_URL", raw, "RATCHET_KEK", kek))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return SetupWith(context.Background(), s)
+	return SetupWith(context.Background(), mustLoad(t, raw)) // with a KEK, required for the network databases
 }
 
 // The postgres:// and mysql:// forms against the machine's PostgreSQL and MariaDB, each in a
@@ -97,6 +92,7 @@ func TestOpenServers(t *testing.T) {
 		}
 		t.Cleanup(func() { _, _ = admin.Exec("DROP SCHEMA " + suffix + " CASCADE") })
 		setupAndSignIn(t, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path="+url.QueryEscape(suffix))
+		onePooledConnection(t, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path="+url.QueryEscape(suffix))
 	})
 	t.Run("mysql", func(t *testing.T) {
 		admin := admin(t, "MariaDB/MySQL", "mysql", "root@tcp(127.0.0.1:3306)/?timeout=5s")
@@ -105,7 +101,59 @@ func TestOpenServers(t *testing.T) {
 		}
 		t.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE " + suffix) })
 		setupAndSignIn(t, "mysql://root@tcp(127.0.0.1:3306)/"+suffix)
+		onePooledConnection(t, "mysql://root@tcp(127.0.0.1:3306)/"+suffix)
 	})
+	t.Run("sqlite", func(t *testing.T) {
+		onePooledConnection(t, "sqlite://"+filepath.Join(t.TempDir(), "one.db"))
+	})
+}
+
+// onePooledConnection runs the engine's store work on a pool of one connection: no operation
+// may hold a connection while it waits for another (it would wait forever), so any pool size
+// the operator picks works.
+func onePooledConnection(t *testing.T, raw string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	app, err := SetupWith(ctx, mustLoad(t, raw, "DB_MAX_OPEN_CONNS", "1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if n := app.SQL.Stats().MaxOpenConnections; n != 1 {
+		t.Fatalf("pool bound %d, want 1", n)
+	}
+	tok, err := app.Engine.Issue(ctx, "user-bob", core.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := app.Engine.Refresh(ctx, tok.RefreshToken, core.RefreshMeta{})
+	if err != nil {
+		t.Fatalf("refresh on one connection: %v", err)
+	}
+	if _, err := app.Engine.Verify(ctx, next.AccessToken, core.VerifyOptions{CheckDatabase: true}); err != nil {
+		t.Fatalf("strict verify on one connection: %v", err)
+	}
+	list, err := app.Engine.ListSessions(ctx, "user-bob")
+	if err != nil || len(list) == 0 {
+		t.Fatalf("sessions on one connection: %v %v", list, err)
+	}
+	if _, err := app.Engine.RevokeAllForUser(ctx, "user-bob"); err != nil {
+		t.Fatalf("revoking bob's sessions on one connection: %v", err)
+	}
+}
+
+// testKEK is the RATCHET_KEK of these tests: one for all, as for the instances of one app.
+var _, testKEK = core.NewKEK()
+
+// mustLoad is the settings for DATABASE_URL=raw, RATCHET_KEK=testKEK and kv.
+func mustLoad(t *testing.T, raw string, kv ...string) Settings {
+	t.Helper()
+	s, err := Load(env(append([]string{"DATABASE_URL", raw, "RATCHET_KEK", testKEK}, kv...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // A network database without RATCHET_KEK stops the app before it connects: the instances

@@ -182,8 +182,20 @@ func sameJSON(a, b []byte) bool {
 // Contract serves build's app and checks the example contract's routes and bodies over real
 // HTTP: the page, sign-in in both modes, /api/me, /api/me/strict, notes, the sessions routes,
 // sign-out, the 401 bodies, CSRF and CORS. The real-browser suite in e2e/ goes further.
+//
+// It runs twice: with the defaults, and with an https API_ORIGIN, whose cookies are Secure
+// and prefixed (__Host-, __Secure-) as they are for every APIOrigin once the core stops
+// dropping Secure on http://; the test clients send them back over http:// as browsers do on
+// loopback.
 func Contract(t *testing.T, build func(*demo.App) demo.Server) {
-	base := Start(t, build, nil)
+	t.Run("defaults", func(t *testing.T) { contract(t, build, nil) })
+	t.Run("secure cookies", func(t *testing.T) {
+		contract(t, build, map[string]string{"API_ORIGIN": "https://api.ratchet.test"})
+	})
+}
+
+func contract(t *testing.T, build func(*demo.App) demo.Server, env map[string]string) {
+	base := Start(t, build, env)
 	origin := base // WEBSITE_ORIGIN defaults to http:// + ADDR
 
 	anon := newAgent(t, base)
@@ -223,7 +235,9 @@ func Contract(t *testing.T, build func(*demo.App) demo.Server) {
 	if in.header.Get("front-token") == "" {
 		t.Fatal("cookie-mode sign-in: no front-token")
 	}
-	checkTokenCookies(t, "cookie-mode sign-in", in.header)
+	if secure := checkTokenCookies(t, "cookie-mode sign-in", in.header); !secure && env["API_ORIGIN"] != "" {
+		t.Fatalf("API_ORIGIN=%s: the token cookies are not Secure", env["API_ORIGIN"])
+	}
 	me := alice.do("GET", "/api/me", "")
 	expect(t, "alice GET /api/me", me, 200, "")
 	handle, _ := me.json(t)["sessionHandle"].(string)

@@ -9,10 +9,12 @@ import (
 )
 
 // jar is the test clients' cookie jar for the loopback test servers. It keeps each cookie by
-// name and sends it back on the paths it was set for, Secure or not: net/http/cookiejar never
-// sends a Secure cookie over http://, while browsers do for http://127.0.0.1 and
-// http://localhost (potentially trustworthy origins), which is where the examples run in
-// development with their default Secure, __Host-/__Secure- prefixed cookies.
+// name and sends it back on the paths it was set for, Secure or not, as browsers do for
+// http://127.0.0.1 and http://localhost (potentially trustworthy origins), which is where the
+// examples run in development with Secure, __Host-/__Secure- prefixed cookies.
+// net/http/cookiejar does the same for loopback hosts only in recent Go releases
+// (golang/go#60997); with older toolchains it never sends a Secure cookie over http://, and
+// the tests must not depend on the toolchain.
 //
 // It ignores Domain (every test server is one loopback host) and holds one cookie per name,
 // which is all the examples set.

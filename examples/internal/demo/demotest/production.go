@@ -95,6 +95,9 @@ func poolBounded(t *testing.T, dbURL string, connections func(context.Context) (
 					b, _ := io.ReadAll(res.Body)
 					res.Body.Close()
 					got = fmt.Sprintf("%d %s", res.StatusCode, strings.TrimSpace(string(b)))
+					if res.StatusCode == 503 && res.Header.Get("Retry-After") != "" {
+						got += " with Retry-After"
+					}
 				}
 				mu.Lock()
 				statuses[got]++
@@ -108,9 +111,16 @@ func poolBounded(t *testing.T, dbURL string, connections func(context.Context) (
 	if sampleErr != nil {
 		t.Fatalf("counting the app's connections: %v", sampleErr)
 	}
-	want := `401 {"message":"unauthorised"}`
-	if len(statuses) != 1 || statuses[want] != concurrent*rounds {
-		t.Errorf("refreshes with unknown tokens: %v; want all %d to be %s\n%s", statuses, concurrent*rounds, want, app.stderr)
+	// Every refresh gets its 401. The engine may also shed a request that waited too long for
+	// the store (503 with Retry-After, its documented overload answer) rather than queue it:
+	// that is allowed (how many depends on the machine's load), anything else is not.
+	unauthorised, shed := `401 {"message":"unauthorised"}`, `503 {"message":"session store unavailable"} with Retry-After`
+	t.Logf("refreshes: %v", statuses)
+	if statuses[unauthorised]+statuses[shed] != concurrent*rounds || statuses[unauthorised] == 0 {
+		t.Errorf("refreshes with unknown tokens: %v; want %s (or %s)\n%s", statuses, unauthorised, shed, app.logTail())
+	}
+	if strings.Contains(app.stderr.String(), "session store failure") {
+		t.Errorf("the database failed under the burst:\n%s", app.logTail())
 	}
 	t.Logf("%d samples, at most %d connections held by the app", samples, most)
 	if most > limit {

@@ -39,6 +39,18 @@ type running struct {
 	stderr *syncBuffer
 }
 
+// logTail is the end of the app's log, without the security events (one per refresh), for
+// failure messages.
+func (r *running) logTail() string {
+	var keep []string
+	for _, l := range strings.Split(r.stderr.String(), "\n") {
+		if !strings.Contains(l, "security event") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep[max(0, len(keep)-40):], "\n")
+}
+
 // syncBuffer is a bytes.Buffer safe for the process's writer and the test's reader.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -93,11 +105,11 @@ func startApp(t *testing.T, env ...string) *running {
 		select {
 		case err := <-exited:
 			if err != nil {
-				t.Errorf("the app did not exit cleanly on SIGTERM: %v\n%s", err, r.stderr)
+				t.Errorf("the app did not exit cleanly on SIGTERM: %v\n%s", err, r.logTail())
 			}
 		case <-time.After(30 * time.Second):
 			_ = cmd.Process.Kill()
-			t.Errorf("the app did not exit within 30 s of SIGTERM\n%s", r.stderr)
+			t.Errorf("the app did not exit within 30 s of SIGTERM\n%s", r.logTail())
 			<-exited
 		}
 	}
@@ -105,11 +117,11 @@ func startApp(t *testing.T, env ...string) *running {
 	case r.banner = <-bannerc:
 	case <-time.After(60 * time.Second):
 		stop()
-		t.Fatalf("no banner within 60 s\n%s", r.stderr)
+		t.Fatalf("no banner within 60 s\n%s", r.logTail())
 	}
 	if !strings.Contains(r.banner, "WARNING") {
 		stop()
-		t.Fatalf("the app stopped before serving:\n%s%s", r.banner, r.stderr)
+		t.Fatalf("the app stopped before serving:\n%s%s", r.banner, r.logTail())
 	}
 	t.Cleanup(stop)
 	return r
