@@ -16,6 +16,8 @@ import (
 // The signing-keys table backs core.KeyStore, the shared key ring of core.NewStoreKeyRing.
 // Every write is one conditional statement: INSERT … ON CONFLICT DO NOTHING (ON DUPLICATE KEY
 // UPDATE kid = kid on MySQL) and UPDATE … WHERE kid = ? AND revoked = false AND <conditions>.
+// On PostgreSQL, an inserted key and a revoked or retired one are announced with NOTIFY
+// (kind "keys", see NotifyChannel) after the statement.
 
 var _ core.KeyStore = (*Store)(nil)
 
@@ -91,6 +93,9 @@ func (s *Store) InsertKey(ctx context.Context, k core.StoredKey) (bool, error) {
 		return false, wrap(ctx, "insert key", res.Error)
 	}
 	if s.dialect != dialectMySQL {
+		if res.RowsAffected == 1 {
+			s.notifyKeys(ctx)
+		}
 		return res.RowsAffected == 1, nil
 	}
 	var pubs [][]byte
@@ -143,6 +148,11 @@ func (s *Store) UpdateKey(ctx context.Context, kid string, u core.KeyUpdate) (bo
 	res := q.Updates(set)
 	if res.Error != nil {
 		return false, wrap(ctx, "update key", res.Error)
+	}
+	// Revoking and retiring change what signs and verifies; re-wrapping and erasing a private
+	// key do not (an erased key can no longer sign anywhere), so they are not announced.
+	if res.RowsAffected > 0 && (u.Revoke || !u.RetireBy.IsZero()) {
+		s.notifyKeys(ctx)
 	}
 	return res.RowsAffected > 0, nil
 }

@@ -45,7 +45,8 @@ type Options struct {
 	// OnJanitor, if set, is called after every janitor run with the number of rows deleted and
 	// the error, if any. Default: failures are logged to Logger.
 	OnJanitor func(deleted int64, err error)
-	// Logger receives janitor failures when OnJanitor is nil. Default: slog.Default().
+	// Logger receives janitor failures when OnJanitor is nil, and failed change
+	// notifications (PostgreSQL NOTIFY, see NotifyChannel). Default: slog.Default().
 	Logger *slog.Logger
 
 	// FeedOverlap is how far back behind the present the revocation feed (RevokedSince) keeps
@@ -94,6 +95,8 @@ type Store struct {
 	// busy handler sleep in growing steps and collapse throughput under contention. Other
 	// processes on the same file are still handled by busy_timeout. Nil on other databases.
 	writeGate chan struct{}
+
+	notify notifier // PostgreSQL change notifications (notify.go)
 
 	janitorStop context.CancelFunc
 	janitorDone chan struct{}
@@ -158,6 +161,9 @@ func New(db *gorm.DB, opts Options) (*Store, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.checkConnection(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.initNotify(ctx, opts.Logger); err != nil {
 		return nil, err
 	}
 	if opts.AutoMigrate {
@@ -335,6 +341,9 @@ func (s *Store) Update(ctx context.Context, handle string, cond core.Cond, ch co
 	if res.Error != nil {
 		return false, wrap(ctx, "update", res.Error)
 	}
+	if ch.Revoke && res.RowsAffected > 0 {
+		s.notifyRevoked(ctx, handle)
+	}
 	return res.RowsAffected > 0, nil
 }
 
@@ -405,6 +414,7 @@ func (s *Store) RevokeByUser(ctx context.Context, userID, except string) ([]stri
 		return nil, nil
 	}
 	slices.Sort(handles)
+	s.notifyRevoked(ctx, handles...)
 	return handles, nil
 }
 
@@ -468,6 +478,9 @@ func (s *Store) RevokeAll(ctx context.Context) (int64, error) {
 		clause.Table{Name: s.sessions}, s.now())
 	if res.Error != nil {
 		return 0, wrap(ctx, "revoke all", res.Error)
+	}
+	if res.RowsAffected > 0 {
+		s.notifyRevoked(ctx) // no handles: read the feed
 	}
 	return res.RowsAffected, nil
 }

@@ -1,0 +1,18 @@
+module github.com/ratchetauth/ratchet/stores/gorm/pglisten
+
+go 1.24
+
+require (
+	github.com/jackc/pgx/v5 v5.7.6
+	github.com/ratchetauth/ratchet v0.0.0
+)
+
+require (
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	golang.org/x/crypto v0.37.0 // indirect
+	golang.org/x/text v0.24.0 // indirect
+)
+
+replace github.com/ratchetauth/ratchet => ../../..
