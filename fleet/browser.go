@@ -334,9 +334,15 @@ func (b *Browser) Tab(ctx context.Context, until time.Time, think time.Duration,
 // The session's tokens stay remembered for the audit. It reports whether the server
 // confirmed (200, or 401: the session was already gone).
 func (b *Browser) SignOut(ctx context.Context) bool {
+	// Wait for a sign-in in flight (a tab replacing a session that ended): the sign-out is
+	// about the session that sign-in creates, and no sign-in starts once signingOut is set.
+	b.signInMu.Lock()
+	b.mu.Lock()
+	b.signingOut = true
+	b.mu.Unlock()
+	b.signInMu.Unlock()
 	for attempt := 0; attempt < 8 && ctx.Err() == nil; attempt++ {
 		b.mu.Lock()
-		b.signingOut = true
 		j := b.jar
 		b.mu.Unlock()
 		if j.Access == "" {
