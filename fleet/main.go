@@ -119,6 +119,8 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		seed       = fs.Uint64("seed", 0, "random seed (default: the time)")
 		pgAdmin    = fs.String("pg-admin", "", "PostgreSQL DSN to create and drop the run's database (default $RATCHET_PG_DSN or postgres://postgres@127.0.0.1:5432/test)")
 		myAdmin    = fs.String("mysql-admin", "", "MariaDB DSN to create and drop the run's database (default $RATCHET_MYSQL_DSN or root@tcp(127.0.0.1:3306)/)")
+		apiOrigin  = fs.String("api-origin", "", "API_ORIGIN of every instance (default http://127.0.0.1:1; an https origin makes the cookies Secure and __Host-/__Secure- prefixed)")
+		webOrigin  = fs.String("website-origin", "", "WEBSITE_ORIGIN of every instance, sent as Origin (default http://127.0.0.1:2)")
 		out        = fs.String("out", "", "also append the markdown report to this file")
 		keep       = fs.Bool("keep", false, "keep the work directory (binaries, instance logs)")
 		src        = fs.String("src", "worktree", "build the examples from the working tree as it is (worktree), or from a clean export of a commit (HEAD, a hash)")
@@ -192,6 +194,12 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			cfg.MySQLAdmin = *myAdmin
 		}
 		cfg.Keep, cfg.Src = *keep, *src
+		if *apiOrigin != "" {
+			cfg.APIOrigin = strings.TrimSuffix(*apiOrigin, "/")
+		}
+		if *webOrigin != "" {
+			cfg.WebOrigin = strings.TrimSuffix(*webOrigin, "/")
+		}
 		if *frameworks != "" {
 			cfg.Frameworks = splitList(*frameworks)
 		}

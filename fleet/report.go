@@ -17,8 +17,8 @@ func (r *RunReport) WriteMarkdown(w io.Writer) {
 		r.Started.Format("2006-01-02 15:04 MST"), Machine(), r.LoadStart, r.LoadEnd)
 	fmt.Fprintf(w, "- commit %s; database %s (created for the run, dropped after)\n", r.Commit, r.Database)
 	fmt.Fprintf(w, "- %d instance(s) (%s); %d browsers × %d tabs per scenario (× the scenario's factor); %s load per scenario; "+
-		"ACCESS_TOKEN_TTL=%s; DB_MAX_OPEN_CONNS=%d; think ≤ %s; %.0f%% of browsers in cookie mode; modes %s; total %s\n",
-		c.Instances, strings.Join(r.Instances, ", "), c.Clients, c.Tabs, c.Duration, c.AccessTTL, c.Pool, c.Think,
+		"API_ORIGIN=%s; ACCESS_TOKEN_TTL=%s; DB_MAX_OPEN_CONNS=%d; think ≤ %s; %.0f%% of browsers in cookie mode; modes %s; total %s\n",
+		c.Instances, strings.Join(r.Instances, ", "), c.Clients, c.Tabs, c.Duration, c.APIOrigin, c.AccessTTL, c.Pool, c.Think,
 		c.CookieShare*100, joinModes(c.Modes), r.Elapsed.Round(time.Second))
 	if r.Err != nil {
 		fmt.Fprintf(w, "- **the run did not complete**: %v\n", r.Err)
