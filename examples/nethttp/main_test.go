@@ -22,5 +22,5 @@ func TestTimeouts(t *testing.T) { demotest.Timeouts(t) }
 func TestPool(t *testing.T) { demotest.Pool(t) }
 
 // TestFleet: two instances with the same API_ORIGIN and RATCHET_KEK accept each other's
-// tokens (PostgreSQL); an https API_ORIGIN gives Secure, prefixed cookies.
+// tokens (PostgreSQL, MariaDB); an https API_ORIGIN gives Secure, prefixed cookies.
 func TestFleet(t *testing.T) { demotest.Fleet(t) }

@@ -131,18 +131,29 @@ func poolBounded(t *testing.T, dbURL string, connections func(context.Context) (
 	}
 }
 
-// Fleet starts two instances of the example on one PostgreSQL schema with the same API_ORIGIN
-// (https) and RATCHET_KEK, as behind a load balancer: each accepts the other's access tokens,
-// refreshes the other's refresh tokens and sees the other's sign-out; the cookies are Secure
-// with the __Host-/__Secure- prefixes, as an https API_ORIGIN requires.
+// Fleet starts two instances of the example on one database (a PostgreSQL schema, then a
+// MariaDB database) with the same API_ORIGIN (https) and RATCHET_KEK, as behind a load
+// balancer: each accepts the other's access tokens, refreshes the other's refresh tokens and
+// sees the other's sign-out; the cookies are Secure with the __Host-/__Secure- prefixes.
 func Fleet(t *testing.T) {
-	_, dbURL, _ := postgresSchema(t, "fleet")
+	t.Run("postgres", func(t *testing.T) {
+		_, dbURL, _ := postgresSchema(t, "fleet")
+		fleet(t, dbURL)
+	})
+	t.Run("mariadb", func(t *testing.T) {
+		_, dbURL, _ := mariadbDatabase(t, "fleet")
+		fleet(t, dbURL)
+	})
+}
+
+func fleet(t *testing.T, dbURL string) {
 	_, kek := core.NewKEK()
 	const apiOrigin = "https://api.ratchet.test"
 	env := []string{"DATABASE_URL=" + dbURL, "RATCHET_KEK=" + kek, "API_ORIGIN=" + apiOrigin}
-	one := startApp(t, env...)
-	two := startApp(t, env...)
-	for _, r := range []*running{one, two} {
+	// Started at once, as a deployment does: one migration, one signing key.
+	apps := startApps(t, 2, env...)
+	one, two := apps[0], apps[1]
+	for _, r := range apps {
 		if !strings.Contains(r.banner, apiOrigin) {
 			t.Errorf("the banner does not show API_ORIGIN:\n%s", r.banner)
 		}

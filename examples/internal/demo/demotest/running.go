@@ -74,57 +74,69 @@ func (s *syncBuffer) String() string {
 // Without DATABASE_URL in env it uses the default SQLite file in a temporary directory.
 func startApp(t *testing.T, env ...string) *running {
 	t.Helper()
-	addr := closedPort(t)
-	cmd := command(context.Background(), t, append([]string{"ADDR=" + addr}, env...)...)
-	r := &running{base: "http://" + addr, stderr: &syncBuffer{}}
-	cmd.Stderr = r.stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	bannerc := make(chan string, 1)
-	go func() {
-		var b strings.Builder
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			b.WriteString(sc.Text() + "\n")
-			if strings.Contains(sc.Text(), "WARNING") {
-				break
-			}
+	return startApps(t, 1, env...)[0]
+}
+
+// startApps starts n instances with the same env all at once, each on its own port, and
+// waits for every banner.
+func startApps(t *testing.T, n int, env ...string) []*running {
+	t.Helper()
+	apps := make([]*running, n)
+	banners := make([]chan string, n)
+	for i := range apps {
+		addr := closedPort(t)
+		cmd := command(context.Background(), t, append([]string{"ADDR=" + addr}, env...)...)
+		r := &running{base: "http://" + addr, stderr: &syncBuffer{}}
+		cmd.Stderr = r.stderr
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
 		}
-		bannerc <- b.String()
-		_, _ = io.Copy(io.Discard, stdout)
-		exited <- cmd.Wait()
-	}()
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		bannerc := make(chan string, 1)
+		go func() {
+			var b strings.Builder
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				b.WriteString(sc.Text() + "\n")
+				if strings.Contains(sc.Text(), "WARNING") {
+					break
+				}
+			}
+			bannerc <- b.String()
+			_, _ = io.Copy(io.Discard, stdout)
+			exited <- cmd.Wait()
+		}()
+		t.Cleanup(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case err := <-exited:
+				if err != nil && r.banner != "" {
+					t.Errorf("the app did not exit cleanly on SIGTERM: %v\n%s", err, r.logTail())
+				}
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Errorf("the app did not exit within 30 s of SIGTERM\n%s", r.logTail())
+				<-exited
+			}
+		})
+		apps[i], banners[i] = r, bannerc
+	}
+	for i, r := range apps {
 		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("the app did not exit cleanly on SIGTERM: %v\n%s", err, r.logTail())
+		case b := <-banners[i]:
+			if !strings.Contains(b, "WARNING") {
+				t.Fatalf("the app stopped before serving:\n%s%s", b, r.logTail())
 			}
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("the app did not exit within 30 s of SIGTERM\n%s", r.logTail())
-			<-exited
+			r.banner = b
+		case <-time.After(60 * time.Second):
+			t.Fatalf("no banner within 60 s\n%s", r.logTail())
 		}
 	}
-	select {
-	case r.banner = <-bannerc:
-	case <-time.After(60 * time.Second):
-		stop()
-		t.Fatalf("no banner within 60 s\n%s", r.logTail())
-	}
-	if !strings.Contains(r.banner, "WARNING") {
-		stop()
-		t.Fatalf("the app stopped before serving:\n%s%s", r.banner, r.logTail())
-	}
-	t.Cleanup(stop)
-	return r
+	return apps
 }
 
 // adminDB opens an administrative connection to a local database server, or fails (CI=true)
