@@ -8,6 +8,7 @@ require (
 	github.com/jackc/pgx/v5 v5.7.6
 	github.com/ratchetauth/ratchet v0.0.0
 	github.com/ratchetauth/ratchet/stores/gorm v0.0.0
+	github.com/ratchetauth/ratchet/stores/gorm/pglisten v0.0.0
 	go.uber.org/goleak v1.3.0
 	gorm.io/driver/mysql v1.6.0
 	gorm.io/driver/postgres v1.6.0
@@ -40,4 +41,5 @@ require (
 replace (
 	github.com/ratchetauth/ratchet => ../../..
 	github.com/ratchetauth/ratchet/stores/gorm => ..
+	github.com/ratchetauth/ratchet/stores/gorm/pglisten => ../pglisten
 )
