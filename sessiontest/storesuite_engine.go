@@ -49,7 +49,10 @@ func newEngine(t *testing.T, store core.Store, mutate ...func(*core.Config)) *en
 		AbsoluteTTL:   suiteAbsoluteTTL,
 		RotationGrace: suiteGrace,
 		Cookies:       core.CookieConfig{Insecure: true},
-		Logger:        slog.New(slog.DiscardHandler),
+		// The suite checks semantics, not overload: bursts (32 concurrent appends on a
+		// one-connection SQLite pool) wait for their slot instead of being shed.
+		Admission: core.Admission{MaxWait: 2 * time.Minute, OpTimeout: 2 * time.Minute},
+		Logger:    slog.New(slog.DiscardHandler),
 		OnTokenTheft: func(_ context.Context, ev core.SecurityEvent) {
 			fx.thefts.Add(1)
 			fx.mu.Lock()
