@@ -143,14 +143,14 @@ func (a *App) Banner(framework string) string {
 		framework, s.Addr, a.Database.Display, a.Pool, a.Keys)
 	t := s.Timeouts.OrDefault()
 	b += fmt.Sprintf("  timeouts:   header %s, read %s, write %s, idle %s\n", t.ReadHeader, t.Read, t.Write, t.Idle)
-	if s.APIOrigin != "" && s.APIOrigin != "http://"+s.Addr {
+	if s.APIOrigin != "" && s.APIOrigin != "http://"+s.Addr { // set to something else than the default
 		b += fmt.Sprintf("  api origin: %s (API_ORIGIN: the access tokens' issuer; every instance must use the same)\n", s.APIOrigin)
 	}
+	host, _, _ := net.SplitHostPort(s.Addr)
+	publicAPI := s.APIOrigin != "" && s.APIOrigin != "http://"+s.Addr
 	if s.WebsiteOrigin != "http://"+s.Addr {
 		b += fmt.Sprintf("  website:    %s (WEBSITE_ORIGIN: the only origin allowed to sign in and call the API)\n", s.WebsiteOrigin)
-	} else if s.APIOrigin != "" && s.APIOrigin != "http://"+s.Addr {
-		b += "  note:       set WEBSITE_ORIGIN to the URL you open in the browser; sign-in checks the Origin\n"
-	} else if host, _, _ := net.SplitHostPort(s.Addr); host == "" || host == "0.0.0.0" || host == "::" {
+	} else if publicAPI || host == "" || host == "0.0.0.0" || host == "::" {
 		b += "  note:       set WEBSITE_ORIGIN to the URL you open in the browser; sign-in checks the Origin\n"
 	}
 	return b + fmt.Sprintf("  demo users: alice@example.com and bob@example.com, password %q\n"+

@@ -180,7 +180,11 @@ func poolSize(k, v string) (int, error) {
 // origin checks that v is an origin, scheme://host[:port] with an optional trailing slash,
 // and returns it in the form the engine compares (lower case, no slash).
 func origin(k, v string) (string, error) {
-	bad := fmt.Errorf("%s=%q must be an origin such as http://127.0.0.1:3000 or https://app.example.com (scheme and host, no path)", k, v)
+	shown := v
+	if strings.Contains(v, "@") {
+		shown = maskAfterAt(v) // whatever precedes @ may be a password
+	}
+	bad := fmt.Errorf("%s=%q must be an origin such as http://127.0.0.1:3000 or https://app.example.com (scheme and host, no path)", k, shown)
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(u.Host, " \\") {

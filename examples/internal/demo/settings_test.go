@@ -182,6 +182,13 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+func TestOriginErrorHidesPassword(t *testing.T) {
+	_, err := Load(env("API_ORIGIN", "https://user:hunter2@api.example.com"))
+	if err == nil || !strings.Contains(err.Error(), "API_ORIGIN") || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("API_ORIGIN with a password: %v", err)
+	}
+}
+
 func TestIdleAboveOpen(t *testing.T) {
 	_, err := Load(env("DB_MAX_OPEN_CONNS", "5", "DB_MAX_IDLE_CONNS", "6"))
 	if err == nil || !strings.Contains(err.Error(), "DB_MAX_IDLE_CONNS") {
