@@ -96,8 +96,11 @@ func NewFixture(store core.Store) (*Fixture, error) {
 		RotationGrace:  FixtureGrace,
 		AllowedOrigins: []string{WebsiteOrigin},
 		Cookies:        core.CookieConfig{Insecure: true},
-		Authenticate:   f.authenticate,
-		Claims:         []*core.Claim{f.roleClaim},
+		// Bursts in the suite (32 concurrent refreshes, 60 guesses) queue for their slot on a
+		// small database pool instead of being shed: shedding is core's admission test's job.
+		Admission:    core.Admission{MaxWait: time.Minute, OpTimeout: time.Minute},
+		Authenticate: f.authenticate,
+		Claims:       []*core.Claim{f.roleClaim},
 		LifetimePolicy: func(_ context.Context, userID string, _ map[string]any) (core.Lifetime, error) {
 			if userID == "user-carol" {
 				return core.Lifetime{Idle: FixtureCarolIdle, Absolute: FixtureCarolAbsolute}, nil
