@@ -225,18 +225,19 @@ func (e *Engine) RefreshSession(ctx context.Context, req Request, resp Response)
 		e.emitCSRF(ctx, req, err)
 		return nil, err
 	}
-	ctx, release, err := e.admit(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
 	ip := e.clientIP(req)
 	// Reserved before the store work, given back unless the token was unknown, forged, dead
-	// or stolen: only those count as guessing.
+	// or stolen: only those count as guessing. A throttled client never takes a slot.
 	wait, reserved := e.reserve(ctx, e.refreshLimits(ip)...)
 	if wait > 0 {
 		return nil, &Error{Kind: ErrRateLimited, Reason: "too many failed refreshes from " + ip, RetryAfter: wait}
 	}
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		e.refund(ctx, reserved)
+		return nil, err
+	}
+	defer release()
 	t, err := e.Refresh(ctx, tok, RefreshMeta{IP: ip, UserAgent: userAgent(req)})
 	if err == nil || !(errors.Is(err, ErrUnauthorised) || errors.Is(err, ErrTokenTheft)) {
 		e.refund(ctx, reserved)

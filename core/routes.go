@@ -122,21 +122,23 @@ func (e *Engine) serveSignIn(ctx context.Context, req Request, resp Response) {
 		return
 	}
 	sr.IP, sr.UserAgent = e.clientIP(req), userAgent(req)
-	// Authenticate usually reads the app's users table, and CreateSession writes: one slot
-	// covers both (CreateSession reuses it).
-	ctx, release, err := e.admit(ctx)
-	if err != nil {
-		e.WriteError(ctx, resp, err)
-		return
-	}
-	defer release()
 	// The attempt is counted before the (deliberately slow) password check and given back
-	// unless it fails, so concurrent guesses cannot all slip under the limit.
+	// unless it fails, so concurrent guesses cannot all slip under the limit. Counting comes
+	// before admission, so a throttled client is answered at once and never takes a slot.
 	wait, reserved := e.reserve(ctx, e.signInLimits(sr.IP, sr.Email)...)
 	if wait > 0 {
 		e.WriteError(ctx, resp, &Error{Kind: ErrRateLimited, Reason: "too many failed sign-ins", RetryAfter: wait})
 		return
 	}
+	// Authenticate usually reads the app's users table, and CreateSession writes: one slot
+	// covers both (CreateSession reuses it).
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		e.refund(ctx, reserved) // shed before any check: not an attempt
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	defer release()
 	id, err := e.cfg.Authenticate(ctx, sr)
 	if errors.Is(err, ErrWrongCredentials) || (err == nil && (id == nil || id.UserID == "")) {
 		e.emit(ctx, SecurityEvent{Type: EventSignInFailed, Time: e.cfg.Clock.Now(), IP: sr.IP, UserAgent: sr.UserAgent})
