@@ -5,25 +5,28 @@ package gormtest
 // PostgreSQL schema, the real background poller on the system clock. A session is revoked on
 // engine A; engine B's stateless Verify is polled until it refuses the session's access token.
 //
+// The push variant (issue "Fleet-grade", item 4) gives each engine a pglisten listener and
+// sets the poll to an hour, so that only the NOTIFY sent after the revocation explains B's
+// refusal; TestKeyRevocationLatencyPush does the same for a revoked signing key.
+//
 // This is a measurement, not a timing assertion: the test fails only if B still accepts the
 // token after a generous deadline (10 s), or if A accepts it after revoking it. The measured
-// delays are reported with t.Logf.
+// delays are reported with t.Logf. RATCHET_LATENCY_N sets the number of revocations per case
+// (default 200 for the push, 20 for the polls; -short: 20 and 5).
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/ratchetauth/ratchet/core"
-	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
 )
 
 // latencyDeadline is how long B may take to refuse a revoked session before the test fails.
@@ -41,58 +44,63 @@ func postgresBackend(t testing.TB) backend {
 }
 
 // twoInstances opens two stores on one fresh PostgreSQL schema (two pools, as two processes
-// would have) and an engine on each with a shared key ring and the given poll interval.
+// would have) and an engine on each with a shared key ring and the given poll interval
+// (newPair in notify_test.go).
 func twoInstances(t testing.TB, interval time.Duration) (a, b *core.Engine) {
 	t.Helper()
-	pg := postgresBackend(t)
-	db, dsn := pg.open(t, quietConfig())
-	sa, err := gormstore.New(db, gormstore.Options{AutoMigrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	db2, err := gorm.Open(pg.dialector(dsn), quietConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool(t, db2)
-	sb, err := gormstore.New(db2, gormstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sa.Close(); _ = sb.Close() })
-	key, err := core.GenerateKey(core.AlgEdDSA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := core.NewStaticKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mk := func(s core.Store) *core.Engine {
-		e, err := core.New(core.Config{Store: s, Keys: ring, RevocationPollInterval: interval,
-			Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = e.Close() }) // runs before the stores close
-		return e
-	}
-	return mk(sa), mk(sb)
+	p := newPair(t, pairOpts{poll: interval})
+	return p.a.engine, p.b.engine
 }
 
-// TestRevocationLatencyAcrossInstances measures, for the default poll interval and a short
-// one, the delay between RevokeSession on engine A and engine B refusing the access token.
-// Each revocation happens at a random phase of B's poll cycle (a random wait of up to one
-// interval), so the samples spread over the cycle instead of all landing just after a poll.
-func TestRevocationLatencyAcrossInstances(t *testing.T) {
-	n := 20
-	if testing.Short() {
-		n = 5
+// latencyN is the number of revocations per case: RATCHET_LATENCY_N, else def.
+func latencyN(t testing.TB, def, short int) int {
+	if v := os.Getenv("RATCHET_LATENCY_N"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("RATCHET_LATENCY_N=%q", v)
+		}
+		return n
 	}
-	for _, interval := range []time.Duration{core.DefaultRevocationPollInterval, 250 * time.Millisecond} {
-		t.Run(interval.String(), func(t *testing.T) {
+	if testing.Short() {
+		return short
+	}
+	return def
+}
+
+// quantiles reports a sorted sample's distribution.
+func quantiles(d []time.Duration) string {
+	d = slices.Clone(d)
+	slices.Sort(d)
+	q := func(p float64) time.Duration { return d[int(p*float64(len(d)-1)+0.5)].Round(100 * time.Microsecond) }
+	return fmt.Sprintf("min %s, p50 %s, p90 %s, p99 %s, max %s", q(0), q(0.5), q(0.9), q(0.99), q(1))
+}
+
+// TestRevocationLatencyAcrossInstances measures the delay between RevokeSession on engine A
+// and engine B refusing the access token: with the push (pglisten; the poll set to an hour),
+// and with the default poll interval and a short one. Each revocation starts after a random
+// wait (up to one poll interval, or n × 50 ms, whichever is longer), so the samples spread
+// over B's poll cycle instead of all landing just after a poll, and the push is measured at
+// about 20 revocations a second rather than in one burst.
+func TestRevocationLatencyAcrossInstances(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		interval time.Duration
+		push     bool
+		n        int
+	}{
+		{"push", noPoll, true, latencyN(t, 200, 20)},
+		{core.DefaultRevocationPollInterval.String(), core.DefaultRevocationPollInterval, false, latencyN(t, 20, 5)},
+		{"250ms", 250 * time.Millisecond, false, latencyN(t, 20, 5)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			a, b := twoInstances(t, interval)
+			p := newPair(t, pairOpts{poll: c.interval, push: c.push})
+			a, b := p.a.engine, p.b.engine
+			n, interval := c.n, c.interval
+			window := time.Duration(n) * 50 * time.Millisecond
+			if !c.push {
+				window = max(window, interval)
+			}
 			toks := make([]*core.Tokens, n)
 			for i := range toks {
 				tk, err := a.Issue(ctx, fmt.Sprintf("latency-%d", i), core.CreateOptions{})
@@ -112,7 +120,7 @@ func TestRevocationLatencyAcrossInstances(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					// A random phase of B's poll cycle (not a synchronisation: any value works).
-					<-time.After(rand.N(interval))
+					<-time.After(rand.N(window))
 					start := time.Now()
 					if ok, err := a.RevokeSession(ctx, tk.Handle); !ok || err != nil {
 						errs <- fmt.Errorf("RevokeSession = %v, %v", ok, err)
@@ -135,7 +143,7 @@ func TestRevocationLatencyAcrossInstances(t *testing.T) {
 							return
 						}
 						if time.Now().After(deadline) {
-							errs <- fmt.Errorf("B still accepts a session revoked on A %s ago (poll interval %s)", latencyDeadline, interval)
+							errs <- fmt.Errorf("B still accepts a session revoked on A %s ago (%s)", latencyDeadline, c.name)
 							return
 						}
 						<-time.After(time.Millisecond) // poll resolution of the measurement
@@ -150,13 +158,50 @@ func TestRevocationLatencyAcrossInstances(t *testing.T) {
 			if t.Failed() {
 				return
 			}
-			slices.Sort(delays)
-			q := func(p float64) time.Duration { return delays[int(p*float64(len(delays)-1)+0.5)] }
-			t.Logf("revocation latency A→B, poll interval %s, %d revocations: min %s, median %s, p90 %s, max %s",
-				interval, n, delays[0].Round(time.Millisecond), q(0.5).Round(time.Millisecond),
-				q(0.9).Round(time.Millisecond), delays[n-1].Round(time.Millisecond))
+			how := "poll interval " + interval.String()
+			if c.push {
+				how = "push (LISTEN/NOTIFY; poll interval " + interval.String() + ")"
+			}
+			t.Logf("revocation latency A→B, %s, %d revocations: %s", how, n, quantiles(delays))
 		})
 	}
+}
+
+// TestKeyRevocationLatencyPush measures the delay between RevokeKey on instance A's key ring
+// and instance B both refusing a token signed with the key and signing with another one,
+// with the push on and B's ring never reloading by itself. The revocations run one after
+// another (each creates a replacement key).
+func TestKeyRevocationLatencyPush(t *testing.T) {
+	ctx := context.Background()
+	n := latencyN(t, 20, 5)
+	p := newPair(t, pairOpts{poll: noPoll, push: true, storeRing: true})
+	delays := make([]time.Duration, 0, n)
+	for i := range n {
+		tk, err := p.b.engine.Issue(ctx, fmt.Sprintf("key-latency-%d", i), core.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kid := tokenKid(t, tk.AccessToken)
+		mustVerify(t, p.b.engine, tk.AccessToken)
+		start := time.Now()
+		if err := p.a.ring.RevokeKey(ctx, kid); err != nil {
+			t.Fatal(err)
+		}
+		deadline := start.Add(latencyDeadline)
+		for {
+			_, verr := p.b.engine.Verify(ctx, tk.AccessToken, core.VerifyOptions{})
+			sk, serr := p.b.ring.SigningKey()
+			if verr != nil && serr == nil && sk.ID != kid {
+				delays = append(delays, time.Since(start))
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("B still uses key %s revoked on A %s ago (verify: %v)", kid, latencyDeadline, verr)
+			}
+			<-time.After(time.Millisecond)
+		}
+	}
+	t.Logf("key revocation latency A→B, push (LISTEN/NOTIFY; no ring reload), %d revocations: %s", n, quantiles(delays))
 }
 
 // BenchmarkVerifyRevocationSet is the per-request cost of the revocation feature on the
