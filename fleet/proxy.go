@@ -4,6 +4,9 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -300,3 +303,38 @@ func (ps Proxies) Close() {
 		_ = p.Close()
 	}
 }
+
+// ClientConns counts, from /proc/net/tcp, the established IPv4 connections whose remote end is
+// each of ports: seen from the instance's side, how many database connections it holds open
+// (the proxy's own count also includes connections the instance already gave up, e.g. inside
+// a black hole). ports[i] → counts[i].
+func ClientConns(ports []int) ([]int, error) {
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return nil, err
+	}
+	counts := make([]int, len(ports))
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 4 || f[3] != "01" { // 01: ESTABLISHED
+			continue
+		}
+		_, hexPort, ok := strings.Cut(f[2], ":")
+		if !ok {
+			continue
+		}
+		port, err := strconv.ParseInt(hexPort, 16, 32)
+		if err != nil {
+			continue
+		}
+		for i, p := range ports {
+			if int(port) == p {
+				counts[i]++
+			}
+		}
+	}
+	return counts, nil
+}
+
+// Port is the proxy's listening port.
+func (p *Proxy) Port() int { return p.ln.Addr().(*net.TCPAddr).Port }

@@ -118,6 +118,9 @@ type ProcResult struct {
 	// during the scenario, most open at once, open after quiescence; open before.
 	DB       ProxyStats
 	DBBefore int
+	// DBClientPeak is the most database connections the instance itself held open, sampled
+	// every 50 ms from /proc/net/tcp (the proxy also counts connections the instance gave up).
+	DBClientPeak int
 }
 
 // ScenarioResult is one scenario's record.
@@ -150,6 +153,9 @@ func (f *Fleet) RunScenario(ctx context.Context, sc Scenario, seed uint64) Scena
 		p.ResetPeak()
 		dbBefore[i] = p.Stats()
 	}
+	// The instances' side of the database links, sampled every 50 ms until the audit ends.
+	sampled := make([]int, len(f.Proxy))
+	stopSampling := f.sampleClientConns(sampled)
 	pids := make([]int, len(f.Instances))
 	for i, in := range f.Instances {
 		pids[i] = in.PID()
@@ -249,6 +255,8 @@ func (f *Fleet) RunScenario(ctx context.Context, sc Scenario, seed uint64) Scena
 	defer cancelAudit()
 	f.audit(actx, browsers)
 
+	stopSampling()
+
 	// Quiesce, then compare descriptors.
 	f.HTTP.CloseIdle()
 	res.Procs = make([]ProcResult, len(f.Instances))
@@ -280,6 +288,7 @@ func (f *Fleet) RunScenario(ctx context.Context, sc Scenario, seed uint64) Scena
 		res.Procs[i].DB = ps
 		res.Procs[i].DB.Opened -= dbBefore[i].Opened
 		res.Procs[i].DBBefore = dbBefore[i].Open
+		res.Procs[i].DBClientPeak = sampled[i]
 	}
 	for _, in := range f.Instances {
 		if in.Exited() {
@@ -323,4 +332,35 @@ func usesCookies(i int, share float64) bool {
 	}
 	k := max(1, int(math.Round(1/share)))
 	return i%k == k-1
+}
+
+// sampleClientConns records into peaks the most established connections to each proxy, seen
+// from the instances' side, until the returned stop is called.
+func (f *Fleet) sampleClientConns(peaks []int) (stop func()) {
+	if len(f.Proxy) == 0 {
+		return func() {}
+	}
+	ports := make([]int, len(f.Proxy))
+	for i, p := range f.Proxy {
+		ports[i] = p.Port()
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for i := 0; i < 1_000_000; i++ {
+			if counts, err := ClientConns(ports); err == nil {
+				for j, n := range counts {
+					peaks[j] = max(peaks[j], n)
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
