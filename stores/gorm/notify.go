@@ -31,9 +31,10 @@ import (
 // The NOTIFY is a statement of its own, sent after the revoking statement has committed,
 // rather than part of the revoking transaction:
 //   - PostgreSQL serialises the commits of every transaction that has notified (a
-//     database-wide lock, held through the commit's WAL flush). A revoking transaction that
-//     also notified would hold it across its flush; the separate statement writes no WAL
-//     and holds it only for a moment.
+//     cluster-wide lock taken before the commit and released after it). A revoking
+//     transaction that also notified would hold it across its commit's WAL flush; the
+//     separate statement changes no data, so its commit does not wait for a flush, and it
+//     holds the lock only for a moment.
 //   - A NOTIFY can fail (a full notification queue, a lost connection); in its own statement
 //     the failure cannot undo or fail a revocation that has committed. It is logged, and
 //     the listeners' revocation poll (or key-ring reload) delivers the change instead.
