@@ -121,7 +121,7 @@ lint: $(STATICCHECK)
 # behind a fault-injecting TCP proxy, driven by simulated browsers; it fails on an unexpected
 # logout, a lost session, a resurrection after sign-out or a descriptor leak. Not part of
 # `make test` (yet). fleet: the full configuration on PostgreSQL, MariaDB and SQLite (one
-# instance); fleet-short: the short one (about 90 s), as the FLEET=1 Go test. FLEET_FLAGS adds
+# instance); fleet-short: the short one (about 70–90 s), as the FLEET=1 Go test. FLEET_FLAGS adds
 # flags to `make fleet`, e.g. FLEET_FLAGS='-src HEAD' builds a clean export of the last commit.
 .PHONY: fleet fleet-short
 FLEET_FLAGS ?=
