@@ -79,8 +79,8 @@ type Fixture struct {
 	slowEntered int
 }
 
-// NewFixture builds the fixture engine over store. Cookies are not Secure (the test server is
-// plain HTTP), so cookie names are unprefixed.
+// NewFixture builds the fixture engine over store. It opts out of Secure cookies explicitly
+// (Cookies.Insecure: the suite's Go client talks plain HTTP), so cookie names are unprefixed.
 func NewFixture(store core.Store) (*Fixture, error) {
 	clk := core.NewFakeClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
 	f := &Fixture{Clock: clk, Store: store, roles: map[string][]string{
