@@ -21,13 +21,15 @@ import (
 
 // Config is one fleet run on one database.
 type Config struct {
-	Root         string   // repository root (go.work)
-	DB           string   // postgres, mariadb or sqlite
-	Frameworks   []string // cycled over the instances
-	Instances    int
-	Clients      int // browsers per scenario (times the scenario's factor)
-	Tabs         int
-	Duration     time.Duration // load per scenario
+	Root       string   // repository root (go.work)
+	DB         string   // postgres, mariadb or sqlite
+	Frameworks []string // cycled over the instances
+	Instances  int
+	Clients    int // browsers per scenario (times the scenario's factor)
+	Tabs       int
+	Duration   time.Duration // load per scenario
+	// Durations overrides Duration for some scenarios (the short preset's overload).
+	Durations    map[string]time.Duration
 	Scenarios    []string
 	Modes        []Mode
 	AccessTTL    time.Duration
@@ -45,9 +47,50 @@ type Config struct {
 	APIOrigin    string
 	WebOrigin    string
 	Keep         bool // keep the work directory (binaries, instance logs)
+	// Build holds binaries built beforehand (shared by the runs on several databases); nil
+	// builds them for this run.
+	Build *Build
 	// Src is what the examples are built from: "worktree" (the repository as it is, uncommitted
 	// changes included) or a commit ("HEAD", a hash), exported clean with git archive.
 	Src string
+}
+
+// Build is a set of example binaries and what they were built from.
+type Build struct {
+	Bins   map[string]string // framework → binary
+	Commit string            // for the report
+	Dir    string            // where they are
+}
+
+// usedFrameworks lists the frameworks the configuration's instances run.
+func usedFrameworks(cfg Config) []string {
+	var used []string
+	for i := range cfg.Instances {
+		if fw := cfg.Frameworks[i%len(cfg.Frameworks)]; !slices.Contains(used, fw) {
+			used = append(used, fw)
+		}
+	}
+	return used
+}
+
+// BuildFor builds the frameworks' example binaries into dir, from the working tree or from a
+// clean export of cfg.Src.
+func BuildFor(ctx context.Context, cfg Config, frameworks []string, dir string, log io.Writer) (*Build, error) {
+	fmt.Fprintf(log, "fleet: building %s\n", strings.Join(frameworks, ", "))
+	src, commit := cfg.Root, gitCommit(cfg.Root)
+	if cfg.Src != "" && cfg.Src != "worktree" {
+		src = filepath.Join(dir, "src")
+		c, err := ExportCommit(ctx, cfg.Root, cfg.Src, src)
+		if err != nil {
+			return nil, err
+		}
+		commit = c + " (clean export of the commit, not the working tree)"
+	}
+	bins, err := BuildExamples(ctx, src, dir, frameworks)
+	if err != nil {
+		return nil, err
+	}
+	return &Build{Bins: bins, Commit: commit, Dir: dir}, nil
 }
 
 // Fleet is the running system under test.
@@ -80,7 +123,7 @@ type RunReport struct {
 // Run builds the examples, creates the database, starts the fleet, runs every scenario and
 // tears everything down. Progress goes to log; the report is returned.
 func Run(ctx context.Context, cfg Config, log io.Writer) *RunReport {
-	rep := &RunReport{Cfg: cfg, Started: time.Now(), LoadStart: loadAvg(), Commit: gitCommit(cfg.Root)}
+	rep := &RunReport{Cfg: cfg, Started: time.Now(), LoadStart: loadAvg()}
 	defer func() { rep.Elapsed, rep.LoadEnd = time.Since(rep.Started), loadAvg() }()
 	if cfg.DB == "sqlite" && cfg.Instances != 1 {
 		fmt.Fprintf(log, "fleet: SQLite runs one instance (was %d)\n", cfg.Instances)
@@ -99,28 +142,16 @@ func Run(ctx context.Context, cfg Config, log io.Writer) *RunReport {
 	}
 	f := &Fleet{Cfg: cfg, Dir: dir, Password: randomHex(12)}
 
-	var used []string
-	for i := range cfg.Instances {
-		if fw := cfg.Frameworks[i%len(cfg.Frameworks)]; !slices.Contains(used, fw) {
-			used = append(used, fw)
-		}
-	}
-	fmt.Fprintf(log, "fleet: building %s\n", strings.Join(used, ", "))
-	src := cfg.Root
-	if cfg.Src != "" && cfg.Src != "worktree" {
-		src = filepath.Join(dir, "src")
-		commit, err := ExportCommit(ctx, cfg.Root, cfg.Src, src)
-		if err != nil {
+	b := cfg.Build
+	if b == nil {
+		var err error
+		if b, err = BuildFor(ctx, cfg, usedFrameworks(cfg), dir, log); err != nil {
 			rep.Err = err
 			return rep
 		}
-		rep.Commit = commit + " (clean export of the commit, not the working tree)"
 	}
-	bins, err := BuildExamples(ctx, src, dir, used)
-	if err != nil {
-		rep.Err = err
-		return rep
-	}
+	rep.Commit = b.Commit
+	bins := b.Bins
 	f.DB, err = CreateDatabase(ctx, cfg.DB, dir, cfg.PGAdmin, cfg.MySQLAdmin)
 	if err != nil {
 		rep.Err = err
@@ -332,4 +363,12 @@ func (r ScenarioResult) summary() string {
 			m.Mode, s.Requests, s.RefreshOK, s.Refreshes, s.Total5xx(), s.TotalLogouts(), s.Lost, s.Resurrections))
 	}
 	return strings.Join(parts, "; ") + fmt.Sprintf(" (%s)", r.Elapsed.Round(100*time.Millisecond))
+}
+
+// DurationOf is the load of the named scenario.
+func (c Config) DurationOf(scenario string) time.Duration {
+	if d, ok := c.Durations[scenario]; ok {
+		return d
+	}
+	return c.Duration
 }

@@ -26,13 +26,24 @@ func TestFleetShort(t *testing.T) {
 	if v := os.Getenv("FLEET_DB"); v != "" {
 		dbs = splitList(v)
 	}
+	// The binaries are built once for every database.
+	base, err := Preset("short", "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base.Root, base.Src = root, os.Getenv("FLEET_SRC") // e.g. HEAD: build a clean export of it
+	var log strings.Builder
+	build, err := BuildFor(context.Background(), base, base.Frameworks, t.TempDir(), &log)
+	if err != nil {
+		t.Fatalf("%s%v", log.String(), err)
+	}
 	for _, db := range dbs {
 		t.Run(db, func(t *testing.T) {
 			cfg, err := Preset("short", db)
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg.Root, cfg.Src = root, os.Getenv("FLEET_SRC") // e.g. HEAD: build a clean export of it
+			cfg.Root, cfg.Src, cfg.Build = root, base.Src, build
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -59,6 +60,9 @@ func Preset(name, db string) (Config, error) {
 		c.Scenarios = scenarioNames()
 	case "short":
 		c.Instances, c.Clients, c.Duration = 2, 6, 3*time.Second
+		// Long enough for a browser to refresh a few times under load: 8 s of overload
+		// reliably showed the delayed-grandparent theft of the engine before R8.
+		c.Durations = map[string]time.Duration{"overload": 8 * time.Second}
 		c.Quiesce = 5 * time.Second
 		// No steady scenario: every other one runs steady load outside its fault's window.
 		switch db {
@@ -106,7 +110,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		frameworks = fs.String("frameworks", "", "frameworks cycled over the instances (preset: full gin,fiber,gin; short gin,fiber)")
 		clients    = fs.Int("clients", 0, "simulated browsers per scenario (preset: full 12, short 6; overload multiplies)")
 		tabs       = fs.Int("tabs", 0, "tabs per browser, sharing one token jar (preset 3)")
-		duration   = fs.Duration("duration", 0, "load per scenario (preset: full 20s, short 3s)")
+		duration   = fs.Duration("duration", 0, "load per scenario (preset: full 20s, short 3s and 8s of overload)")
 		scenarios  = fs.String("scenarios", "", "scenarios, comma-separated, from: "+strings.Join(scenarioNames(), ","))
 		modes      = fs.String("modes", "", "tab coordination modes: uncoordinated,sdk (preset: both, half the browsers each)")
 		accessTTL  = fs.Duration("access-ttl", 0, "ACCESS_TOKEN_TTL of the instances (preset 2s)")
@@ -153,6 +157,12 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		*src = strings.TrimSpace(string(out))
 	}
 	var reports []*RunReport
+	var build *Build // built once, for every database
+	defer func() {
+		if build != nil && !*keep {
+			os.RemoveAll(build.Dir)
+		}
+	}()
 	for _, db := range strings.Split(*dbs, ",") {
 		db = strings.TrimSpace(db)
 		cfg, err := Preset(*preset, db)
@@ -168,7 +178,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		setInt(&cfg.MaxRequests, *maxReq, 0)
 		setInt(&cfg.FDSlack, *fdSlack, -1)
 		if *duration > 0 {
-			cfg.Duration = *duration
+			cfg.Duration, cfg.Durations = *duration, nil
 		}
 		if *accessTTL > 0 {
 			cfg.AccessTTL = *accessTTL
@@ -220,6 +230,20 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "fleet:", err)
 			return 2
 		}
+		if build == nil {
+			dir, err := os.MkdirTemp("", "ratchet-fleet-build-")
+			if err != nil {
+				fmt.Fprintln(stderr, "fleet:", err)
+				return 2
+			}
+			// Every framework of the list: a later database may need one the first does not.
+			if build, err = BuildFor(ctx, cfg, slices.Compact(slices.Sorted(slices.Values(cfg.Frameworks))), dir, stderr); err != nil {
+				fmt.Fprintln(stderr, "fleet:", err)
+				os.RemoveAll(dir)
+				return 2
+			}
+		}
+		cfg.Build = build
 		rep := Run(ctx, cfg, stderr)
 		reports = append(reports, rep)
 		rep.WriteMarkdown(stdout)

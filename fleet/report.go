@@ -18,7 +18,7 @@ func (r *RunReport) WriteMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "- commit %s; database %s (created for the run, dropped after)\n", r.Commit, r.Database)
 	fmt.Fprintf(w, "- %d instance(s) (%s); %d browsers × %d tabs per scenario (× the scenario's factor); %s load per scenario; "+
 		"API_ORIGIN=%s; ACCESS_TOKEN_TTL=%s; DB_MAX_OPEN_CONNS=%d; think ≤ %s; %.0f%% of browsers in cookie mode; modes %s; total %s\n",
-		c.Instances, strings.Join(r.Instances, ", "), c.Clients, c.Tabs, c.Duration, c.APIOrigin, c.AccessTTL, c.Pool, c.Think,
+		c.Instances, strings.Join(r.Instances, ", "), c.Clients, c.Tabs, durations(c), c.APIOrigin, c.AccessTTL, c.Pool, c.Think,
 		c.CookieShare*100, joinModes(c.Modes), r.Elapsed.Round(time.Second))
 	if r.Err != nil {
 		fmt.Fprintf(w, "- **the run did not complete**: %v\n", r.Err)
@@ -180,4 +180,21 @@ func fiveXX(s *Stats) string {
 		return fmt.Sprint(n)
 	}
 	return fmt.Sprintf("%d (%d×503)", n, s.Status503)
+}
+
+func durations(c Config) string {
+	d := c.Duration.String()
+	for _, k := range sortedDurKeys(c.Durations) {
+		d += fmt.Sprintf(" (%s: %s)", k, c.Durations[k])
+	}
+	return d
+}
+
+func sortedDurKeys(m map[string]time.Duration) []string {
+	var k []string
+	for key := range m {
+		k = append(k, key)
+	}
+	sort.Strings(k)
+	return k
 }

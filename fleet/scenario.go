@@ -198,7 +198,7 @@ func (f *Fleet) RunScenario(ctx context.Context, sc Scenario, seed uint64) Scena
 		}
 	}
 
-	d := cfg.Duration
+	d := cfg.DurationOf(sc.Name)
 	loadStart := time.Now()
 	until := loadStart.Add(d)
 	hard, cancel := context.WithTimeout(ctx, d+cfg.Timeout+30*time.Second)
