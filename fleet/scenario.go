@@ -156,6 +156,7 @@ func (f *Fleet) RunScenario(ctx context.Context, sc Scenario, seed uint64) Scena
 	// The instances' side of the database links, sampled every 50 ms until the audit ends.
 	sampled := make([]int, len(f.Proxy))
 	stopSampling := f.sampleClientConns(sampled)
+	defer stopSampling() // on an early return; stopping twice is fine
 	pids := make([]int, len(f.Instances))
 	for i, in := range f.Instances {
 		pids[i] = in.PID()
@@ -362,5 +363,6 @@ func (f *Fleet) sampleClientConns(peaks []int) (stop func()) {
 			}
 		}
 	}()
-	return func() { close(done); <-finished }
+	var once sync.Once
+	return func() { once.Do(func() { close(done) }); <-finished }
 }
