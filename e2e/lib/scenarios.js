@@ -8,6 +8,9 @@ const { BLANK } = require("./sdk");
 
 const ALICE = "alice@example.com", BOB = "bob@example.com";
 
+// The examples run with this ROTATION_GRACE (lib/suite.js).
+const ROTATION_GRACE_MS = 4000;
+
 async function signedIn(w, c, label, email = ALICE) {
   const ctx = await w.context();
   const page = await w.page(ctx, label);
@@ -25,9 +28,14 @@ async function waitForExpiry(c, page) {
 
 // The refresh token the client holds: the HttpOnly cookie (cookie mode) or the SDK's copy of
 // st-refresh-token (header mode).
+// The examples' token cookies: Secure and prefixed even on http://127.0.0.1 (only the
+// engine's explicit Cookies.Insecure drops that; browsers accept Secure cookies from
+// loopback origins).
+const ACCESS_COOKIE = "__Host-sAccessToken", REFRESH_COOKIE = "__Secure-sRefreshToken";
+
 async function stealRefreshToken(c, ctx) {
   const cookies = await ctx.cookies();
-  const name = c.mode === "cookie" ? "sRefreshToken" : "st-refresh-token";
+  const name = c.mode === "cookie" ? REFRESH_COOKIE : "st-refresh-token";
   const ck = cookies.find(k => k.name === name);
   assert.ok(ck, `the client holds ${name}`);
   return c.mode === "cookie" ? { cookie: ck } : { bearer: decodeURIComponent(ck.value) };
@@ -69,13 +77,14 @@ const SCENARIOS = [
       const cookies = await ctx.cookies();
       const named = n => cookies.find(k => k.name === n);
       if (c.mode === "cookie") {
-        const at = named("sAccessToken"), rt = named("sRefreshToken");
-        assert.ok(at && rt, "both token cookies are set");
-        assert.equal(at.httpOnly, true); assert.equal(at.path, "/"); assert.equal(at.sameSite, "Lax");
-        assert.equal(rt.httpOnly, true); assert.equal(rt.path, "/auth/session/refresh"); assert.equal(rt.sameSite, "Lax");
+        const at = named(ACCESS_COOKIE), rt = named(REFRESH_COOKIE);
+        assert.ok(at && rt, "both token cookies are set, Secure and prefixed");
+        assert.equal(at.httpOnly, true); assert.equal(at.path, "/"); assert.equal(at.sameSite, "Lax"); assert.equal(at.secure, true);
+        assert.equal(rt.httpOnly, true); assert.equal(rt.path, "/auth/session/refresh"); assert.equal(rt.sameSite, "Lax"); assert.equal(rt.secure, true);
+        assert.equal(named("sAccessToken"), undefined, "no unprefixed token cookie");
       } else {
-        assert.equal(named("sAccessToken"), undefined, "no token cookie in header mode");
-        assert.equal(named("sRefreshToken"), undefined, "no token cookie in header mode");
+        assert.equal(named(ACCESS_COOKIE), undefined, "no token cookie in header mode");
+        assert.equal(named(REFRESH_COOKIE), undefined, "no token cookie in header mode");
         assert.ok(named("st-access-token") && named("st-refresh-token"), "the SDK keeps the header tokens");
       }
       await c.open(page, w.origin); // a reload keeps the session
@@ -147,7 +156,7 @@ const SCENARIOS = [
       await w.shot(page, "signed-out");
       assert.equal((await c.call(page, "GET", "/api/me/strict")).status, 401);
       const names = (await ctx.cookies()).map(k => k.name);
-      for (const n of ["sAccessToken", "sRefreshToken", "st-access-token", "st-refresh-token"]) {
+      for (const n of [ACCESS_COOKIE, REFRESH_COOKIE, "st-access-token", "st-refresh-token"]) {
         assert.ok(!names.includes(n), `${n} is gone after sign-out`);
       }
     },
@@ -187,9 +196,11 @@ const SCENARIOS = [
     async run({ w, c }) {
       const victim = await signedIn(w, c, "victim");
       const stolen = await stealRefreshToken(c, victim.ctx);
-      // The real client rotates twice, so the stolen token is superseded beyond any grace.
+      // The real client rotates twice, and the stolen token's grace window (which starts when
+      // it was superseded) runs out: only then is presenting it theft (R8).
       assert.equal(await c.refresh(victim.page), true);
       assert.equal(await c.refresh(victim.page), true);
+      await sleep(ROTATION_GRACE_MS + 500);
       assert.equal((await c.call(victim.page, "GET", "/api/me/strict")).status, 200);
 
       const attackerCtx = await w.context();
@@ -227,4 +238,4 @@ const SCENARIOS = [
   },
 ];
 
-module.exports = { SCENARIOS };
+module.exports = { SCENARIOS, ROTATION_GRACE_MS };

@@ -10,11 +10,15 @@ const { World } = require("./world");
 
 const slug = s => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40);
 
+// A short rotation grace window, so the theft scenario can wait it out (docs/ROTATION.md,
+// R8: a token superseded less than a grace window ago is honoured, not theft).
+const { ROTATION_GRACE_MS } = require("./scenarios");
+
 function run(framework) {
   describe(framework + " example", () => {
     let app, browser;
     before(async () => {
-      app = await start(framework, { ACCESS_TOKEN_TTL: "2s" });
+      app = await start(framework, { ACCESS_TOKEN_TTL: "2s", ROTATION_GRACE: ROTATION_GRACE_MS + "ms" });
       browser = await launch();
     });
     after(async () => {
