@@ -119,8 +119,9 @@ lint: $(STATICCHECK)
 
 # The fleet test (fleet/, docs/OPERATIONS.md): several example instances on one fresh database
 # behind a fault-injecting TCP proxy, driven by simulated browsers; it fails on an unexpected
-# logout, a lost session, a resurrection after sign-out or a descriptor leak. Not part of
-# `make test` (yet). fleet: the full configuration on PostgreSQL, MariaDB and SQLite (one
+# logout, a lost session, a resurrection after sign-out or a descriptor leak. The short run is
+# part of `make test` under CI=true (fleet's TestFleetShort, run by test-go), and skips loudly
+# elsewhere unless FLEET=1. fleet: the full configuration on PostgreSQL, MariaDB and SQLite (one
 # instance); fleet-short: the short one (about 70–90 s), as the FLEET=1 Go test. FLEET_FLAGS adds
 # flags to `make fleet`, e.g. FLEET_FLAGS='-src HEAD' builds a clean export of the last commit.
 .PHONY: fleet fleet-short

@@ -9,12 +9,12 @@ import (
 )
 
 // TestFleetShort runs the short configuration (make fleet-short) on PostgreSQL, MariaDB and
-// SQLite: it needs both servers and builds the example binaries, so it runs only with
-// FLEET=1. It fails on an unexpected logout, a lost session, a resurrection, a refresh loop
+// SQLite: it needs both servers and builds the example binaries, so it runs under CI=true
+// (make test in .ci/run: it must never skip there) or with FLEET=1, and skips loudly otherwise. It fails on an unexpected logout, a lost session, a resurrection, a refresh loop
 // or a descriptor leak, and never on latencies (it reports them).
 func TestFleetShort(t *testing.T) {
-	if os.Getenv("FLEET") != "1" {
-		t.Skip("\n\n*** SKIPPING the fleet test: set FLEET=1 to run it (make fleet-short) ***\n" +
+	if os.Getenv("FLEET") != "1" && os.Getenv("CI") != "true" {
+		t.Skip("\n\n*** SKIPPING the fleet test: set FLEET=1 to run it (make fleet-short); CI=true always runs it ***\n" +
 			"*** it needs PostgreSQL and MariaDB and takes about 90 s ***\n")
 	}
 	wd, _ := os.Getwd()
