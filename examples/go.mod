@@ -7,13 +7,14 @@ require (
 	github.com/glebarez/sqlite v1.11.0
 	github.com/go-sql-driver/mysql v1.8.1
 	github.com/gofiber/fiber/v2 v2.52.15
-	github.com/jackc/pgx/v5 v5.6.0
+	github.com/jackc/pgx/v5 v5.7.6
 	github.com/labstack/echo/v4 v4.13.4
 	github.com/ratchetauth/ratchet v0.0.0
 	github.com/ratchetauth/ratchet/adapters/echo v0.0.0
 	github.com/ratchetauth/ratchet/adapters/fiber v0.0.0
 	github.com/ratchetauth/ratchet/adapters/gin v0.0.0
 	github.com/ratchetauth/ratchet/stores/gorm v0.0.0
+	github.com/ratchetauth/ratchet/stores/gorm/pglisten v0.0.0
 	gorm.io/driver/mysql v1.6.0
 	gorm.io/driver/postgres v1.6.0
 	gorm.io/gorm v1.31.2
@@ -85,4 +86,5 @@ replace (
 	github.com/ratchetauth/ratchet/adapters/fiber => ../adapters/fiber
 	github.com/ratchetauth/ratchet/adapters/gin => ../adapters/gin
 	github.com/ratchetauth/ratchet/stores/gorm => ../stores/gorm
+	github.com/ratchetauth/ratchet/stores/gorm/pglisten => ../stores/gorm/pglisten
 )

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ratchetauth/ratchet/core"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
+	"github.com/ratchetauth/ratchet/stores/gorm/pglisten"
 )
 
 // App is what an example needs: its settings and a ready engine over the GORM store.
@@ -70,6 +71,11 @@ func SetupWith(ctx context.Context, s Settings) (*App, error) {
 	}
 	a.closers = append([]func() error{store.Close}, a.closers...)
 	cfg := s.EngineConfig(store)
+	if dbc.Kind == "postgres" {
+		// Revocations and key changes reach every instance in milliseconds (LISTEN/NOTIFY);
+		// the revocation poll stays on as the fallback.
+		cfg.ChangeNotifier = pglisten.New(dbc.DSN, store.NotifyChannel(), pglisten.WithApplicationName("ratchet-demo-listener"))
+	}
 	switch {
 	case s.KEK != "":
 		kek, _ := core.ParseKEK(s.KEK) // checked by Load
