@@ -73,15 +73,7 @@ func newPair(t testing.TB, o pairOpts) *pgPair {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db2, err := gorm.Open(pg.dialector(dsn), quietConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool(t, db2)
-	sb, err := gormstore.New(db2, gormstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb := secondInstance(t, pg, dsn)
 	t.Cleanup(func() { _ = sa.Close(); _ = sb.Close() })
 	if sa.NotifyChannel() == "" || sa.NotifyChannel() != sb.NotifyChannel() {
 		t.Fatalf("channels %q and %q: want one, non-empty", sa.NotifyChannel(), sb.NotifyChannel())
@@ -527,15 +519,7 @@ func TestNotifyChannel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db2, err := gorm.Open(pg.dialector(dsn), quietConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool(t, db2)
-	same, err := gormstore.New(db2, gormstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	same := secondInstance(t, pg, dsn)
 	prefixed, err := gormstore.New(db, gormstore.Options{TablePrefix: "app2_"})
 	if err != nil {
 		t.Fatal(err)
@@ -614,4 +598,20 @@ func TestNotifyFailureIsNotAnError(t *testing.T) {
 	if err != nil || !slices.Contains(hs, r1.Handle) || !slices.Contains(hs, r2.Handle) {
 		t.Fatalf("feed = %v, %v; want both handles", hs, err)
 	}
+}
+
+// secondInstance opens another store on the same database through a pool of its own, as a
+// second instance of the app would.
+func secondInstance(t testing.TB, b backend, dsn string) *gormstore.Store {
+	t.Helper()
+	db, err := gorm.Open(b.dialector(dsn), quietConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool(t, db)
+	s, err := gormstore.New(db, gormstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
