@@ -125,13 +125,22 @@ type Refusal struct {
 // c.Body(), which inflates the body per Content-Encoding without a bound (one 1 KB request
 // with "gzip, gzip" can cost a GiB).
 func Body(c *fiber.Ctx) ([]byte, *Refusal) {
-	for _, field := range c.Request().Header.PeekAll(fiber.HeaderContentEncoding) {
-		for _, coding := range bytes.Split(field, []byte(",")) {
+	// Every Content-Encoding field, each a comma-separated list (VisitAll rather than
+	// PeekAll, which the fasthttp of the pinned Fiber floor lacks).
+	encoded := false
+	c.Request().Header.VisitAll(func(k, v []byte) {
+		if !bytes.EqualFold(k, []byte(fiber.HeaderContentEncoding)) {
+			return
+		}
+		for _, coding := range bytes.Split(v, []byte(",")) {
 			if cd := bytes.TrimSpace(coding); len(cd) > 0 && !bytes.EqualFold(cd, []byte("identity")) {
-				return nil, &Refusal{fiber.StatusUnsupportedMediaType,
-					[]byte(`{"message":"Content-Encoding is not supported: send the body uncompressed"}`)}
+				encoded = true
 			}
 		}
+	})
+	if encoded {
+		return nil, &Refusal{fiber.StatusUnsupportedMediaType,
+			[]byte(`{"message":"Content-Encoding is not supported: send the body uncompressed"}`)}
 	}
 	body := c.Request().Body()
 	if len(body) > MaxBody {
