@@ -42,6 +42,7 @@ type pairOpts struct {
 	push      bool          // a pglisten listener on each engine
 	storeRing bool          // a core.StoreKeyRing per instance (shared KEK) instead of one static key
 	clock     core.Clock    // the engines' (and rings') clock; nil: the system clock
+	backend   string        // "" or "postgres"; another database (polling only, no push)
 }
 
 // instance is one of two app instances sharing a database.
@@ -66,16 +67,28 @@ type pgPair struct {
 func newPair(t testing.TB, o pairOpts) *pgPair {
 	t.Helper()
 	pg := postgresBackend(t)
+	var admin *sql.DB
+	if o.backend != "" && o.backend != pg.name {
+		if o.push {
+			t.Fatalf("newPair: the push needs PostgreSQL, not %s", o.backend)
+		}
+		for _, b := range backends {
+			if b.name == o.backend {
+				pg = b
+			}
+		}
+	} else {
+		admin = adminSQL(t, "PostgreSQL", "pgx", pgBaseDSN())
+		t.Cleanup(func() { _ = admin.Close() })
+	}
 	db, dsn := pg.open(t, quietConfig())
-	admin := adminSQL(t, "PostgreSQL", "pgx", pgBaseDSN())
-	t.Cleanup(func() { _ = admin.Close() })
 	sa, err := gormstore.New(db, gormstore.Options{AutoMigrate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sb := secondInstance(t, pg, dsn)
 	t.Cleanup(func() { _ = sa.Close(); _ = sb.Close() })
-	if sa.NotifyChannel() == "" || sa.NotifyChannel() != sb.NotifyChannel() {
+	if o.backend == "" && (sa.NotifyChannel() == "" || sa.NotifyChannel() != sb.NotifyChannel()) {
 		t.Fatalf("channels %q and %q: want one, non-empty", sa.NotifyChannel(), sb.NotifyChannel())
 	}
 	quiet := slog.New(slog.DiscardHandler)
