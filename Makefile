@@ -20,7 +20,7 @@ help:
 	@echo "make e2e    - the browser tests (installs Debian's chromium and the npm packages if missing)"
 	@echo "make interop - keyfunc (Go) and jose (Node) verify our tokens through the JWKS"
 	@echo "make bench  - run the benchmarks"
-	@echo "make lint   - gofmt, go vet and staticcheck in every module"
+	@echo "make lint   - gofmt, go mod tidy -diff, go vet and staticcheck in every module"
 	@echo "make fuzz   - run every fuzz target for FUZZTIME (default 30s)"
 
 run:
@@ -113,8 +113,8 @@ staticcheck: $(STATICCHECK)
 lint: $(STATICCHECK)
 	@set -e; bad=$$(gofmt -l $(MODULES)); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 	@set -e; for m in $(MODULES); do \
-		echo "== vet + staticcheck $$m"; \
-		(cd $$m && $(GO) vet ./... && $(STATICCHECK) ./...); \
+		echo "== go mod tidy -diff + vet + staticcheck $$m"; \
+		(cd $$m && $(GO) mod tidy -diff && $(GO) vet ./... && $(STATICCHECK) ./...); \
 	done
 
 # The fleet test (fleet/, docs/OPERATIONS.md): several example instances on one fresh database
