@@ -77,7 +77,7 @@ func (e *Engine) GetSession(ctx context.Context, req Request, resp Response, opt
 		return nil, unauthorised("session revoked", true)
 	}
 	if opts.CheckDatabase {
-		if err := e.checkLiveAdmitted(ctx, v); err != nil {
+		if err := e.checkLive(ctx, v); err != nil {
 			return nil, err
 		}
 	}
@@ -149,27 +149,27 @@ func (e *Engine) presentedHandles(ctx context.Context, req Request) ([]string, e
 			handles = append(handles, h)
 		}
 	}
-	addRefresh := func(tok string) (bool, error) {
+	addRefresh := func(tok string) error {
 		rt, ok := parseRefreshToken(tok)
 		if !ok {
-			return false, nil
+			return nil
 		}
 		rec, err := e.cfg.Store.Get(ctx, rt.handle)
 		if errors.Is(err, ErrNotFound) {
-			return true, nil
+			return nil
 		}
 		if err != nil {
-			return true, storeErr("get", err)
+			return storeErr("get", err)
 		}
 		if rt.validTag(rec.Secret) {
 			add(rt.handle)
 		}
-		return true, nil
+		return nil
 	}
 	if b := bearer(req); b != "" {
 		if v, err := e.verifyAccessUncached(b, true); err == nil {
 			add(v.handle)
-		} else if _, err := addRefresh(b); err != nil {
+		} else if err := addRefresh(b); err != nil {
 			return nil, err
 		}
 	}
@@ -179,7 +179,7 @@ func (e *Engine) presentedHandles(ctx context.Context, req Request) ([]string, e
 		}
 	}
 	if v, n := cookieValue(req.CookieHeader(), e.refreshCookie); n == 1 {
-		if _, err := addRefresh(v); err != nil {
+		if err := addRefresh(v); err != nil {
 			return nil, err
 		}
 	}
@@ -288,7 +288,7 @@ func (e *Engine) WriteError(ctx context.Context, resp Response, err error) {
 	if re == nil {
 		if errors.Is(err, ErrStore) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			e.log.ErrorContext(ctx, "ratchet: session store failure", "err", err)
-			resp.SetHeader("Retry-After", "1")
+			setRetryAfter(resp, time.Second)
 			resp.Write(503, contentJSON, bodyStore)
 			return
 		}
@@ -308,14 +308,12 @@ func (e *Engine) WriteError(ctx context.Context, resp Response, err error) {
 		resp.Write(401, contentJSON, bodyTheft)
 	case ErrCSRF:
 		resp.Write(403, contentJSON, bodyCSRF)
-	case ErrRateLimited, ErrOverloaded:
-		secs := int64((re.RetryAfter + time.Second - 1) / time.Second)
-		resp.SetHeader("Retry-After", strconv.FormatInt(max(secs, 1), 10))
-		if re.Kind == ErrOverloaded {
-			resp.Write(503, contentJSON, bodyStore)
-		} else {
-			resp.Write(429, contentJSON, bodyRateLimited)
-		}
+	case ErrRateLimited:
+		setRetryAfter(resp, re.RetryAfter)
+		resp.Write(429, contentJSON, bodyRateLimited)
+	case ErrOverloaded:
+		setRetryAfter(resp, re.RetryAfter)
+		resp.Write(503, contentJSON, bodyStore)
 	case ErrInvalidClaim:
 		resp.Write(403, contentJSON, mustJSON(map[string]any{"message": "invalid claim", "claimValidationErrors": re.Claims}))
 	case ErrBadRequest:
@@ -327,4 +325,10 @@ func (e *Engine) WriteError(ctx context.Context, resp Response, err error) {
 	default:
 		resp.Write(500, contentJSON, bodyInternal)
 	}
+}
+
+// setRetryAfter sends Retry-After as whole seconds, rounded up, at least 1.
+func setRetryAfter(resp Response, d time.Duration) {
+	secs := int64((d + time.Second - 1) / time.Second)
+	resp.SetHeader("Retry-After", strconv.FormatInt(max(secs, 1), 10))
 }

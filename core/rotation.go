@@ -81,8 +81,8 @@ func (e *Engine) Refresh(ctx context.Context, token string, meta RefreshMeta) (*
 			}
 			// (b) superseded less than a grace window before it arrived, whatever happened
 			// since: answer with the lineage's current token, no write (R1, R2, R8).
-			cur := rt
-			for range depth {
+			cur := child // depth 1; older tokens are further behind
+			for range depth - 1 {
 				cur = cur.child(rec.Secret)
 			}
 			if !eq(hash2FromHash1(hash1(cur.String())), rec.CurrentHash) {

@@ -59,19 +59,21 @@ func (e *Engine) ServeAuth(ctx context.Context, req Request, resp Response) bool
 		}
 	case rest == "/signout" && !rt.DisableSignOut:
 		if methodIs(req, resp, "POST") {
-			e.serveSignOut(ctx, req, resp)
+			e.serveAdmitted(ctx, req, resp, e.serveSignOut)
 		}
 	case rest == "/sessions" && !rt.DisableSessions:
 		if methodIs(req, resp, "GET") {
-			e.serveListSessions(ctx, req, resp)
+			e.serveAdmitted(ctx, req, resp, e.serveListSessions)
 		}
 	case rest == "/sessions/revoke-others" && !rt.DisableSessions:
 		if methodIs(req, resp, "POST") {
-			e.serveRevokeOthers(ctx, req, resp)
+			e.serveAdmitted(ctx, req, resp, e.serveRevokeOthers)
 		}
 	case strings.HasPrefix(rest, "/sessions/") && !rt.DisableSessions:
 		if methodIs(req, resp, "DELETE") {
-			e.serveDeleteSession(ctx, req, resp, rest[len("/sessions/"):])
+			e.serveAdmitted(ctx, req, resp, func(ctx context.Context, req Request, resp Response) {
+				e.serveDeleteSession(ctx, req, resp, rest[len("/sessions/"):])
+			})
 		}
 	case rest == "/jwt/jwks.json" && !rt.DisableJWKS:
 		if methodIs(req, resp, "GET", "HEAD") {
@@ -81,6 +83,18 @@ func (e *Engine) ServeAuth(ctx context.Context, req Request, resp Response) bool
 		return false
 	}
 	return true
+}
+
+// serveAdmitted runs a route whose every step needs the store inside one admission slot
+// (the steps' own admissions reuse it), answering 503 when no slot frees in time.
+func (e *Engine) serveAdmitted(ctx context.Context, req Request, resp Response, serve func(context.Context, Request, Response)) {
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		e.WriteError(ctx, resp, err)
+		return
+	}
+	defer release()
+	serve(ctx, req, resp)
 }
 
 // methodIs answers 405 with an Allow header unless the request uses one of methods.
@@ -203,12 +217,6 @@ func parseSignIn(body []byte) (*SignInRequest, string) {
 }
 
 func (e *Engine) serveSignOut(ctx context.Context, req Request, resp Response) {
-	ctx, release, err := e.admit(ctx)
-	if err != nil {
-		e.WriteError(ctx, resp, err)
-		return
-	}
-	defer release()
 	s, err := e.GetSession(ctx, req, resp, VerifyOptions{})
 	if err != nil {
 		e.WriteError(ctx, resp, err)
@@ -239,12 +247,6 @@ type sessionView struct {
 }
 
 func (e *Engine) serveListSessions(ctx context.Context, req Request, resp Response) {
-	ctx, release, err := e.admit(ctx)
-	if err != nil {
-		e.WriteError(ctx, resp, err)
-		return
-	}
-	defer release()
 	resp.SetHeader("Cache-Control", "no-store")
 	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true})
 	if err != nil {
@@ -268,12 +270,6 @@ func (e *Engine) serveListSessions(ctx context.Context, req Request, resp Respon
 
 // serveRevokeOthers signs the caller out everywhere else: every other session of the same user.
 func (e *Engine) serveRevokeOthers(ctx context.Context, req Request, resp Response) {
-	ctx, release, err := e.admit(ctx)
-	if err != nil {
-		e.WriteError(ctx, resp, err)
-		return
-	}
-	defer release()
 	resp.SetHeader("Cache-Control", "no-store")
 	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true, Validators: e.recentAuthValidators()})
 	if err != nil {
@@ -299,12 +295,6 @@ func (e *Engine) recentAuthValidators() []ClaimValidator {
 var bodySessionNotFound = []byte(`{"message":"session not found"}`)
 
 func (e *Engine) serveDeleteSession(ctx context.Context, req Request, resp Response, handle string) {
-	ctx, release, err := e.admit(ctx)
-	if err != nil {
-		e.WriteError(ctx, resp, err)
-		return
-	}
-	defer release()
 	resp.SetHeader("Cache-Control", "no-store")
 	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true})
 	if err != nil {

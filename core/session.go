@@ -45,7 +45,7 @@ func (e *Engine) Verify(ctx context.Context, accessToken string, opts VerifyOpti
 		return nil, unauthorised("session revoked", true)
 	}
 	if opts.CheckDatabase {
-		if err := e.checkLiveAdmitted(ctx, v); err != nil {
+		if err := e.checkLive(ctx, v); err != nil {
 			return nil, err
 		}
 	}
@@ -55,18 +55,14 @@ func (e *Engine) Verify(ctx context.Context, accessToken string, opts VerifyOpti
 	return &Session{e: e, v: v, token: accessToken}, nil
 }
 
-// checkLiveAdmitted is checkLive inside an admission slot.
-func (e *Engine) checkLiveAdmitted(ctx context.Context, v *verified) error {
+// checkLive is the strict check, inside an admission slot: the row is live and the token is
+// on its remembered lineage.
+func (e *Engine) checkLive(ctx context.Context, v *verified) error {
 	ctx, release, err := e.admit(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	return e.checkLive(ctx, v)
-}
-
-// checkLive is the strict check: the row is live and the token is on its current lineage.
-func (e *Engine) checkLive(ctx context.Context, v *verified) error {
 	rec, err := e.cfg.Store.Get(ctx, v.handle)
 	if errors.Is(err, ErrNotFound) {
 		return unauthorised("session not found", true)
