@@ -28,8 +28,8 @@ run:
 
 test: test-interop-deps test-go test-floors test-e2e
 
-# The jose interop test (interop/jose_test.go, run by test-go) needs node and the npm packages
-# of interop/jose/package-lock.json. Under CI=true they are always installed (a missing node is
+# The jose interop test (tests/interop/jose_test.go, run by test-go) needs node and the npm packages
+# of tests/interop/jose/package-lock.json. Under CI=true they are always installed (a missing node is
 # then a test failure); elsewhere only when npm is there, and the test skips loudly otherwise.
 test-interop-deps:
 	@if command -v npm >/dev/null || [ "$$CI" = true ]; then \
@@ -38,15 +38,15 @@ test-interop-deps:
 		echo "== interop: npm is not installed; the jose interop test will skip"; \
 	fi
 
-interop-deps: interop/jose/node_modules/.package-lock.json
+interop-deps: tests/interop/jose/node_modules/.package-lock.json
 
-interop/jose/node_modules/.package-lock.json: interop/jose/package.json interop/jose/package-lock.json
-	cd interop/jose && npm ci --no-audit --no-fund
+tests/interop/jose/node_modules/.package-lock.json: tests/interop/jose/package.json tests/interop/jose/package-lock.json
+	cd tests/interop/jose && npm ci --no-audit --no-fund
 	@touch $@
 
 # Third-party verifiers (keyfunc in Go, jose in Node) against our JWKS, across rotations.
 interop: interop-deps
-	cd interop && $(GO) test -race -count=1 -v ./...
+	cd tests/interop && $(GO) test -race -count=1 -v ./...
 
 # The browser tests run whenever Chromium is installed, and always under CI=true, where
 # `make e2e` installs it: a missing browser is then a failure, never a skip.
@@ -117,7 +117,7 @@ lint: $(STATICCHECK)
 		(cd $$m && $(GO) mod tidy -diff && $(GO) vet ./... && $(STATICCHECK) ./...); \
 	done
 
-# The fleet test (fleet/, docs/OPERATIONS.md): several example instances on one fresh database
+# The fleet test (tests/fleet/, docs/OPERATIONS.md): several example instances on one fresh database
 # behind a fault-injecting TCP proxy, driven by simulated browsers; it fails on an unexpected
 # logout, a lost session, a resurrection after sign-out or a descriptor leak. The short run is
 # part of `make test` under CI=true (fleet's TestFleetShort, run by test-go), and skips loudly
@@ -127,7 +127,7 @@ lint: $(STATICCHECK)
 .PHONY: fleet fleet-short
 FLEET_FLAGS ?=
 fleet:
-	cd fleet && $(GO) run . -preset full -db postgres,mariadb,sqlite $(FLEET_FLAGS)
+	cd tests/fleet && $(GO) run . -preset full -db postgres,mariadb,sqlite $(FLEET_FLAGS)
 
 fleet-short:
-	cd fleet && FLEET=1 $(GO) test -count=1 -v -timeout 15m -run '^TestFleetShort$$' .
+	cd tests/fleet && FLEET=1 $(GO) test -count=1 -v -timeout 15m -run '^TestFleetShort$$' .

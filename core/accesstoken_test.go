@@ -43,7 +43,7 @@ func newKit(t *testing.T, alg string) *tokenKit {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := e.Issue(context.Background(), "user-1", core.CreateOptions{Payload: map[string]any{"role": "admin"}})
+	tok, err := e.IssueTokens(context.Background(), "user-1", core.CreateOptions{Payload: map[string]any{"role": "admin"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func newKit(t *testing.T, alg string) *tokenKit {
 }
 
 func (k *tokenKit) verify(tok string) error {
-	_, err := k.e.Verify(context.Background(), tok, core.VerifyOptions{})
+	_, err := k.e.VerifyAccessToken(context.Background(), tok, core.VerifyOptions{})
 	return err
 }
 
@@ -92,7 +92,7 @@ func TestAccessTokenRoundTripAllAlgorithms(t *testing.T) {
 	for _, alg := range []string{core.AlgEdDSA, core.AlgES256, core.AlgRS256} {
 		t.Run(alg, func(t *testing.T) {
 			k := newKit(t, alg)
-			s, err := k.e.Verify(context.Background(), k.tok.AccessToken, core.VerifyOptions{})
+			s, err := k.e.VerifyAccessToken(context.Background(), k.tok.AccessToken, core.VerifyOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

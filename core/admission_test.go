@@ -47,7 +47,7 @@ func TestAdmissionShedsInsteadOfQueueing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk, err := e.Issue(context.Background(), "u1", core.CreateOptions{})
+	tk, err := e.IssueTokens(context.Background(), "u1", core.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,11 +110,11 @@ func TestAdmissionOpTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk, err := e.Issue(context.Background(), "u1", core.CreateOptions{})
+	tk, err := e.IssueTokens(context.Background(), "u1", core.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.Refresh(context.Background(), tk.RefreshToken, core.RefreshMeta{})
+	_, err = e.RefreshTokens(context.Background(), tk.RefreshToken, core.RefreshMeta{})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("refresh against a store that never answers: %v, want the operation's deadline", err)
 	}

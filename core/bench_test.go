@@ -27,7 +27,7 @@ func BenchmarkCreateSession(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for range b.N {
-		if _, err := e.Issue(ctx, "user-1", core.CreateOptions{}); err != nil {
+		if _, err := e.IssueTokens(ctx, "user-1", core.CreateOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -37,14 +37,14 @@ func BenchmarkCreateSession(b *testing.B) {
 func BenchmarkRefreshSession(b *testing.B) {
 	e := benchEngine(b)
 	ctx := context.Background()
-	t, err := e.Issue(ctx, "user-1", core.CreateOptions{})
+	t, err := e.IssueTokens(ctx, "user-1", core.CreateOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if t, err = e.Refresh(ctx, t.RefreshToken, core.RefreshMeta{}); err != nil {
+		if t, err = e.RefreshTokens(ctx, t.RefreshToken, core.RefreshMeta{}); err != nil {
 			b.Fatal(err)
 		}
 	}

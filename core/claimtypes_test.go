@@ -31,37 +31,37 @@ func TestClaimsFetchedAtSignInAndRefreshedWhenStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := e.Issue(ctx, "u1", core.CreateOptions{})
+	tok, err := e.IssueTokens(ctx, "u1", core.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	admin := core.VerifyOptions{Validators: []core.ClaimValidator{roleClaim.Includes("admin", 0)}}
 	reader := core.VerifyOptions{Validators: []core.ClaimValidator{roleClaim.Includes("reader", 0), verifiedEmail.IsTrue(0)}}
-	if _, err := e.Verify(ctx, tok.AccessToken, reader); err != nil {
+	if _, err := e.VerifyAccessToken(ctx, tok.AccessToken, reader); err != nil {
 		t.Fatalf("reader refused: %v", err)
 	}
-	if _, err := e.Verify(ctx, tok.AccessToken, admin); !errors.Is(err, core.ErrInvalidClaim) {
+	if _, err := e.VerifyAccessToken(ctx, tok.AccessToken, admin); !errors.Is(err, core.ErrInvalidClaim) {
 		t.Fatalf("non-admin accepted as admin: %v", err)
 	}
 	roles.Store([]string{"reader", "admin"})
 	clk.Advance(5 * time.Minute)
-	if tok, err = e.Refresh(ctx, tok.RefreshToken, core.RefreshMeta{}); err != nil {
+	if tok, err = e.RefreshTokens(ctx, tok.RefreshToken, core.RefreshMeta{}); err != nil {
 		t.Fatal(err)
 	}
 	if fetches.Load() != 1 {
 		t.Fatalf("a fresh claim was re-fetched (%d fetches)", fetches.Load())
 	}
-	if _, err := e.Verify(ctx, tok.AccessToken, admin); err == nil {
+	if _, err := e.VerifyAccessToken(ctx, tok.AccessToken, admin); err == nil {
 		t.Fatal("role changed before MaxAge elapsed; the claim should still be cached")
 	}
 	clk.Advance(6 * time.Minute)
-	if tok, err = e.Refresh(ctx, tok.RefreshToken, core.RefreshMeta{}); err != nil {
+	if tok, err = e.RefreshTokens(ctx, tok.RefreshToken, core.RefreshMeta{}); err != nil {
 		t.Fatal(err)
 	}
 	if fetches.Load() != 2 {
 		t.Fatalf("stale claim not re-fetched (%d fetches)", fetches.Load())
 	}
-	s, err := e.Verify(ctx, tok.AccessToken, admin)
+	s, err := e.VerifyAccessToken(ctx, tok.AccessToken, admin)
 	if err != nil {
 		t.Fatalf("admin refused after the claim was refreshed: %v", err)
 	}
@@ -70,7 +70,7 @@ func TestClaimsFetchedAtSignInAndRefreshedWhenStale(t *testing.T) {
 	}
 	// A validator with its own max age rejects a value older than it.
 	clk.Advance(3 * time.Minute)
-	if _, err := e.Verify(ctx, tok.AccessToken, core.VerifyOptions{Validators: []core.ClaimValidator{roleClaim.Includes("admin", time.Minute)}}); !errors.Is(err, core.ErrInvalidClaim) {
+	if _, err := e.VerifyAccessToken(ctx, tok.AccessToken, core.VerifyOptions{Validators: []core.ClaimValidator{roleClaim.Includes("admin", time.Minute)}}); !errors.Is(err, core.ErrInvalidClaim) {
 		t.Fatalf("3-minute-old value passed a 1-minute max age: %v", err)
 	}
 }
@@ -86,20 +86,20 @@ func TestClaimFetchFailureKeepsSessionAlive(t *testing.T) {
 	})
 	clk := core.NewFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	e, _ := core.New(core.Config{Store: memory.New(), Clock: clk, Logger: discardLogger(), Claims: []*core.Claim{c}})
-	tok, err := e.Issue(ctx, "u1", core.CreateOptions{})
+	tok, err := e.IssueTokens(ctx, "u1", core.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fail.Store(true)
 	clk.Advance(2 * time.Minute)
-	tok, err = e.Refresh(ctx, tok.RefreshToken, core.RefreshMeta{})
+	tok, err = e.RefreshTokens(ctx, tok.RefreshToken, core.RefreshMeta{})
 	if err != nil {
 		t.Fatalf("a claim source outage broke refresh: %v", err)
 	}
-	if _, err := e.Verify(ctx, tok.AccessToken, core.VerifyOptions{Validators: []core.ClaimValidator{c.HasValue("pro", 0)}}); err != nil {
+	if _, err := e.VerifyAccessToken(ctx, tok.AccessToken, core.VerifyOptions{Validators: []core.ClaimValidator{c.HasValue("pro", 0)}}); err != nil {
 		t.Fatalf("old value lost: %v", err)
 	}
-	if _, err := e.Issue(ctx, "u2", core.CreateOptions{}); err == nil {
+	if _, err := e.IssueTokens(ctx, "u2", core.CreateOptions{}); err == nil {
 		t.Fatal("sign-in succeeded without its claims")
 	}
 }
@@ -120,7 +120,7 @@ func TestClaimConfigValidation(t *testing.T) {
 func TestInvalidClaimWireFormat(t *testing.T) {
 	c := core.BooleanClaim("st-ev", time.Hour, func(context.Context, string) (bool, error) { return false, nil })
 	e, _ := core.New(core.Config{Store: memory.New(), Logger: discardLogger(), Claims: []*core.Claim{c}})
-	tok, err := e.Issue(context.Background(), "u1", core.CreateOptions{})
+	tok, err := e.IssueTokens(context.Background(), "u1", core.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

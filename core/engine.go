@@ -143,9 +143,9 @@ type Tokens struct {
 	claims         *verified
 }
 
-// Issue creates a session for userID and returns its first tokens. Most apps call
+// IssueTokens creates a session for userID and returns its first tokens. Most apps call
 // CreateSession (which also writes the tokens to the response) instead.
-func (e *Engine) Issue(ctx context.Context, userID string, opts CreateOptions) (*Tokens, error) {
+func (e *Engine) IssueTokens(ctx context.Context, userID string, opts CreateOptions) (*Tokens, error) {
 	if !validUserID(userID) {
 		return nil, fmt.Errorf("ratchet: user id must be non-empty UTF-8 without control characters, at most %d bytes", maxUserIDBytes)
 	}

@@ -17,18 +17,18 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	first, _ := engine.Issue(ctx, "user-42", core.CreateOptions{Payload: map[string]any{"role": "admin"}})
+	first, _ := engine.IssueTokens(ctx, "user-42", core.CreateOptions{Payload: map[string]any{"role": "admin"}})
 
-	s, _ := engine.Verify(ctx, first.AccessToken, core.VerifyOptions{})
+	s, _ := engine.VerifyAccessToken(ctx, first.AccessToken, core.VerifyOptions{})
 	fmt.Println("verified:", s.UserID(), s.Claim("role"))
 
-	second, _ := engine.Refresh(ctx, first.RefreshToken, core.RefreshMeta{})
+	second, _ := engine.RefreshTokens(ctx, first.RefreshToken, core.RefreshMeta{})
 	fmt.Println("rotated:", second.RefreshToken != first.RefreshToken)
 
-	_, err = engine.Refresh(ctx, first.RefreshToken, core.RefreshMeta{}) // replay after the 1ns grace
+	_, err = engine.RefreshTokens(ctx, first.RefreshToken, core.RefreshMeta{}) // replay after the 1ns grace
 	fmt.Println("replay is theft:", errors.Is(err, core.ErrTokenTheft))
 
-	_, err = engine.Refresh(ctx, second.RefreshToken, core.RefreshMeta{})
+	_, err = engine.RefreshTokens(ctx, second.RefreshToken, core.RefreshMeta{})
 	fmt.Println("session revoked:", errors.Is(err, core.ErrUnauthorised))
 	// Output:
 	// verified: user-42 admin

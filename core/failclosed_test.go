@@ -98,7 +98,7 @@ func TestSignInFailsClosedOnStoreErrors(t *testing.T) {
 			if len(live) != 1 {
 				t.Fatalf("%d live sessions after the failed sign-in; want only the first one (old state)", len(live))
 			}
-			if _, err := e.Refresh(context.Background(), old, core.RefreshMeta{}); err != nil {
+			if _, err := e.RefreshTokens(context.Background(), old, core.RefreshMeta{}); err != nil {
 				t.Fatalf("the first session no longer refreshes after the failed sign-in: %v", err)
 			}
 		})
@@ -124,7 +124,7 @@ func TestPublicAPIReturnsCopies(t *testing.T) {
 		t.Fatalf("Config().TrustedProxies[0] = %q after changing a copy", got)
 	}
 
-	tk, err := e.Issue(ctx, "u1", core.CreateOptions{Payload: map[string]any{"roles": []any{"user"}, "org": map[string]any{"id": "o1"}}})
+	tk, err := e.IssueTokens(ctx, "u1", core.CreateOptions{Payload: map[string]any{"roles": []any{"user"}, "org": map[string]any{"id": "o1"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,14 +134,14 @@ func TestPublicAPIReturnsCopies(t *testing.T) {
 	}
 	// The verified claims are cached and shared by every request with the same token:
 	// nothing a handler does to what it reads may change what the next request sees.
-	s, err := e.Verify(ctx, tk.AccessToken, core.VerifyOptions{})
+	s, err := e.VerifyAccessToken(ctx, tk.AccessToken, core.VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Claim("roles").([]any)[0] = "admin"
 	s.Payload()["org"].(map[string]any)["id"] = "o2"
 	s.Payload()["roles"].([]any)[0] = "admin"
-	again, err := e.Verify(ctx, tk.AccessToken, core.VerifyOptions{})
+	again, err := e.VerifyAccessToken(ctx, tk.AccessToken, core.VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,13 +27,13 @@ func TestOversizedPayloadRefusedBeforeWriting(t *testing.T) {
 	store := memory.New()
 	e, _ := core.New(core.Config{Store: store, Logger: discardLogger()})
 	big := strings.Repeat("x", 3000)
-	if _, err := e.Issue(ctx, "u1", core.CreateOptions{Payload: map[string]any{"blob": big}}); !errors.Is(err, core.ErrTokenTooLarge) {
+	if _, err := e.IssueTokens(ctx, "u1", core.CreateOptions{Payload: map[string]any{"blob": big}}); !errors.Is(err, core.ErrTokenTooLarge) {
 		t.Fatalf("Issue with a 3 KB claim: %v, want ErrTokenTooLarge", err)
 	}
 	if store.Len() != 0 {
 		t.Fatalf("a session was stored for an unsignable token")
 	}
-	tk, err := e.Issue(ctx, "u1", core.CreateOptions{Payload: map[string]any{"small": "ok"}})
+	tk, err := e.IssueTokens(ctx, "u1", core.CreateOptions{Payload: map[string]any{"small": "ok"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestOversizedPayloadRefusedBeforeWriting(t *testing.T) {
 	if !bytes.Equal(before.Payload, after.Payload) || before.Version != after.Version {
 		t.Fatal("the oversized payload was written")
 	}
-	if _, err := e.Refresh(ctx, tk.RefreshToken, core.RefreshMeta{}); err != nil {
+	if _, err := e.RefreshTokens(ctx, tk.RefreshToken, core.RefreshMeta{}); err != nil {
 		t.Fatalf("session broken after the refused merge: %v", err)
 	}
 }
@@ -59,19 +59,19 @@ func TestAudience(t *testing.T) {
 	api, _ := core.New(core.Config{Store: store, Keys: ring, Audience: "https://api.example.com", Logger: discardLogger(), RevocationPollInterval: -1})
 	other, _ := core.New(core.Config{Store: store, Keys: ring, Audience: "https://billing.example.com", Logger: discardLogger(), RevocationPollInterval: -1})
 	none, _ := core.New(core.Config{Store: store, Keys: ring, Logger: discardLogger(), RevocationPollInterval: -1})
-	tk, err := api.Issue(ctx, "u1", core.CreateOptions{})
+	tk, err := api.IssueTokens(ctx, "u1", core.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := api.Verify(ctx, tk.AccessToken, core.VerifyOptions{})
+	s, err := api.VerifyAccessToken(ctx, tk.AccessToken, core.VerifyOptions{})
 	if err != nil || s.Claim("aud") != "https://api.example.com" {
 		t.Fatalf("own audience: %v, aud=%v", err, s)
 	}
-	if _, err := other.Verify(ctx, tk.AccessToken, core.VerifyOptions{}); err == nil {
+	if _, err := other.VerifyAccessToken(ctx, tk.AccessToken, core.VerifyOptions{}); err == nil {
 		t.Fatal("a token for another audience was accepted")
 	}
-	plain, _ := none.Issue(ctx, "u1", core.CreateOptions{})
-	if _, err := api.Verify(ctx, plain.AccessToken, core.VerifyOptions{}); err == nil {
+	plain, _ := none.IssueTokens(ctx, "u1", core.CreateOptions{})
+	if _, err := api.VerifyAccessToken(ctx, plain.AccessToken, core.VerifyOptions{}); err == nil {
 		t.Fatal("a token without aud was accepted by an engine that requires one")
 	}
 }
@@ -88,7 +88,7 @@ func TestUnknownTokenAndRateLimitEvents(t *testing.T) {
 				t.Errorf("event reason leaks the token: %q", ev.Reason)
 			}
 		}})
-	if _, err := e.Refresh(ctx, guessToken(1), core.RefreshMeta{}); !errors.Is(err, core.ErrUnauthorised) {
+	if _, err := e.RefreshTokens(ctx, guessToken(1), core.RefreshMeta{}); !errors.Is(err, core.ErrUnauthorised) {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(httpratchet.New(e).Handler())
@@ -114,8 +114,8 @@ func TestClearSiteDataAndRecentAuthForSessionRoutes(t *testing.T) {
 	e, _ := core.New(core.Config{Store: memory.New(), Clock: clk, Logger: discardLogger(),
 		ClearSiteData: `"cache", "storage"`, RecentAuthForSessionRoutes: 5 * time.Minute})
 	ctx := context.Background()
-	a, _ := e.Issue(ctx, "u1", core.CreateOptions{})
-	b, _ := e.Issue(ctx, "u1", core.CreateOptions{})
+	a, _ := e.IssueTokens(ctx, "u1", core.CreateOptions{})
+	b, _ := e.IssueTokens(ctx, "u1", core.CreateOptions{})
 	srv := httptest.NewServer(httpratchet.New(e).Handler())
 	defer srv.Close()
 	call := func(method, path, tok string) *http.Response {
@@ -129,7 +129,7 @@ func TestClearSiteDataAndRecentAuthForSessionRoutes(t *testing.T) {
 		return res
 	}
 	clk.Advance(6 * time.Minute)
-	a2, err := e.Refresh(ctx, a.RefreshToken, core.RefreshMeta{}) // a fresh token, but an old sign-in
+	a2, err := e.RefreshTokens(ctx, a.RefreshToken, core.RefreshMeta{}) // a fresh token, but an old sign-in
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,10 +139,10 @@ func TestClearSiteDataAndRecentAuthForSessionRoutes(t *testing.T) {
 	if res := call("DELETE", "/auth/sessions/"+b.Handle, a2.AccessToken); res.StatusCode != 403 {
 		t.Fatalf("revoking another session with a stale sign-in: %d, want 403", res.StatusCode)
 	}
-	if _, err := e.Verify(ctx, b.AccessToken, core.VerifyOptions{CheckDatabase: true}); err != nil {
+	if _, err := e.VerifyAccessToken(ctx, b.AccessToken, core.VerifyOptions{CheckDatabase: true}); err != nil {
 		t.Fatalf("the other session was revoked despite the 403: %v", err)
 	}
-	c, _ := e.Issue(ctx, "u1", core.CreateOptions{}) // a fresh sign-in
+	c, _ := e.IssueTokens(ctx, "u1", core.CreateOptions{}) // a fresh sign-in
 	if res := call("POST", "/auth/sessions/revoke-others", c.AccessToken); res.StatusCode != 200 {
 		t.Fatalf("revoke-others right after sign-in: %d", res.StatusCode)
 	}
@@ -166,7 +166,7 @@ func TestLogInjectionIsEscaped(t *testing.T) {
 		res.Body.Close()
 	}
 	// net/http refuses a raw newline in a header, so also go through the engine directly.
-	_, _ = e.Refresh(context.Background(), guessToken(8), core.RefreshMeta{UserAgent: "evil\n{\"event\":\"sign_in\"}"})
+	_, _ = e.RefreshTokens(context.Background(), guessToken(8), core.RefreshMeta{UserAgent: "evil\n{\"event\":\"sign_in\"}"})
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	for _, l := range lines {
 		if strings.HasPrefix(l, `{"event"`) {

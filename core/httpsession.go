@@ -121,7 +121,7 @@ func (e *Engine) CreateSession(ctx context.Context, req Request, resp Response, 
 		opts.UserAgent = userAgent(req)
 	}
 	// 2. The new session. If it cannot be stored, the presented sessions are untouched.
-	t, err := e.Issue(ctx, userID, opts)
+	t, err := e.IssueTokens(ctx, userID, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +238,7 @@ func (e *Engine) RefreshSession(ctx context.Context, req Request, resp Response)
 		return nil, err
 	}
 	defer release()
-	t, err := e.Refresh(ctx, tok, RefreshMeta{IP: ip, UserAgent: userAgent(req)})
+	t, err := e.RefreshTokens(ctx, tok, RefreshMeta{IP: ip, UserAgent: userAgent(req)})
 	if err == nil || !(errors.Is(err, ErrUnauthorised) || errors.Is(err, ErrTokenTheft)) {
 		e.refund(ctx, reserved)
 	}

@@ -52,17 +52,17 @@ func TestChangeNotifierAppliesRevocations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tk, _ := e.Issue(ctx, "u1", core.CreateOptions{})
-	tk2, _ := e.Issue(ctx, "u2", core.CreateOptions{})
+	tk, _ := e.IssueTokens(ctx, "u1", core.CreateOptions{})
+	tk2, _ := e.IssueTokens(ctx, "u2", core.CreateOptions{})
 	if _, err := other.RevokeSession(ctx, tk.Handle); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Verify(ctx, tk.AccessToken, core.VerifyOptions{}); err != nil {
+	if _, err := e.VerifyAccessToken(ctx, tk.AccessToken, core.VerifyOptions{}); err != nil {
 		t.Fatalf("before any notification the stateless check cannot know: %v", err)
 	}
 	n.ch <- core.Notification{Kind: core.NotifyRevoked, Handles: []string{tk.Handle}} // delivered after the reconnect
 	n.ch <- core.Notification{Kind: "unknown"}                                        // ignored; also a barrier
-	if _, err := e.Verify(ctx, tk.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
+	if _, err := e.VerifyAccessToken(ctx, tk.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
 		t.Fatalf("after the pushed revocation: %v, want unauthorised", err)
 	}
 	if _, err := other.RevokeSession(ctx, tk2.Handle); err != nil {
@@ -70,7 +70,7 @@ func TestChangeNotifierAppliesRevocations(t *testing.T) {
 	}
 	n.ch <- core.Notification{Kind: core.NotifyRevoked, Handles: []string{"not a handle"}} // read the feed instead
 	n.ch <- core.Notification{Kind: "unknown"}
-	if _, err := e.Verify(ctx, tk2.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
+	if _, err := e.VerifyAccessToken(ctx, tk2.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
 		t.Fatalf("after a notification without usable handles: %v, want unauthorised (read from the feed)", err)
 	}
 	done := make(chan struct{})

@@ -19,7 +19,7 @@ const (
 	RefuseNew
 )
 
-// ErrSessionLimit is returned by Issue and CreateSession under RefuseNew.
+// ErrSessionLimit is returned by IssueTokens and CreateSession under RefuseNew.
 var ErrSessionLimit = errors.New("ratchet: session limit reached")
 
 // AnomalyAction is the verdict of Config.RefreshAnomaly.

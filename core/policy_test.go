@@ -22,7 +22,7 @@ func TestSessionLimitEvictsOldest(t *testing.T) {
 		}})
 	var toks []*core.Tokens
 	for range 5 {
-		tk, err := e.Issue(ctx, "u1", core.CreateOptions{})
+		tk, err := e.IssueTokens(ctx, "u1", core.CreateOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,13 +36,13 @@ func TestSessionLimitEvictsOldest(t *testing.T) {
 	if len(evicted) != 2 || evicted[0] != toks[0].Handle || evicted[1] != toks[1].Handle {
 		t.Fatalf("evicted %v, want the two oldest", evicted)
 	}
-	if _, err := e.Refresh(ctx, toks[0].RefreshToken, core.RefreshMeta{}); !errors.Is(err, core.ErrUnauthorised) {
+	if _, err := e.RefreshTokens(ctx, toks[0].RefreshToken, core.RefreshMeta{}); !errors.Is(err, core.ErrUnauthorised) {
 		t.Errorf("evicted session still refreshes: %v", err)
 	}
-	if _, err := e.Refresh(ctx, toks[4].RefreshToken, core.RefreshMeta{}); err != nil {
+	if _, err := e.RefreshTokens(ctx, toks[4].RefreshToken, core.RefreshMeta{}); err != nil {
 		t.Errorf("newest session broken: %v", err)
 	}
-	if _, err := e.Issue(ctx, "u2", core.CreateOptions{}); err != nil {
+	if _, err := e.IssueTokens(ctx, "u2", core.CreateOptions{}); err != nil {
 		t.Errorf("another user affected: %v", err)
 	}
 }
@@ -51,11 +51,11 @@ func TestSessionLimitRefuses(t *testing.T) {
 	ctx := context.Background()
 	e, _ := core.New(core.Config{Store: memory.New(), Logger: discardLogger(), MaxSessionsPerUser: 2, SessionLimit: core.RefuseNew})
 	for range 2 {
-		if _, err := e.Issue(ctx, "u1", core.CreateOptions{}); err != nil {
+		if _, err := e.IssueTokens(ctx, "u1", core.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.Issue(ctx, "u1", core.CreateOptions{}); !errors.Is(err, core.ErrSessionLimit) {
+	if _, err := e.IssueTokens(ctx, "u1", core.CreateOptions{}); !errors.Is(err, core.ErrSessionLimit) {
 		t.Fatalf("third session: %v, want ErrSessionLimit", err)
 	}
 	if list, _ := e.ListSessions(ctx, "u1"); len(list) != 2 {
@@ -79,12 +79,12 @@ func TestRefreshAnomalyPolicy(t *testing.T) {
 					events++
 				}
 			}})
-		tk, _ := e.Issue(ctx, "u1", core.CreateOptions{IP: "192.0.2.1", UserAgent: "A"})
-		tk, err := e.Refresh(ctx, tk.RefreshToken, core.RefreshMeta{IP: "192.0.2.1", UserAgent: "A"})
+		tk, _ := e.IssueTokens(ctx, "u1", core.CreateOptions{IP: "192.0.2.1", UserAgent: "A"})
+		tk, err := e.RefreshTokens(ctx, tk.RefreshToken, core.RefreshMeta{IP: "192.0.2.1", UserAgent: "A"})
 		if err != nil || len(seen) != 0 {
 			t.Fatalf("same client: err=%v, hook called %d times", err, len(seen))
 		}
-		_, err = e.Refresh(ctx, tk.RefreshToken, core.RefreshMeta{IP: "198.51.100.9", UserAgent: "B"})
+		_, err = e.RefreshTokens(ctx, tk.RefreshToken, core.RefreshMeta{IP: "198.51.100.9", UserAgent: "B"})
 		if (err != nil) != tc.wantErr || (events > 0) != tc.event || len(seen) != 1 || seen[0].SignInIP != "192.0.2.1" || seen[0].IP != "198.51.100.9" {
 			t.Fatalf("action %d: err=%v events=%d seen=%+v", tc.action, err, events, seen)
 		}
@@ -92,7 +92,7 @@ func TestRefreshAnomalyPolicy(t *testing.T) {
 			if !errors.Is(err, core.ErrUnauthorised) {
 				t.Fatalf("revoke verdict gave %v", err)
 			}
-			if _, err := e.Verify(ctx, tk.AccessToken, core.VerifyOptions{CheckDatabase: true}); !errors.Is(err, core.ErrUnauthorised) {
+			if _, err := e.VerifyAccessToken(ctx, tk.AccessToken, core.VerifyOptions{CheckDatabase: true}); !errors.Is(err, core.ErrUnauthorised) {
 				t.Fatalf("session not revoked: %v", err)
 			}
 		}
@@ -109,11 +109,11 @@ func TestLifetimePolicyPerSession(t *testing.T) {
 			}
 			return core.Lifetime{}, nil
 		}})
-	admin, err := e.Issue(ctx, "root", core.CreateOptions{Payload: map[string]any{"role": "admin"}})
+	admin, err := e.IssueTokens(ctx, "root", core.CreateOptions{Payload: map[string]any{"role": "admin"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	user, err := e.Issue(ctx, "joe", core.CreateOptions{})
+	user, err := e.IssueTokens(ctx, "joe", core.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestLifetimePolicyPerSession(t *testing.T) {
 	// Keep the admin active every 50 minutes: the absolute lifetime still ends it at 8 h.
 	for i := 0; ; i++ {
 		clk.Advance(50 * time.Minute)
-		admin, err = e.Refresh(ctx, admin.RefreshToken, core.RefreshMeta{})
+		admin, err = e.RefreshTokens(ctx, admin.RefreshToken, core.RefreshMeta{})
 		if err != nil {
 			if !errors.Is(err, core.ErrUnauthorised) || i < 9 {
 				t.Fatalf("refresh %d (at +%d min): %v", i, (i+1)*50, err)
@@ -147,7 +147,7 @@ func TestLifetimePolicyPerSession(t *testing.T) {
 		LifetimePolicy: func(context.Context, string, map[string]any) (core.Lifetime, error) {
 			return core.Lifetime{Idle: time.Minute}, nil // shorter than the access token
 		}})
-	if _, err := bad.Issue(ctx, "x", core.CreateOptions{}); err == nil {
+	if _, err := bad.IssueTokens(ctx, "x", core.CreateOptions{}); err == nil {
 		t.Error("an idle timeout shorter than the access-token lifetime was accepted")
 	}
 }

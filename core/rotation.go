@@ -9,9 +9,9 @@ import (
 // RefreshMeta describes the client presenting a refresh token, for security events.
 type RefreshMeta struct{ IP, UserAgent string }
 
-// Refresh rotates a refresh token and returns the next tokens. It implements the state machine
+// RefreshTokens rotates a refresh token and returns the next tokens. It implements the state machine
 // of docs/ROTATION.md: the errors it returns wrap ErrUnauthorised, ErrTokenTheft or ErrStore.
-func (e *Engine) Refresh(ctx context.Context, token string, meta RefreshMeta) (*Tokens, error) {
+func (e *Engine) RefreshTokens(ctx context.Context, token string, meta RefreshMeta) (*Tokens, error) {
 	ctx, arrived := e.arrival(ctx)
 	ctx, release, err := e.admit(ctx)
 	if err != nil {

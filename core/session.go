@@ -35,8 +35,8 @@ type Session struct {
 	tx    txContext // where re-issued tokens go; tx.resp is nil when not attached
 }
 
-// Verify checks an access token without any request or response (for gRPC, websockets, jobs).
-func (e *Engine) Verify(ctx context.Context, accessToken string, opts VerifyOptions) (*Session, error) {
+// VerifyAccessToken checks an access token without any request or response (for gRPC, websockets, jobs).
+func (e *Engine) VerifyAccessToken(ctx context.Context, accessToken string, opts VerifyOptions) (*Session, error) {
 	v, err := e.verifyAccess(accessToken)
 	if err != nil {
 		return nil, err

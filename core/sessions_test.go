@@ -18,27 +18,27 @@ func TestAuthTimeSurvivesRefreshAndRequireRecentAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	signedIn := clk.Now()
-	tok, err := e.Issue(ctx, "u1", core.CreateOptions{})
+	tok, err := e.IssueTokens(ctx, "u1", core.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	recent := core.VerifyOptions{Validators: []core.ClaimValidator{e.RequireRecentAuth(5 * time.Minute)}}
-	if _, err := e.Verify(ctx, tok.AccessToken, recent); err != nil {
+	if _, err := e.VerifyAccessToken(ctx, tok.AccessToken, recent); err != nil {
 		t.Fatalf("fresh sign-in refused by RequireRecentAuth: %v", err)
 	}
 	clk.Advance(6 * time.Minute)
-	tok, err = e.Refresh(ctx, tok.RefreshToken, core.RefreshMeta{})
+	tok, err = e.RefreshTokens(ctx, tok.RefreshToken, core.RefreshMeta{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := e.Verify(ctx, tok.AccessToken, core.VerifyOptions{})
+	s, err := e.VerifyAccessToken(ctx, tok.AccessToken, core.VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !s.AuthTime().Equal(signedIn) {
 		t.Errorf("auth_time moved on refresh: %v, want %v", s.AuthTime(), signedIn)
 	}
-	_, err = e.Verify(ctx, tok.AccessToken, recent)
+	_, err = e.VerifyAccessToken(ctx, tok.AccessToken, recent)
 	var re *core.Error
 	if !errors.Is(err, core.ErrInvalidClaim) || !errors.As(err, &re) || re.Claims[0].ID != "auth_time" {
 		t.Fatalf("6-minute-old sign-in passed RequireRecentAuth(5m): %v", err)
@@ -56,7 +56,7 @@ func TestRevokeAllSessions(t *testing.T) {
 	}
 	var toks []*core.Tokens
 	for _, u := range []string{"a", "b", "c"} {
-		tk, err := e.Issue(ctx, u, core.CreateOptions{})
+		tk, err := e.IssueTokens(ctx, u, core.CreateOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,10 +66,10 @@ func TestRevokeAllSessions(t *testing.T) {
 		t.Fatalf("RevokeAllSessions = %d, %v", n, err)
 	}
 	for _, tk := range toks {
-		if _, err := e.Refresh(ctx, tk.RefreshToken, core.RefreshMeta{}); !errors.Is(err, core.ErrUnauthorised) {
+		if _, err := e.RefreshTokens(ctx, tk.RefreshToken, core.RefreshMeta{}); !errors.Is(err, core.ErrUnauthorised) {
 			t.Errorf("refresh after RevokeAllSessions: %v", err)
 		}
-		if _, err := e.Verify(ctx, tk.AccessToken, core.VerifyOptions{CheckDatabase: true}); !errors.Is(err, core.ErrUnauthorised) {
+		if _, err := e.VerifyAccessToken(ctx, tk.AccessToken, core.VerifyOptions{CheckDatabase: true}); !errors.Is(err, core.ErrUnauthorised) {
 			t.Errorf("strict verify after RevokeAllSessions: %v", err)
 		}
 	}

@@ -48,7 +48,7 @@ const (
 //
 // App routes every fixture server must serve (the example contract):
 //   - GET  /api/me          Require  → 200 f.Me(s)
-//   - GET  /api/me/strict   Strict   → 200 f.Me(s)
+//   - GET  /api/me/strict   RequireStoreCheck → 200 f.Me(s)
 //   - GET  /api/optional    Optional → 200 f.Me(s) or f.Anonymous() when there is no session
 //   - GET  /api/notes       Require  → f.Notes(ctx, s)
 //   - POST /api/notes       Require  → f.AddNote(ctx, s, body)

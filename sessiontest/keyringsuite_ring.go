@@ -36,7 +36,7 @@ func tokenKid(t *testing.T, tok string) string {
 
 func mustIssue(t *testing.T, e *core.Engine, user string) *core.Tokens {
 	t.Helper()
-	tok, err := e.Issue(context.Background(), user, core.CreateOptions{})
+	tok, err := e.IssueTokens(context.Background(), user, core.CreateOptions{})
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
@@ -45,7 +45,7 @@ func mustIssue(t *testing.T, e *core.Engine, user string) *core.Tokens {
 
 func mustVerify(t *testing.T, what string, e *core.Engine, access string) {
 	t.Helper()
-	if _, err := e.Verify(context.Background(), access, core.VerifyOptions{}); err != nil {
+	if _, err := e.VerifyAccessToken(context.Background(), access, core.VerifyOptions{}); err != nil {
 		t.Fatalf("%s: Verify: %v", what, err)
 	}
 }
@@ -315,7 +315,7 @@ func testRingRotations(t *testing.T, s core.Store, alg string) {
 				continue
 			}
 			for j, e := range engines {
-				if _, err := e.Verify(ctx, tok.access, core.VerifyOptions{}); err != nil {
+				if _, err := e.VerifyAccessToken(ctx, tok.access, core.VerifyOptions{}); err != nil {
 					t.Fatalf("step %d (%v): an unexpired access token (kid %s, exp %v) was refused on instance %d: %v",
 						i, now, tokenKid(t, tok.access), tok.exp, j, err)
 				}
@@ -327,7 +327,7 @@ func testRingRotations(t *testing.T, s core.Store, alg string) {
 		if now.Add(time.Minute).Before(toks.AccessExpiry) {
 			continue
 		}
-		next, err := e.Refresh(ctx, toks.RefreshToken, suiteMeta)
+		next, err := e.RefreshTokens(ctx, toks.RefreshToken, suiteMeta)
 		if err != nil {
 			t.Fatalf("step %d (%v): refresh on instance %d failed: %v", i, now, i%2, err)
 		}
@@ -454,7 +454,7 @@ func testRingRevoke(t *testing.T, s core.Store) {
 	if err := ra.RevokeKey(ctx, k1); err != nil {
 		t.Fatalf("RevokeKey: %v", err)
 	}
-	_, err := ea.Verify(ctx, tok.AccessToken, core.VerifyOptions{})
+	_, err := ea.VerifyAccessToken(ctx, tok.AccessToken, core.VerifyOptions{})
 	wantKind(t, "instance A, a token of the revoked key (cached before)", err, core.ErrTryRefresh)
 	k2 := signingKid(t, ra)
 	if k2 == k1 || !keyInfo(t, ra, k2).Signing {
@@ -466,13 +466,13 @@ func testRingRevoke(t *testing.T, s core.Store) {
 	// Instance B learns it at its next reload (its background loop: within ReloadInterval).
 	mustVerify(t, "instance B before its reload (bounded delay)", eb, tok.AccessToken)
 	mustReload(t, rb)
-	_, err = eb.Verify(ctx, tok.AccessToken, core.VerifyOptions{})
+	_, err = eb.VerifyAccessToken(ctx, tok.AccessToken, core.VerifyOptions{})
 	wantKind(t, "instance B after its reload, a token of the revoked key (cached before)", err, core.ErrTryRefresh)
 	if contains(jwksKids(t, rb), k1) {
 		t.Fatal("the revoked key is still in instance B's JWKS after its reload")
 	}
 	// The user refreshes once and is still signed in, on either instance.
-	next, err := eb.Refresh(ctx, tok.RefreshToken, suiteMeta)
+	next, err := eb.RefreshTokens(ctx, tok.RefreshToken, suiteMeta)
 	if err != nil {
 		t.Fatalf("refresh after the key revocation: %v", err)
 	}

@@ -83,7 +83,7 @@ func (fx *engineFixture) issue(t *testing.T, userID string, opts ...core.CreateO
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	tk, err := fx.e.Issue(context.Background(), userID, o)
+	tk, err := fx.e.IssueTokens(context.Background(), userID, o)
 	if err != nil {
 		t.Fatalf("Issue(%s): %v", userID, err)
 	}
@@ -96,7 +96,7 @@ func (fx *engineFixture) issue(t *testing.T, userID string, opts ...core.CreateO
 // refresh rotates token and fails the test unless that succeeds.
 func (fx *engineFixture) refresh(t *testing.T, token string) *core.Tokens {
 	t.Helper()
-	tk, err := fx.e.Refresh(context.Background(), token, suiteMeta)
+	tk, err := fx.e.RefreshTokens(context.Background(), token, suiteMeta)
 	if err != nil {
 		t.Fatalf("Refresh at +%s: %v", fx.clock.Now().Sub(suiteEpoch), err)
 	}
@@ -106,7 +106,7 @@ func (fx *engineFixture) refresh(t *testing.T, token string) *core.Tokens {
 // refreshFails requires Refresh(token) to fail with an error matching kind, and returns it.
 func (fx *engineFixture) refreshFails(t *testing.T, what, token string, kind error) error {
 	t.Helper()
-	tk, err := fx.e.Refresh(context.Background(), token, suiteMeta)
+	tk, err := fx.e.RefreshTokens(context.Background(), token, suiteMeta)
 	if err == nil {
 		t.Fatalf("%s: Refresh succeeded (handle %s), want an error matching %v", what, tk.Handle, kind)
 	}
@@ -122,7 +122,7 @@ func (fx *engineFixture) refreshFails(t *testing.T, what, token string, kind err
 // verify checks an access token and fails the test unless it is accepted.
 func (fx *engineFixture) verify(t *testing.T, what, accessToken string, checkDB bool) *core.Session {
 	t.Helper()
-	s, err := fx.e.Verify(context.Background(), accessToken, core.VerifyOptions{CheckDatabase: checkDB})
+	s, err := fx.e.VerifyAccessToken(context.Background(), accessToken, core.VerifyOptions{CheckDatabase: checkDB})
 	if err != nil {
 		t.Fatalf("%s: Verify(CheckDatabase=%v): %v", what, checkDB, err)
 	}
@@ -132,7 +132,7 @@ func (fx *engineFixture) verify(t *testing.T, what, accessToken string, checkDB 
 // verifyFails requires Verify to fail with an error matching kind.
 func (fx *engineFixture) verifyFails(t *testing.T, what, accessToken string, checkDB bool, kind error) {
 	t.Helper()
-	_, err := fx.e.Verify(context.Background(), accessToken, core.VerifyOptions{CheckDatabase: checkDB})
+	_, err := fx.e.VerifyAccessToken(context.Background(), accessToken, core.VerifyOptions{CheckDatabase: checkDB})
 	wantKind(t, what+": Verify(CheckDatabase="+map[bool]string{true: "true", false: "false"}[checkDB]+")", err, kind)
 }
 

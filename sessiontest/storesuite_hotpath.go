@@ -111,7 +111,7 @@ func testR7Stateless(t *testing.T, s core.Store) {
 
 	for i := range 3 {
 		for _, e := range []*core.Engine{fx.e, cold.e} {
-			sess, err := e.Verify(ctx, t1.AccessToken, core.VerifyOptions{})
+			sess, err := e.VerifyAccessToken(ctx, t1.AccessToken, core.VerifyOptions{})
 			if err != nil {
 				t.Fatalf("Verify %d: %v", i, err)
 			}

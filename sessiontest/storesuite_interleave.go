@@ -68,7 +68,7 @@ func testStaleRefreshCannotRollBack(t *testing.T, s core.Store) {
 	var late *core.Tokens
 	resume := pauseBeforeWrite(func(ctx context.Context) error {
 		var err error
-		late, err = fx.e.Refresh(ctx, t0.RefreshToken, suiteMeta)
+		late, err = fx.e.RefreshTokens(ctx, t0.RefreshToken, suiteMeta)
 		return err
 	})
 	// While the first refresh of T0 hangs before its write, the client moves on twice.
@@ -145,7 +145,7 @@ func testWriteAfterRevokeFails(t *testing.T, s core.Store) {
 		}},
 		{"Refresh", func(fx *engineFixture, tk *core.Tokens) func(context.Context) error {
 			return func(ctx context.Context) error {
-				_, err := fx.e.Refresh(ctx, tk.RefreshToken, suiteMeta)
+				_, err := fx.e.RefreshTokens(ctx, tk.RefreshToken, suiteMeta)
 				return err
 			}
 		}},

@@ -240,7 +240,7 @@ func r6Round(t *testing.T, fx *engineFixture, round int) {
 	fx.wantThefts(t, fmt.Sprintf("round %d", round), 0)
 
 	// Afterwards, everything on the session fails with ErrUnauthorised.
-	_, err := fx.e.Refresh(ctx, tok, suiteMeta)
+	_, err := fx.e.RefreshTokens(ctx, tok, suiteMeta)
 	wantKind(t, "Refresh after the revoke", err, core.ErrUnauthorised)
 	err = fx.e.UpdateData(ctx, h, appendItem("late"))
 	wantKind(t, "UpdateData after the revoke", err, core.ErrUnauthorised)
@@ -248,7 +248,7 @@ func r6Round(t *testing.T, fx *engineFixture, round int) {
 	wantKind(t, "MergePayload after the revoke", err, core.ErrUnauthorised)
 	_, err = sess.Data(ctx)
 	wantKind(t, "Data after the revoke", err, core.ErrUnauthorised)
-	_, err = fx.e.Verify(ctx, tk.AccessToken, core.VerifyOptions{CheckDatabase: true})
+	_, err = fx.e.VerifyAccessToken(ctx, tk.AccessToken, core.VerifyOptions{CheckDatabase: true})
 	wantKind(t, "strict Verify after the revoke", err, core.ErrUnauthorised)
 	checkRecord(t, fmt.Sprintf("round %d: row after late operations", round), snap, fx.row(t, h))
 }
@@ -258,7 +258,7 @@ func r6Round(t *testing.T, fx *engineFixture, round int) {
 func r6RefreshStep(ctx context.Context, fx *engineFixture, st *r6State, tok *string) []error {
 	res := make([]*core.Tokens, r6Refreshers)
 	errs := make([]error, r6Refreshers)
-	concurrently(r6Refreshers, func(i int) { res[i], errs[i] = fx.e.Refresh(ctx, *tok, suiteMeta) })
+	concurrently(r6Refreshers, func(i int) { res[i], errs[i] = fx.e.RefreshTokens(ctx, *tok, suiteMeta) })
 	child := ""
 	for i := range r6Refreshers {
 		if errs[i] != nil {

@@ -155,30 +155,30 @@ func testRevocationFeed(t *testing.T, newStore func(t *testing.T) core.Store) {
 	if err := b.PollRevocations(ctx); err != nil {
 		t.Fatalf("initial poll: %v", err)
 	}
-	victim, err := a.Issue(ctx, randUser(t, "feed"), core.CreateOptions{})
+	victim, err := a.IssueTokens(ctx, randUser(t, "feed"), core.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bystander, err := a.Issue(ctx, randUser(t, "feed2"), core.CreateOptions{})
+	bystander, err := a.IssueTokens(ctx, randUser(t, "feed2"), core.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Verify(ctx, victim.AccessToken, core.VerifyOptions{}); err != nil {
+	if _, err := b.VerifyAccessToken(ctx, victim.AccessToken, core.VerifyOptions{}); err != nil {
 		t.Fatalf("engine B refuses a live session: %v", err)
 	}
 	if ok, err := a.RevokeSession(ctx, victim.Handle); err != nil || !ok {
 		t.Fatalf("RevokeSession on A: %v %v", ok, err)
 	}
-	if _, err := a.Verify(ctx, victim.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
+	if _, err := a.VerifyAccessToken(ctx, victim.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
 		t.Errorf("engine A still accepts the session it revoked: %v", err)
 	}
 	if err := b.PollRevocations(ctx); err != nil {
 		t.Fatalf("poll: %v", err)
 	}
-	if _, err := b.Verify(ctx, victim.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
+	if _, err := b.VerifyAccessToken(ctx, victim.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
 		t.Errorf("engine B accepts a revoked session after polling the feed: %v", err)
 	}
-	if _, err := b.Verify(ctx, bystander.AccessToken, core.VerifyOptions{}); err != nil {
+	if _, err := b.VerifyAccessToken(ctx, bystander.AccessToken, core.VerifyOptions{}); err != nil {
 		t.Errorf("engine B refuses an unrelated live session: %v", err)
 	}
 	// An engine that starts after the revocation learns it from the lookback window.
@@ -186,13 +186,13 @@ func testRevocationFeed(t *testing.T, newStore func(t *testing.T) core.Store) {
 	if err := c.PollRevocations(ctx); err != nil {
 		t.Fatalf("poll: %v", err)
 	}
-	if _, err := c.Verify(ctx, victim.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
+	if _, err := c.VerifyAccessToken(ctx, victim.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
 		t.Errorf("a newly started engine accepts a session revoked before it started: %v", err)
 	}
 	// Bulk revocations travel too.
 	user := randUser(t, "feedbulk")
-	t1, _ := a.Issue(ctx, user, core.CreateOptions{})
-	t2, _ := a.Issue(ctx, user, core.CreateOptions{})
+	t1, _ := a.IssueTokens(ctx, user, core.CreateOptions{})
+	t2, _ := a.IssueTokens(ctx, user, core.CreateOptions{})
 	if _, err := a.RevokeAllForUser(ctx, user); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func testRevocationFeed(t *testing.T, newStore func(t *testing.T) core.Store) {
 		t.Fatal(err)
 	}
 	for _, tk := range []*core.Tokens{t1, t2} {
-		if _, err := b.Verify(ctx, tk.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
+		if _, err := b.VerifyAccessToken(ctx, tk.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
 			t.Errorf("RevokeAllForUser on A not seen by B: %v", err)
 		}
 	}

@@ -36,7 +36,7 @@ func testR1LostResponse(t *testing.T, s core.Store) {
 	for _, step := range []time.Duration{0, suiteGrace / 2, suiteGrace/2 - time.Second} {
 		fx.clock.Advance(step)
 		elapsed := fx.clock.Now().Sub(suiteEpoch)
-		retry, err := fx.e.Refresh(context.Background(), t0.RefreshToken, suiteMeta)
+		retry, err := fx.e.RefreshTokens(context.Background(), t0.RefreshToken, suiteMeta)
 		if err != nil {
 			t.Fatalf("retry with the parent token %s after the rotation: %v (want success inside the %s grace window)", elapsed, err, suiteGrace)
 		}
@@ -79,7 +79,7 @@ func testR2Concurrent(t *testing.T, s core.Store) {
 		results := make([]*core.Tokens, r2Goroutines)
 		errs := make([]error, r2Goroutines)
 		concurrently(r2Goroutines, func(i int) {
-			results[i], errs[i] = fx.e.Refresh(context.Background(), tok, suiteMeta)
+			results[i], errs[i] = fx.e.RefreshTokens(context.Background(), tok, suiteMeta)
 		})
 		var child string
 		failed := 0
@@ -136,7 +136,7 @@ func testR3Theft(t *testing.T, s core.Store, previousAfterGrace bool) {
 		fx.clock.Advance(suiteGrace)
 		stale, what = t1.RefreshToken, "the previous token T1 after the grace window"
 	}
-	_, err := fx.e.Refresh(context.Background(), stale, suiteMeta)
+	_, err := fx.e.RefreshTokens(context.Background(), stale, suiteMeta)
 	if !errors.Is(err, core.ErrTokenTheft) {
 		t.Fatalf("presenting %s: got %v, want an error matching core.ErrTokenTheft", what, err)
 	}
@@ -257,7 +257,7 @@ func testR4Forgeries(t *testing.T, s core.Store) {
 		if f.token == cur {
 			continue // the standard-alphabet rewrite is a no-op when the token has no - or _
 		}
-		_, err := fx.e.Refresh(context.Background(), f.token, suiteMeta)
+		_, err := fx.e.RefreshTokens(context.Background(), f.token, suiteMeta)
 		if !errors.Is(err, core.ErrUnauthorised) || errors.Is(err, core.ErrTokenTheft) {
 			t.Errorf("forgery %q: got %v, want plain ErrUnauthorised", f.name, err)
 		}

@@ -32,14 +32,14 @@ func (a *Adapter) Engine() *core.Engine { return a.e }
 // contextKey is the echo.Context key under which the middleware stores the session.
 const contextKey = "github.com/ratchetauth/ratchet/adapters/echo.session"
 
-// Session returns the session that Require, Strict, Optional or Verify stored on c. ok is
+// Session returns the session that Require, RequireStoreCheck, Optional or Verify stored on c. ok is
 // false when there is none: no session middleware ran, or Optional found no token.
 func Session(c echo.Context) (*core.Session, bool) {
 	s, ok := c.Get(contextKey).(*core.Session)
 	return s, ok && s != nil
 }
 
-// MustSession returns the session or panics; use it only behind Require, Strict or Verify.
+// MustSession returns the session or panics; use it only behind Require, RequireStoreCheck or Verify.
 func MustSession(c echo.Context) *core.Session {
 	s, ok := Session(c)
 	if !ok {
@@ -64,9 +64,9 @@ func (a *Adapter) Optional(next echo.HandlerFunc) echo.HandlerFunc {
 	return a.optional.middleware(next)
 }
 
-// Strict is middleware that demands a session and checks the store (CheckDatabase), so a
+// RequireStoreCheck is middleware that demands a session and checks the store (CheckDatabase), so a
 // revocation takes effect immediately.
-func (a *Adapter) Strict(next echo.HandlerFunc) echo.HandlerFunc { return a.strict.middleware(next) }
+func (a *Adapter) RequireStoreCheck(next echo.HandlerFunc) echo.HandlerFunc { return a.strict.middleware(next) }
 
 // verifier is one middleware configuration. Echo applies route and group middleware anew on
 // every request, so middleware(next) runs per request: keeping the options behind one pointer

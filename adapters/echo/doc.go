@@ -7,7 +7,7 @@
 //	e.GET("/api/me", me, a.Require)      // 401 unless signed in
 //
 // Handlers read the session with echoratchet.Session(c), which also reports whether there is
-// one, or echoratchet.MustSession(c) behind Require. Require, Optional and Strict are
+// one, or echoratchet.MustSession(c) behind Require. Require, Optional and RequireStoreCheck are
 // echo.MiddlewareFunc values; Verify builds one from core.VerifyOptions, for claim validators.
 //
 // # Errors and Echo's HTTPErrorHandler

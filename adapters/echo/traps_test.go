@@ -218,7 +218,7 @@ func TestOptionsPassThroughSessionMiddleware(t *testing.T) {
 	e := echo.New()
 	ok := func(c echo.Context) error { return c.String(http.StatusOK, "options reached "+c.Path()) }
 	e.OPTIONS("/require", ok, a.Require)
-	e.OPTIONS("/strict", ok, a.Strict)
+	e.OPTIONS("/strict", ok, a.RequireStoreCheck)
 	e.OPTIONS("/verify", ok, a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}}))
 	g := e.Group("/global", a.Require)
 	g.OPTIONS("/x", ok)
@@ -473,7 +473,7 @@ func nethttpFixtureApp(f *sessiontest.Fixture) http.Handler {
 		_, _ = w.Write(f.Me(httpratchet.MustSession(r.Context())))
 	})
 	mux.Handle("GET /api/me", a.Require(me))
-	mux.Handle("GET /api/me/strict", a.Strict(me))
+	mux.Handle("GET /api/me/strict", a.RequireStoreCheck(me))
 	mux.Handle("GET /api/admin", a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}})(me))
 	mux.Handle("POST /api/notes", a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)

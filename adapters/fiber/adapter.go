@@ -40,7 +40,7 @@ func Session(c *fiber.Ctx) (*core.Session, bool) {
 	return s, ok && s != nil
 }
 
-// MustSession returns the session or panics; use it only behind Require, Strict or Verify
+// MustSession returns the session or panics; use it only behind Require, RequireStoreCheck or Verify
 // without Optional.
 func MustSession(c *fiber.Ctx) *core.Session {
 	s, ok := Session(c)
@@ -67,9 +67,9 @@ func (a *Adapter) Optional(c *fiber.Ctx) error {
 	return a.verify(c, core.VerifyOptions{Optional: true})
 }
 
-// Strict is middleware that demands a session and checks the store (CheckDatabase), so
+// RequireStoreCheck is middleware that demands a session and checks the store (CheckDatabase), so
 // revocation takes effect immediately.
-func (a *Adapter) Strict(c *fiber.Ctx) error {
+func (a *Adapter) RequireStoreCheck(c *fiber.Ctx) error {
 	return a.verify(c, core.VerifyOptions{CheckDatabase: true})
 }
 

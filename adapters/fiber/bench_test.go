@@ -20,7 +20,7 @@ func benchEngine(b *testing.B, cfg core.Config) (*core.Engine, *core.Tokens) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	t, err := e.Issue(context.Background(), "user-bench", core.CreateOptions{})
+	t, err := e.IssueTokens(context.Background(), "user-bench", core.CreateOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -94,11 +94,11 @@ func BenchmarkRequireNoCache(b *testing.B) {
 	benchServe(b, app, "user-bench", "Authorization", "Bearer "+t.AccessToken)
 }
 
-// BenchmarkStrict: Strict (CheckDatabase) on the memory store.
+// BenchmarkStrict: RequireStoreCheck (CheckDatabase) on the memory store.
 func BenchmarkStrict(b *testing.B) {
 	e, t := benchEngine(b, core.Config{})
 	a := fiberratchet.New(e)
 	app := newApp()
-	app.Get("/api/me", a.Strict, meHandler)
+	app.Get("/api/me", a.RequireStoreCheck, meHandler)
 	benchServe(b, app, "user-bench", "Authorization", "Bearer "+t.AccessToken)
 }

@@ -9,7 +9,7 @@
 //
 // Handlers read the session with fiberratchet.Session(c) or MustSession(c). A failed
 // verification writes the protocol's error response (the same bytes as every other adapter,
-// produced by the core) and does not call c.Next. Require, Optional, Strict and Verify let
+// produced by the core) and does not call c.Next. Require, Optional, RequireStoreCheck and Verify let
 // OPTIONS requests through untouched, so CORS preflights work wherever the CORS middleware
 // sits. Fiber's own middleware/cors may replace a.CORS: configure it with AllowOrigins,
 // AllowHeaders: strings.Join(core.CORSAllowedHeaders, ", ") and AllowCredentials: true.

@@ -49,7 +49,7 @@ func referenceServer(t *testing.T, f *sessiontest.Fixture) string {
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", a.Handler())
 	mux.Handle("/api/me", a.Require(http.HandlerFunc(me)))
-	mux.Handle("/api/me/strict", a.Strict(http.HandlerFunc(me)))
+	mux.Handle("/api/me/strict", a.RequireStoreCheck(http.HandlerFunc(me)))
 	mux.Handle("/api/admin", a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}})(http.HandlerFunc(me)))
 	mux.Handle("/api/churn", a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st, body, err := churn(func() *core.Session { return httpratchet.MustSession(r.Context()) })

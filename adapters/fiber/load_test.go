@@ -53,7 +53,7 @@ func TestConcurrentClientsKeepTheirOwnValues(t *testing.T) {
 		return c.JSON(map[string]any{"userId": s.UserID(), "sessionHandle": s.Handle(), "me": s.Claim("me")})
 	}
 	app.Get("/api/me", a.Require, me)
-	app.Get("/api/me/strict", a.Strict, me)
+	app.Get("/api/me/strict", a.RequireStoreCheck, me)
 	app.Post("/api/notes", a.Require, func(c *fiber.Ctx) error {
 		s := fiberratchet.MustSession(c)
 		note := string(c.Body())
@@ -157,7 +157,7 @@ func TestConcurrentClientsKeepTheirOwnValues(t *testing.T) {
 			t.Errorf("client %d: stored session has handle %s, UA %q, IP %q; want %s, %q", i, infos[0].Handle, infos[0].UserAgent, infos[0].IP, r.handle, r.ua)
 		}
 		d, err := (func() (map[string]any, error) {
-			s, err := e.Verify(ctx, r.token, core.VerifyOptions{})
+			s, err := e.VerifyAccessToken(ctx, r.token, core.VerifyOptions{})
 			if err != nil {
 				return nil, err
 			}

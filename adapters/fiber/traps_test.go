@@ -330,7 +330,7 @@ func TestOptionsPassesThrough(t *testing.T) {
 	f := newFixture(t)
 	a := fiberratchet.New(f.Engine)
 	app := newApp()
-	for _, mw := range []fiber.Handler{a.Require, a.Strict, a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}})} {
+	for _, mw := range []fiber.Handler{a.Require, a.RequireStoreCheck, a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}})} {
 		app.Use(mw)
 	}
 	app.Options("/api/thing", func(c *fiber.Ctx) error {
@@ -378,7 +378,7 @@ func TestSessionHelpers(t *testing.T) {
 		t.Errorf("optional without token: %v", r)
 	}
 	// No library routes here: the engine issues the session directly.
-	tok, err := f.Engine.Issue(nilCtx(), "user-bob", core.CreateOptions{})
+	tok, err := f.Engine.IssueTokens(nilCtx(), "user-bob", core.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

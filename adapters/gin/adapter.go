@@ -39,7 +39,7 @@ func Session(c *gin.Context) (*core.Session, bool) {
 	return s, ok && s != nil
 }
 
-// MustSession returns the session or panics; use it only behind Require, Strict or a Verify
+// MustSession returns the session or panics; use it only behind Require, RequireStoreCheck or a Verify
 // without Optional.
 func MustSession(c *gin.Context) *core.Session {
 	s, ok := Session(c)
@@ -65,9 +65,9 @@ func (a *Adapter) Require(c *gin.Context) { a.verify(c, core.VerifyOptions{}) }
 // invalid or expired token still fails.
 func (a *Adapter) Optional(c *gin.Context) { a.verify(c, core.VerifyOptions{Optional: true}) }
 
-// Strict is middleware that demands a session and checks the store (CheckDatabase), so a
+// RequireStoreCheck is middleware that demands a session and checks the store (CheckDatabase), so a
 // revocation takes effect immediately.
-func (a *Adapter) Strict(c *gin.Context) { a.verify(c, core.VerifyOptions{CheckDatabase: true}) }
+func (a *Adapter) RequireStoreCheck(c *gin.Context) { a.verify(c, core.VerifyOptions{CheckDatabase: true}) }
 
 func (a *Adapter) verify(c *gin.Context, opts core.VerifyOptions) {
 	if c.Request.Method == http.MethodOptions {

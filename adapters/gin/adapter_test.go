@@ -39,7 +39,7 @@ func netHTTPServer(f *sessiontest.Fixture) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", a.Handler())
 	mux.Handle("GET /api/me", a.Require(me))
-	mux.Handle("GET /api/me/strict", a.Strict(me))
+	mux.Handle("GET /api/me/strict", a.RequireStoreCheck(me))
 	mux.Handle("GET /api/optional", a.Optional(me))
 	mux.Handle("GET /api/admin", a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}})(me))
 	return a.CORS(mux)

@@ -10,7 +10,7 @@
 //
 // Handlers read the session with Session(c) or MustSession(c). A failed verification writes
 // the protocol's error response and calls c.Abort, so no later middleware or handler runs.
-// Require, Optional and Strict are gin.HandlerFuncs themselves; Verify builds one with claim
+// Require, Optional and RequireStoreCheck are gin.HandlerFuncs themselves; Verify builds one with claim
 // validators or other core.VerifyOptions.
 //
 // With gin-contrib/cors instead of a.CORS, configure it with the website origins,
@@ -29,7 +29,7 @@
 //     v1.1.4, whose root module still contains the codec package. Every gin from v1.5.0 on
 //     imports github.com/ugorji/go/codec from its own module, so an app on a current gin
 //     would fail with "ambiguous import: found package github.com/ugorji/go/codec in multiple
-//     modules". The corstest module, which runs this adapter on a newer gin, catches that.
+//     modules". The tests/cors module, which runs this adapter on a newer gin, catches that.
 //   - v1.3.0 has no go.mod, so the go command would resolve its dependencies to their latest
 //     releases and list them all here.
 //

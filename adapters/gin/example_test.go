@@ -74,7 +74,7 @@ func ExampleAdapter_Verify() {
 	}))
 	admin.GET("/stats", func(c *gin.Context) { c.String(200, "secret stats") })
 
-	t, err := engine.Issue(context.Background(), "bob", core.CreateOptions{Payload: map[string]any{"role": "user"}})
+	t, err := engine.IssueTokens(context.Background(), "bob", core.CreateOptions{Payload: map[string]any{"role": "user"}})
 	if err != nil {
 		panic(err)
 	}

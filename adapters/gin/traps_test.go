@@ -132,7 +132,7 @@ func TestOptionsPassesSessionMiddleware(t *testing.T) {
 	f := newFixture(t)
 	a := ginratchet.New(f.Engine)
 	for name, mw := range map[string]gin.HandlerFunc{
-		"Require": a.Require, "Strict": a.Strict, "Optional": a.Optional,
+		"Require": a.Require, "Strict": a.RequireStoreCheck, "Optional": a.Optional,
 		"Verify": a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}}),
 	} {
 		r := gin.New()
@@ -273,7 +273,7 @@ func TestAbortSemantics(t *testing.T) {
 		wantBody   string
 	}{
 		{"Require without token", a.Require, "", alice, 401, `{"message":"unauthorised"}`},
-		{"Strict without token", a.Strict, "", alice, 401, `{"message":"unauthorised"}`},
+		{"Strict without token", a.RequireStoreCheck, "", alice, 401, `{"message":"unauthorised"}`},
 		{"Optional with a bad signature", a.Optional, tampered, "", 401, `{"message":"try refresh token"}`},
 		{"Verify with failing claim", a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}}), bob, alice, 403, ""},
 	}

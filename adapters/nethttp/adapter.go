@@ -31,7 +31,7 @@ func Session(ctx context.Context) (*core.Session, bool) {
 	return s, ok && s != nil
 }
 
-// MustSession returns the session or panics; use it only behind Require or Strict.
+// MustSession returns the session or panics; use it only behind Require or RequireStoreCheck.
 func MustSession(ctx context.Context) *core.Session {
 	s, ok := Session(ctx)
 	if !ok {
@@ -73,8 +73,8 @@ func (a *Adapter) Optional(next http.Handler) http.Handler {
 	return a.Verify(core.VerifyOptions{Optional: true})(next)
 }
 
-// Strict is Verify with CheckDatabase: revocation takes effect immediately.
-func (a *Adapter) Strict(next http.Handler) http.Handler {
+// RequireStoreCheck is Verify with CheckDatabase: revocation takes effect immediately.
+func (a *Adapter) RequireStoreCheck(next http.Handler) http.Handler {
 	return a.Verify(core.VerifyOptions{CheckDatabase: true})(next)
 }
 

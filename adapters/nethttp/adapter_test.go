@@ -84,7 +84,7 @@ func (app fixtureApp) payload(w http.ResponseWriter, r *http.Request) {
 func (app fixtureApp) mountApp(mux *http.ServeMux) {
 	a := app.a
 	mux.Handle("GET /api/me", a.Require(http.HandlerFunc(app.me)))
-	mux.Handle("GET /api/me/strict", a.Strict(http.HandlerFunc(app.me)))
+	mux.Handle("GET /api/me/strict", a.RequireStoreCheck(http.HandlerFunc(app.me)))
 	mux.Handle("GET /api/optional", a.Optional(http.HandlerFunc(app.optional)))
 	mux.Handle("GET /api/notes", a.Require(http.HandlerFunc(app.notes)))
 	mux.Handle("POST /api/notes", a.Require(http.HandlerFunc(app.addNote)))
@@ -283,7 +283,7 @@ func TestOptionalWithoutTokenHasNoSession(t *testing.T) {
 func TestVerifyLetsPreflightsThrough(t *testing.T) {
 	_, a := newFixture(t)
 	called := false
-	h := a.Strict(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := a.RequireStoreCheck(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		called = true
 		w.WriteHeader(204)
 	}))
@@ -297,7 +297,7 @@ func TestVerifyLetsPreflightsThrough(t *testing.T) {
 func TestWriteErrorMapsSessionErrors(t *testing.T) {
 	f, a := newFixture(t)
 	at := signIn(t, a)
-	s, err := f.Engine.Verify(t.Context(), at, core.VerifyOptions{})
+	s, err := f.Engine.VerifyAccessToken(t.Context(), at, core.VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func benchSetup(b *testing.B, cfg core.Config) (*httpratchet.Adapter, *core.Toke
 	if err != nil {
 		b.Fatal(err)
 	}
-	tok, err := e.Issue(context.Background(), "user-1", core.CreateOptions{})
+	tok, err := e.IssueTokens(context.Background(), "user-1", core.CreateOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

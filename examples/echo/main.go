@@ -32,7 +32,7 @@ func server(app *demo.App) demo.Server {
 		return c.Blob(http.StatusOK, demo.ContentTypeJSON, demo.Me(echoratchet.MustSession(c)))
 	}
 	e.GET("/api/me", me, a.Require)
-	e.GET("/api/me/strict", me, a.Strict)
+	e.GET("/api/me/strict", me, a.RequireStoreCheck)
 	e.GET("/api/notes", func(c echo.Context) error {
 		body, err := demo.Notes(c.Request().Context(), echoratchet.MustSession(c))
 		if err != nil {

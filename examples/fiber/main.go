@@ -46,7 +46,7 @@ func server(app *demo.App) demo.Server {
 		return send(c, fiber.StatusOK, demo.Me(fiberratchet.MustSession(c)))
 	}
 	f.Get("/api/me", a.Require, me)
-	f.Get("/api/me/strict", a.Strict, me)
+	f.Get("/api/me/strict", a.RequireStoreCheck, me)
 	f.Get("/api/notes", a.Require, func(c *fiber.Ctx) error {
 		body, err := demo.Notes(c.UserContext(), fiberratchet.MustSession(c))
 		if err != nil {

@@ -30,7 +30,7 @@ func server(app *demo.App) demo.Server {
 		c.Data(http.StatusOK, demo.ContentTypeJSON, demo.Me(ginratchet.MustSession(c)))
 	}
 	r.GET("/api/me", a.Require, me)
-	r.GET("/api/me/strict", a.Strict, me)
+	r.GET("/api/me/strict", a.RequireStoreCheck, me)
 	r.GET("/api/notes", a.Require, func(c *gin.Context) {
 		body, err := demo.Notes(c.Request.Context(), ginratchet.MustSession(c))
 		if err != nil {

@@ -28,7 +28,7 @@ func server(app *demo.App) demo.Server {
 		write(w, http.StatusOK, demo.ContentTypeJSON, demo.Me(httpratchet.MustSession(r.Context())))
 	})
 	mux.Handle("GET /api/me", a.Require(me))
-	mux.Handle("GET /api/me/strict", a.Strict(me))
+	mux.Handle("GET /api/me/strict", a.RequireStoreCheck(me))
 	mux.Handle("GET /api/notes", a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := demo.Notes(r.Context(), httpratchet.MustSession(r.Context()))
 		if err != nil {

@@ -20,15 +20,15 @@ func Example() {
 		panic(err)
 	}
 
-	first, err := engine.Issue(ctx, "user-42", core.CreateOptions{Data: map[string]any{"theme": "dark"}})
+	first, err := engine.IssueTokens(ctx, "user-42", core.CreateOptions{Data: map[string]any{"theme": "dark"}})
 	if err != nil {
 		panic(err)
 	}
-	next, err := engine.Refresh(ctx, first.RefreshToken, core.RefreshMeta{})
+	next, err := engine.RefreshTokens(ctx, first.RefreshToken, core.RefreshMeta{})
 	if err != nil {
 		panic(err)
 	}
-	sess, err := engine.Verify(ctx, next.AccessToken, core.VerifyOptions{CheckDatabase: true})
+	sess, err := engine.VerifyAccessToken(ctx, next.AccessToken, core.VerifyOptions{CheckDatabase: true})
 	if err != nil {
 		panic(err)
 	}
@@ -43,7 +43,7 @@ func Example() {
 
 	revoked, _ := engine.RevokeAllForUser(ctx, "user-42")
 	fmt.Println("revoked:", len(revoked))
-	_, err = engine.Refresh(ctx, next.RefreshToken, core.RefreshMeta{})
+	_, err = engine.RefreshTokens(ctx, next.RefreshToken, core.RefreshMeta{})
 	fmt.Println("refresh after revoke is unauthorised:", errors.Is(err, core.ErrUnauthorised))
 
 	purged, _ := engine.DeleteExpired(ctx)

@@ -42,7 +42,7 @@ func Server(f *sessiontest.Fixture, cors echo.MiddlewareFunc) *echo.Echo {
 		return c.JSONBlob(http.StatusOK, f.Me(echoratchet.MustSession(c)))
 	}
 	e.GET("/api/me", me, a.Require)
-	e.GET("/api/me/strict", me, a.Strict)
+	e.GET("/api/me/strict", me, a.RequireStoreCheck)
 	e.GET("/api/optional", func(c echo.Context) error {
 		s, ok := echoratchet.Session(c)
 		if !ok {

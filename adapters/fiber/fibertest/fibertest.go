@@ -79,7 +79,7 @@ func Mount(r fiber.Router, a *fiberratchet.Adapter, f *sessiontest.Fixture) {
 	api.Get("/me", a.Require, func(c *fiber.Ctx) error {
 		return Reply(a, c, 200, f.Me(fiberratchet.MustSession(c)), nil)
 	})
-	api.Get("/me/strict", a.Strict, func(c *fiber.Ctx) error {
+	api.Get("/me/strict", a.RequireStoreCheck, func(c *fiber.Ctx) error {
 		return Reply(a, c, 200, f.Me(fiberratchet.MustSession(c)), nil)
 	})
 	api.Get("/optional", a.Optional, func(c *fiber.Ctx) error {

@@ -26,7 +26,7 @@ const contentJSON = "application/json; charset=utf-8"
 // Routes registers the app routes listed in the sessiontest.Fixture doc comment on r.
 func Routes(r gin.IRouter, a *ginratchet.Adapter, f *sessiontest.Fixture) {
 	r.GET("/api/me", a.Require, func(c *gin.Context) { me(c, f) })
-	r.GET("/api/me/strict", a.Strict, func(c *gin.Context) { me(c, f) })
+	r.GET("/api/me/strict", a.RequireStoreCheck, func(c *gin.Context) { me(c, f) })
 	r.GET("/api/optional", a.Optional, func(c *gin.Context) {
 		if _, ok := ginratchet.Session(c); !ok {
 			c.Data(http.StatusOK, contentJSON, f.Anonymous())

@@ -41,7 +41,7 @@ func TestSigningKeysAcrossRestart(t *testing.T) {
 			if !strings.HasPrefix(first.Keys, "in the database") {
 				t.Fatalf("first start: Keys = %q", first.Keys)
 			}
-			tok, err := first.Engine.Issue(ctx, "user-alice", core.CreateOptions{})
+			tok, err := first.Engine.IssueTokens(ctx, "user-alice", core.CreateOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,14 +67,14 @@ func TestSigningKeysAcrossRestart(t *testing.T) {
 			if !strings.HasPrefix(second.Keys, tc.keysPrefix) {
 				t.Fatalf("second start: Keys = %q, want prefix %q", second.Keys, tc.keysPrefix)
 			}
-			_, err = second.Engine.Verify(ctx, tok.AccessToken, core.VerifyOptions{CheckDatabase: true})
+			_, err = second.Engine.VerifyAccessToken(ctx, tok.AccessToken, core.VerifyOptions{CheckDatabase: true})
 			if tc.survives && err != nil {
 				t.Fatalf("access token after a restart: %v", err)
 			}
 			if !tc.survives && !errors.Is(err, core.ErrTryRefresh) {
 				t.Fatalf("access token after a restart: %v, want ErrTryRefresh", err)
 			}
-			if _, err := second.Engine.Refresh(ctx, tok.RefreshToken, core.RefreshMeta{}); err != nil {
+			if _, err := second.Engine.RefreshTokens(ctx, tok.RefreshToken, core.RefreshMeta{}); err != nil {
 				t.Fatalf("the session does not survive a restart: %v", err)
 			}
 		})

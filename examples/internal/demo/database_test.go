@@ -123,15 +123,15 @@ func onePooledConnection(t *testing.T, raw string) {
 	if n := app.SQL.Stats().MaxOpenConnections; n != 1 {
 		t.Fatalf("pool bound %d, want 1", n)
 	}
-	tok, err := app.Engine.Issue(ctx, "user-bob", core.CreateOptions{})
+	tok, err := app.Engine.IssueTokens(ctx, "user-bob", core.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	next, err := app.Engine.Refresh(ctx, tok.RefreshToken, core.RefreshMeta{})
+	next, err := app.Engine.RefreshTokens(ctx, tok.RefreshToken, core.RefreshMeta{})
 	if err != nil {
 		t.Fatalf("refresh on one connection: %v", err)
 	}
-	if _, err := app.Engine.Verify(ctx, next.AccessToken, core.VerifyOptions{CheckDatabase: true}); err != nil {
+	if _, err := app.Engine.VerifyAccessToken(ctx, next.AccessToken, core.VerifyOptions{CheckDatabase: true}); err != nil {
 		t.Fatalf("strict verify on one connection: %v", err)
 	}
 	list, err := app.Engine.ListSessions(ctx, "user-bob")
@@ -200,7 +200,7 @@ func setupAndSignIn(t *testing.T, raw string) {
 		t.Errorf("pool bound %d, want %d", got, want)
 	}
 	ctx := context.Background()
-	if _, err := app.Engine.Issue(ctx, "user-alice", core.CreateOptions{Data: map[string]any{"notes": []any{"x"}}}); err != nil {
+	if _, err := app.Engine.IssueTokens(ctx, "user-alice", core.CreateOptions{Data: map[string]any{"notes": []any{"x"}}}); err != nil {
 		t.Fatal(err)
 	}
 	list, err := app.Engine.ListSessions(ctx, "user-alice")
