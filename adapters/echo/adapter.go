@@ -66,7 +66,9 @@ func (a *Adapter) Optional(next echo.HandlerFunc) echo.HandlerFunc {
 
 // RequireStoreCheck is middleware that demands a session and checks the store (CheckDatabase), so a
 // revocation takes effect immediately.
-func (a *Adapter) RequireStoreCheck(next echo.HandlerFunc) echo.HandlerFunc { return a.strict.middleware(next) }
+func (a *Adapter) RequireStoreCheck(next echo.HandlerFunc) echo.HandlerFunc {
+	return a.strict.middleware(next)
+}
 
 // verifier is one middleware configuration. Echo applies route and group middleware anew on
 // every request, so middleware(next) runs per request: keeping the options behind one pointer

@@ -67,7 +67,9 @@ func (a *Adapter) Optional(c *gin.Context) { a.verify(c, core.VerifyOptions{Opti
 
 // RequireStoreCheck is middleware that demands a session and checks the store (CheckDatabase), so a
 // revocation takes effect immediately.
-func (a *Adapter) RequireStoreCheck(c *gin.Context) { a.verify(c, core.VerifyOptions{CheckDatabase: true}) }
+func (a *Adapter) RequireStoreCheck(c *gin.Context) {
+	a.verify(c, core.VerifyOptions{CheckDatabase: true})
+}
 
 func (a *Adapter) verify(c *gin.Context, opts core.VerifyOptions) {
 	if c.Request.Method == http.MethodOptions {
