@@ -274,7 +274,7 @@ var sizingHash = strings.Repeat("0", 64)
 
 // casAttempts bounds casUpdate's retries. An attempt fails only when another writer's update
 // landed between our read and our write, so N requests that each write once all succeed
-// within N attempts. 16 was too few for 32 concurrent appends (sessiontest.StoreSuite).
+// within N attempts. 16 was too few for 32 concurrent appends (storetest.StoreSuite).
 const casAttempts = 64
 
 // casUpdate runs a version-checked read-modify-write on a live record, retrying on conflicts.

@@ -35,7 +35,7 @@
 // # Echo version
 //
 // go.mod requires echo v4.0.0 (January 2019), the first release of the /v4 module path and so
-// the lowest version this adapter can name. The whole test suite, sessiontest.HTTPSuite
+// the lowest version this adapter can name. The whole test suite, adaptertest.HTTPSuite
 // included, passes against it with its own minimal dependencies (GOWORK=off), and against
 // v4.1.0, v4.1.6, v4.1.10, v4.1.15–v4.1.17, v4.2.1, v4.5.0, v4.7.2, v4.9.0, v4.10.2, v4.11.4,
 // v4.12.0, v4.13.4, v4.14.0, v4.15.4 and v4.16.0. The adapter uses only API that every v4

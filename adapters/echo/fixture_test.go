@@ -6,16 +6,16 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
-	"github.com/ratchetauth/ratchet/sessiontest"
 	"github.com/ratchetauth/ratchet/stores/memory"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 
 	"github.com/ratchetauth/ratchet/adapters/echo/echotest"
 )
 
-// newFixture builds the sessiontest fixture engine on the memory store.
-func newFixture(t testing.TB) *sessiontest.Fixture {
+// newFixture builds the adaptertest fixture engine on the memory store.
+func newFixture(t testing.TB) *adaptertest.Fixture {
 	t.Helper()
-	f, err := sessiontest.NewFixture(memory.New())
+	f, err := adaptertest.NewFixture(memory.New())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func newFixture(t testing.TB) *sessiontest.Fixture {
 
 // fixtureApp is echotest.Server: the fixture contract served with Echo, cors first (nil: the
 // adapter's own CORS middleware).
-func fixtureApp(f *sessiontest.Fixture, cors echo.MiddlewareFunc) *echo.Echo {
+func fixtureApp(f *adaptertest.Fixture, cors echo.MiddlewareFunc) *echo.Echo {
 	return echotest.Server(f, cors)
 }
 

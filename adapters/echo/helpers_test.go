@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 // result is one captured HTTP response.
@@ -44,7 +44,7 @@ func do(t testing.TB, method, url, body string, headers ...string) result {
 }
 
 // signInBody is alice's sign-in request.
-const signInBody = `{"email":"` + sessiontest.AliceEmail + `","password":"` + sessiontest.DemoPassword + `"}`
+const signInBody = `{"email":"` + adaptertest.AliceEmail + `","password":"` + adaptertest.DemoPassword + `"}`
 
 // signIn signs alice in at url (header mode unless headers say otherwise) and returns the response.
 func signIn(t testing.TB, url string, headers ...string) result {

@@ -3,7 +3,7 @@ package echoratchet_test
 import (
 	"testing"
 
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 // TestHTTPSuite runs the shared wire-protocol conformance suite against the Echo adapter, with
@@ -11,7 +11,7 @@ import (
 func TestHTTPSuite(t *testing.T) {
 	f := newFixture(t)
 	srv := serve(t, fixtureApp(f, nil))
-	sessiontest.HTTPSuite(t, f.Target(srv.URL))
+	adaptertest.HTTPSuite(t, f.Target(srv.URL))
 }
 
 // TestHTTPSuiteEchoCORS runs the suite again with Echo's own middleware.CORSWithConfig in place
@@ -19,5 +19,5 @@ func TestHTTPSuite(t *testing.T) {
 func TestHTTPSuiteEchoCORS(t *testing.T) {
 	f := newFixture(t)
 	srv := serve(t, fixtureApp(f, echoCORS()))
-	sessiontest.HTTPSuite(t, f.Target(srv.URL))
+	adaptertest.HTTPSuite(t, f.Target(srv.URL))
 }

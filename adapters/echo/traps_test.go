@@ -12,8 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
 	"github.com/ratchetauth/ratchet/stores/memory"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 
 	echoratchet "github.com/ratchetauth/ratchet/adapters/echo"
 	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
@@ -132,14 +132,14 @@ func TestExposeHeadersAppended(t *testing.T) {
 	// Echo's own CORS middleware with ExposeHeaders, then core's additions.
 	f2 := newFixture(t)
 	srv2 := serve(t, fixtureApp(f2, echoCORS("X-Request-Id", "X-Trace-Id")))
-	in2 := signIn(t, srv2.URL+"/auth/signin", "Origin", sessiontest.WebsiteOrigin)
+	in2 := signIn(t, srv2.URL+"/auth/signin", "Origin", adaptertest.WebsiteOrigin)
 	check("sign-in behind middleware.CORS", in2.Header, core.HeaderAccessToken, core.HeaderRefreshToken, core.HeaderFrontToken)
 }
 
 // echoCORS is Echo's CORS middleware configured as the adapter docs ask.
 func echoCORS(expose ...string) echo.MiddlewareFunc {
 	return middleware.CORSWithConfig(middleware.CORSConfig{
-		AllowOrigins:     []string{sessiontest.WebsiteOrigin},
+		AllowOrigins:     []string{adaptertest.WebsiteOrigin},
 		AllowMethods:     []string{"GET", "POST", "PUT", "PATCH", "DELETE"},
 		AllowHeaders:     core.CORSAllowedHeaders,
 		AllowCredentials: true,
@@ -161,7 +161,7 @@ func TestEchoCORSMiddlewareOrdering(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			srv := serve(t, fixtureApp(f, tc.cors(echoratchet.New(f.Engine))))
-			origin := sessiontest.WebsiteOrigin
+			origin := adaptertest.WebsiteOrigin
 
 			for _, path := range []string{"/api/me", "/api/notes", "/auth/session/refresh", "/auth/signout"} {
 				pre := do(t, "OPTIONS", srv.URL+path, "", "Origin", origin,
@@ -225,7 +225,7 @@ func TestOptionsPassThroughSessionMiddleware(t *testing.T) {
 	g.GET("/x", ok)
 	srv := serve(t, e)
 	for _, p := range []string{"/require", "/strict", "/verify", "/global/x"} {
-		r := do(t, "OPTIONS", srv.URL+p, "", "Origin", sessiontest.WebsiteOrigin, "Access-Control-Request-Method", "GET")
+		r := do(t, "OPTIONS", srv.URL+p, "", "Origin", adaptertest.WebsiteOrigin, "Access-Control-Request-Method", "GET")
 		if r.Status != 200 || r.Body != "options reached "+p {
 			t.Errorf("OPTIONS %s: %d %q", p, r.Status, r.Body)
 		}
@@ -241,7 +241,7 @@ func TestOptionsPassThroughSessionMiddleware(t *testing.T) {
 func TestGroupAndCustomBasePath(t *testing.T) {
 	eng, err := core.New(core.Config{
 		Store: memory.New(), BasePath: "/api/v1/auth", Cookies: core.CookieConfig{Insecure: true},
-		Authenticate: sessiontest.DemoAuthenticate,
+		Authenticate: adaptertest.DemoAuthenticate,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -329,7 +329,7 @@ func TestMountOnEcho(t *testing.T) {
 // TestDisabledRoutesAreNotRegistered: routes switched off in core.Config.Routes are left to
 // the app, whichever order it registers in, and otherwise get Echo's own 404 handling.
 func TestDisabledRoutesAreNotRegistered(t *testing.T) {
-	eng, err := core.New(core.Config{Store: memory.New(), Authenticate: sessiontest.DemoAuthenticate,
+	eng, err := core.New(core.Config{Store: memory.New(), Authenticate: adaptertest.DemoAuthenticate,
 		Routes: core.Routes{DisableJWKS: true, DisableSignIn: true}})
 	if err != nil {
 		t.Fatal(err)
@@ -385,7 +385,7 @@ func TestHTTPErrorHandlerDoesNotRewriteOurBodies(t *testing.T) {
 
 	alice := signIn(t, echoSrv.URL+"/auth/signin").Header.Get(core.HeaderAccessToken)
 	bobIn := do(t, "POST", echoSrv.URL+"/auth/signin",
-		`{"email":"`+sessiontest.BobEmail+`","password":"`+sessiontest.DemoPassword+`"}`, "Content-Type", "application/json")
+		`{"email":"`+adaptertest.BobEmail+`","password":"`+adaptertest.DemoPassword+`"}`, "Content-Type", "application/json")
 	bobTok := bobIn.Header.Get(core.HeaderAccessToken)
 	cookieIn := signIn(t, echoSrv.URL+"/auth/signin", "st-auth-mode", "cookie")
 	cookieAT := cookieNamed(cookieIn.Header, accessCookie).Value
@@ -407,7 +407,7 @@ func TestHTTPErrorHandlerDoesNotRewriteOurBodies(t *testing.T) {
 		{"signin wrong method", "GET", "/auth/signin", "", nil, 405},
 		{"signin wrong content type", "POST", "/auth/signin", "{}", []string{"Content-Type", "text/plain"}, 415},
 		{"signin bad body", "POST", "/auth/signin", `{"email":1}`, []string{"Content-Type", "application/json"}, 400},
-		{"signin wrong password", "POST", "/auth/signin", `{"email":"` + sessiontest.AliceEmail + `","password":"x"}`, []string{"Content-Type", "application/json"}, 200},
+		{"signin wrong password", "POST", "/auth/signin", `{"email":"` + adaptertest.AliceEmail + `","password":"x"}`, []string{"Content-Type", "application/json"}, 200},
 		{"signout without token", "POST", "/auth/signout", "", nil, 401},
 		{"sessions without token", "GET", "/auth/sessions", "", nil, 401},
 		{"revoke-others without token", "POST", "/auth/sessions/revoke-others", "", nil, 401},
@@ -437,7 +437,7 @@ func TestHTTPErrorHandlerDoesNotRewriteOurBodies(t *testing.T) {
 	}
 
 	// An expired access token: try refresh.
-	f.Clock.Advance(sessiontest.FixtureAccessTTL + time.Second)
+	f.Clock.Advance(adaptertest.FixtureAccessTTL + time.Second)
 	got := do(t, "GET", echoSrv.URL+"/api/me", "", "Authorization", "Bearer "+alice)
 	want := do(t, "GET", refSrv.URL+"/api/me", "", "Authorization", "Bearer "+alice)
 	if got.Status != 401 || want.Status != 401 {
@@ -464,7 +464,7 @@ func TestHTTPErrorHandlerDoesNotRewriteOurBodies(t *testing.T) {
 }
 
 // nethttpFixtureApp is the reference: the same fixture routes served by the net/http adapter.
-func nethttpFixtureApp(f *sessiontest.Fixture) http.Handler {
+func nethttpFixtureApp(f *adaptertest.Fixture) http.Handler {
 	a := httpratchet.New(f.Engine)
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", a.Handler())

@@ -8,14 +8,14 @@ import (
 
 	fiberratchet "github.com/ratchetauth/ratchet/adapters/fiber"
 	"github.com/ratchetauth/ratchet/adapters/fiber/fibertest"
-	"github.com/ratchetauth/ratchet/sessiontest"
 	"github.com/ratchetauth/ratchet/stores/memory"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 // newFixture builds the HTTPSuite fixture engine on the memory store.
-func newFixture(t testing.TB) *sessiontest.Fixture {
+func newFixture(t testing.TB) *adaptertest.Fixture {
 	t.Helper()
-	f, err := sessiontest.NewFixture(memory.New())
+	f, err := adaptertest.NewFixture(memory.New())
 	if err != nil {
 		t.Fatalf("NewFixture: %v", err)
 	}
@@ -54,7 +54,7 @@ func send(a *fiberratchet.Adapter, c *fiber.Ctx, status int, body []byte, err er
 
 // fixtureApp is the HTTPSuite server (fibertest.App): cors is the CORS middleware to use
 // first (nil for the adapter's own).
-func fixtureApp(f *sessiontest.Fixture, cors fiber.Handler) (*fiber.App, *fiberratchet.Adapter) {
+func fixtureApp(f *adaptertest.Fixture, cors fiber.Handler) (*fiber.App, *fiberratchet.Adapter) {
 	return fibertest.App(f, cors)
 }
 

@@ -13,7 +13,7 @@ import (
 	fiberratchet "github.com/ratchetauth/ratchet/adapters/fiber"
 	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 // churn re-issues the access token twice and then revokes the session, so one response
@@ -32,7 +32,7 @@ func churn(ctxSession func() *core.Session) (int, []byte, error) {
 }
 
 // referenceServer serves the fixture's routes through the net/http reference adapter.
-func referenceServer(t *testing.T, f *sessiontest.Fixture) string {
+func referenceServer(t *testing.T, f *adaptertest.Fixture) string {
 	a := httpratchet.New(f.Engine)
 	write := func(w http.ResponseWriter, r *http.Request, st int, body []byte, err error) {
 		if err != nil {
@@ -61,7 +61,7 @@ func referenceServer(t *testing.T, f *sessiontest.Fixture) string {
 }
 
 // fiberServer serves the same routes through the Fiber adapter.
-func fiberServer(t *testing.T, f *sessiontest.Fixture) string {
+func fiberServer(t *testing.T, f *adaptertest.Fixture) string {
 	app, a := fixtureApp(f, nil)
 	app.Get("/api/churn", a.Require, func(c *fiber.Ctx) error {
 		st, body, err := churn(func() *core.Session { return fiberratchet.MustSession(c) })
@@ -118,13 +118,13 @@ func shape(r *reply, keepBody bool) map[string][]string {
 func TestByteIdenticalToNetHTTP(t *testing.T) {
 	f := newFixture(t)
 	ref, fib := referenceServer(t, f), fiberServer(t, f)
-	o := sessiontest.WebsiteOrigin
+	o := adaptertest.WebsiteOrigin
 
 	// login signs alice in on base and returns her tokens in both transfer methods.
 	type toks struct{ at, rt, cat, crt string }
 	login := func(base, email string) toks {
-		h := do(t, "POST", base+"/auth/signin", signInBody(email, sessiontest.DemoPassword))
-		c := do(t, "POST", base+"/auth/signin", signInBody(email, sessiontest.DemoPassword), "st-auth-mode", "cookie")
+		h := do(t, "POST", base+"/auth/signin", signInBody(email, adaptertest.DemoPassword))
+		c := do(t, "POST", base+"/auth/signin", signInBody(email, adaptertest.DemoPassword), "st-auth-mode", "cookie")
 		if h.Status != 200 || c.Status != 200 {
 			t.Fatalf("sign-in on %s: %v / %v", base, h, c)
 		}
@@ -159,10 +159,10 @@ func TestByteIdenticalToNetHTTP(t *testing.T) {
 		{"signin wrong method", "GET", "/auth/signin", nil, none, true},
 		{"signin text/plain", "POST", "/auth/signin", []byte(`{}`), func(toks) []string { return []string{"Content-Type", "text/plain"} }, true},
 		{"signin malformed", "POST", "/auth/signin", []byte(`{"email":`), none, true},
-		{"signin wrong password", "POST", "/auth/signin", signInBody(sessiontest.AliceEmail, "nope"), none, true},
-		{"signin evil origin", "POST", "/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword), func(toks) []string { return []string{"Origin", "http://evil.test"} }, true},
-		{"signin header mode", "POST", "/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword), func(toks) []string { return []string{"Origin", o} }, true},
-		{"signin cookie mode over old cookies", "POST", "/auth/signin", signInBody(sessiontest.BobEmail, sessiontest.DemoPassword), func(k toks) []string {
+		{"signin wrong password", "POST", "/auth/signin", signInBody(adaptertest.AliceEmail, "nope"), none, true},
+		{"signin evil origin", "POST", "/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword), func(toks) []string { return []string{"Origin", "http://evil.test"} }, true},
+		{"signin header mode", "POST", "/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword), func(toks) []string { return []string{"Origin", o} }, true},
+		{"signin cookie mode over old cookies", "POST", "/auth/signin", signInBody(adaptertest.BobEmail, adaptertest.DemoPassword), func(k toks) []string {
 			return []string{"st-auth-mode", "cookie", "Cookie", "sAccessToken=" + k.cat + "; sRefreshToken=" + k.crt}
 		}, true},
 		{"delete unknown session", "DELETE", "/auth/sessions/nope", nil, func(k toks) []string { return []string{"Authorization", "Bearer " + k.at} }, true},
@@ -186,10 +186,10 @@ func TestByteIdenticalToNetHTTP(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var got [2]map[string][]string
 			for i, base := range []string{ref, fib} {
-				tk := login(base, sessiontest.AliceEmail)
+				tk := login(base, adaptertest.AliceEmail)
 				hdr := c.hdr(tk)
 				if c.name == "claim failure" {
-					bob := login(base, sessiontest.BobEmail)
+					bob := login(base, adaptertest.BobEmail)
 					hdr = []string{"Authorization", "Bearer " + bob.at}
 				}
 				got[i] = shape(do(t, c.method, base+c.path, c.body, hdr...), c.keepBody)

@@ -3,7 +3,7 @@ package fiberratchet_test
 import (
 	"testing"
 
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 // TestHTTPSuite runs the shared wire-protocol conformance suite against the Fiber adapter with
@@ -11,12 +11,12 @@ import (
 func TestHTTPSuite(t *testing.T) {
 	f := newFixture(t)
 	app, _ := fixtureApp(f, nil)
-	sessiontest.HTTPSuite(t, f.Target(serve(t, app)))
+	adaptertest.HTTPSuite(t, f.Target(serve(t, app)))
 }
 
 // TestHTTPSuiteFiberCORS runs the suite with Fiber's own CORS middleware in front instead.
 func TestHTTPSuiteFiberCORS(t *testing.T) {
 	f := newFixture(t)
 	app, _ := fixtureApp(f, fiberCORS())
-	sessiontest.HTTPSuite(t, f.Target(serve(t, app)))
+	adaptertest.HTTPSuite(t, f.Target(serve(t, app)))
 }

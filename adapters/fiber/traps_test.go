@@ -10,8 +10,8 @@ import (
 
 	fiberratchet "github.com/ratchetauth/ratchet/adapters/fiber"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
 	"github.com/ratchetauth/ratchet/stores/memory"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 // TestSetCookiesAllSurvive: the two token cookies survive next to cookies the app sets with
@@ -29,7 +29,7 @@ func TestSetCookiesAllSurvive(t *testing.T) {
 	a.Mount(app)
 	url := serve(t, app)
 
-	r := do(t, "POST", url+"/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword), "st-auth-mode", "cookie")
+	r := do(t, "POST", url+"/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword), "st-auth-mode", "cookie")
 	if r.Status != 200 {
 		t.Fatalf("sign-in: %v", r)
 	}
@@ -67,7 +67,7 @@ func TestSetCookiesAllSurvive(t *testing.T) {
 func TestSameNameSetCookiesKeptInOrder(t *testing.T) {
 	f := newFixture(t)
 	url := fiberServer(t, f)
-	in := do(t, "POST", url+"/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword), "st-auth-mode", "cookie")
+	in := do(t, "POST", url+"/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword), "st-auth-mode", "cookie")
 	r := do(t, "GET", url+"/api/churn", nil, "Cookie", "sAccessToken="+in.cookie("sAccessToken"), "rid", "session")
 	if r.Status != 200 {
 		t.Fatalf("churn: %v", r)
@@ -107,7 +107,7 @@ func TestExposeHeadersAppended(t *testing.T) {
 			return c.Next()
 		})
 		a.Mount(app)
-		r := do(t, "POST", serve(t, app)+"/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword))
+		r := do(t, "POST", serve(t, app)+"/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword))
 		if got := r.Header.Values("Access-Control-Expose-Headers"); !slices.Equal(got, []string{"X-Request-Id, " + tokensExposed}) {
 			t.Fatalf("Access-Control-Expose-Headers = %q", got)
 		}
@@ -122,7 +122,7 @@ func TestExposeHeadersAppended(t *testing.T) {
 			return c.Next()
 		})
 		a.Mount(app)
-		r := do(t, "POST", serve(t, app)+"/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword))
+		r := do(t, "POST", serve(t, app)+"/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword))
 		if got := r.Header.Values("Access-Control-Expose-Headers"); !slices.Equal(got, []string{"X-Request-Id, X-Trace, " + tokensExposed}) {
 			t.Fatalf("Access-Control-Expose-Headers = %q", got)
 		}
@@ -135,8 +135,8 @@ func TestExposeHeadersAppended(t *testing.T) {
 		cfg.ExposeHeaders = "X-Request-Id"
 		app.Use(cors.New(cfg))
 		a.Mount(app)
-		r := do(t, "POST", serve(t, app)+"/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword),
-			"Origin", sessiontest.WebsiteOrigin)
+		r := do(t, "POST", serve(t, app)+"/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword),
+			"Origin", adaptertest.WebsiteOrigin)
 		if r.Status != 200 {
 			t.Fatalf("sign-in: %v", r)
 		}
@@ -151,7 +151,7 @@ func TestExposeHeadersAppended(t *testing.T) {
 // browser could not read the 401 that starts a refresh). Session middleware placed before the
 // CORS middleware lets OPTIONS through.
 func TestFiberCORSOrdering(t *testing.T) {
-	o := sessiontest.WebsiteOrigin
+	o := adaptertest.WebsiteOrigin
 	checkPreflight := func(t *testing.T, r *reply) {
 		t.Helper()
 		if r.Status != fiber.StatusNoContent {
@@ -183,7 +183,7 @@ func TestFiberCORSOrdering(t *testing.T) {
 		if r.Header.Get("Access-Control-Allow-Origin") != o || r.Header.Get("Access-Control-Allow-Credentials") != "true" {
 			t.Errorf("401 lacks CORS headers: %q", r.Header)
 		}
-		in := do(t, "POST", url+"/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword), "Origin", o)
+		in := do(t, "POST", url+"/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword), "Origin", o)
 		if in.Status != 200 || in.Header.Get("Access-Control-Allow-Origin") != o {
 			t.Fatalf("cross-origin sign-in: %v %q", in, in.Header)
 		}
@@ -228,7 +228,7 @@ func TestFiberCORSOrdering(t *testing.T) {
 // fiberCORSConfig is Fiber's CORS middleware configured as the frontend SDK needs.
 func fiberCORSConfig() cors.Config {
 	return cors.Config{
-		AllowOrigins:     sessiontest.WebsiteOrigin,
+		AllowOrigins:     adaptertest.WebsiteOrigin,
 		AllowHeaders:     strings.Join(core.CORSAllowedHeaders, ", "),
 		AllowCredentials: true,
 	}
@@ -243,9 +243,9 @@ func TestGroupsAndCustomBasePath(t *testing.T) {
 	e, err := core.New(core.Config{
 		Store:          memory.New(),
 		BasePath:       "/api/v1/auth",
-		AllowedOrigins: []string{sessiontest.WebsiteOrigin},
+		AllowedOrigins: []string{adaptertest.WebsiteOrigin},
 		Cookies:        core.CookieConfig{Insecure: true},
-		Authenticate:   sessiontest.DemoAuthenticate,
+		Authenticate:   adaptertest.DemoAuthenticate,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +260,7 @@ func TestGroupsAndCustomBasePath(t *testing.T) {
 	app.Get("/health", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	url := serve(t, app)
 
-	in := do(t, "POST", url+"/api/v1/auth/signin", signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword), "st-auth-mode", "cookie")
+	in := do(t, "POST", url+"/api/v1/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword), "st-auth-mode", "cookie")
 	if in.Status != 200 {
 		t.Fatalf("sign-in: %v", in)
 	}
@@ -295,7 +295,7 @@ func TestGroupsAndCustomBasePath(t *testing.T) {
 		t.Fatalf("route outside the group: %v", r)
 	}
 	for _, p := range []string{"/auth/signin", "/api/v1/signin"} {
-		if r := do(t, "POST", url+p, signInBody(sessiontest.AliceEmail, sessiontest.DemoPassword)); r.Status != 404 {
+		if r := do(t, "POST", url+p, signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword)); r.Status != 404 {
 			t.Errorf("POST %s outside the base path: %v", p, r)
 		}
 	}

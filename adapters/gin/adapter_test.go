@@ -12,7 +12,7 @@ import (
 	"github.com/ratchetauth/ratchet/adapters/gin/gintest"
 	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 func TestNewNilEnginePanics(t *testing.T) {
@@ -25,7 +25,7 @@ func TestNewNilEnginePanics(t *testing.T) {
 }
 
 // netHTTPServer serves the same routes as gintest.Server through the net/http adapter.
-func netHTTPServer(f *sessiontest.Fixture) http.Handler {
+func netHTTPServer(f *adaptertest.Fixture) http.Handler {
 	a := httpratchet.New(f.Engine)
 	me := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, ok := httpratchet.Session(r.Context())
@@ -89,10 +89,10 @@ func TestResponsesMatchNetHTTP(t *testing.T) {
 		{"delete nested handle", "DELETE", "/auth/sessions/a/b", "", []string{"Authorization", bobAuth}},
 		{"jwks", "GET", "/auth/jwt/jwks.json", "", nil},
 		{"jwks head", "HEAD", "/auth/jwt/jwks.json", "", nil},
-		{"preflight allowed", "OPTIONS", "/api/me", "", []string{"Origin", sessiontest.WebsiteOrigin, "Access-Control-Request-Method", "GET"}},
-		{"preflight auth route", "OPTIONS", "/auth/signin", "", []string{"Origin", sessiontest.WebsiteOrigin, "Access-Control-Request-Method", "POST"}},
+		{"preflight allowed", "OPTIONS", "/api/me", "", []string{"Origin", adaptertest.WebsiteOrigin, "Access-Control-Request-Method", "GET"}},
+		{"preflight auth route", "OPTIONS", "/auth/signin", "", []string{"Origin", adaptertest.WebsiteOrigin, "Access-Control-Request-Method", "POST"}},
 		{"preflight disallowed", "OPTIONS", "/api/me", "", []string{"Origin", "http://evil.test", "Access-Control-Request-Method", "GET"}},
-		{"cors 401", "GET", "/api/me", "", []string{"Origin", sessiontest.WebsiteOrigin}},
+		{"cors 401", "GET", "/api/me", "", []string{"Origin", adaptertest.WebsiteOrigin}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

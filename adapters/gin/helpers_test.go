@@ -10,21 +10,21 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
 	"github.com/ratchetauth/ratchet/stores/memory"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
 
-const signInBody = `{"email":"` + sessiontest.AliceEmail + `","password":"` + sessiontest.DemoPassword + `"}`
+const signInBody = `{"email":"` + adaptertest.AliceEmail + `","password":"` + adaptertest.DemoPassword + `"}`
 
 func bobSignInBody() string {
-	return `{"email":"` + sessiontest.BobEmail + `","password":"` + sessiontest.DemoPassword + `"}`
+	return `{"email":"` + adaptertest.BobEmail + `","password":"` + adaptertest.DemoPassword + `"}`
 }
 
-func newFixture(t testing.TB) *sessiontest.Fixture {
+func newFixture(t testing.TB) *adaptertest.Fixture {
 	t.Helper()
-	f, err := sessiontest.NewFixture(memory.New())
+	f, err := adaptertest.NewFixture(memory.New())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,9 +38,9 @@ func newEngine(t testing.TB, base string, routes core.Routes) *core.Engine {
 		Store:          memory.New(),
 		BasePath:       base,
 		Routes:         routes,
-		AllowedOrigins: []string{sessiontest.WebsiteOrigin},
+		AllowedOrigins: []string{adaptertest.WebsiteOrigin},
 		Cookies:        core.CookieConfig{Insecure: true},
-		Authenticate:   sessiontest.DemoAuthenticate,
+		Authenticate:   adaptertest.DemoAuthenticate,
 	})
 	if err != nil {
 		t.Fatal(err)

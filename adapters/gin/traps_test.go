@@ -12,7 +12,7 @@ import (
 	ginratchet "github.com/ratchetauth/ratchet/adapters/gin"
 	"github.com/ratchetauth/ratchet/adapters/gin/gintest"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 // appMiddleware is what apps put in front of everything: it sets its own cookie and exposes
@@ -23,7 +23,7 @@ func appMiddleware(c *gin.Context) {
 	c.Writer.Header().Set("X-Request-Id", "req-1")
 }
 
-func appServer(t *testing.T) (http.Handler, *sessiontest.Fixture) {
+func appServer(t *testing.T) (http.Handler, *adaptertest.Fixture) {
 	f := newFixture(t)
 	a := ginratchet.New(f.Engine)
 	r := gin.New()
@@ -78,17 +78,17 @@ func TestExposeHeadersAppended(t *testing.T) {
 			}
 		}
 	}
-	x := signIn(t, r, "/auth", "header", signInBody, "Origin", sessiontest.WebsiteOrigin)
+	x := signIn(t, r, "/auth", "header", signInBody, "Origin", adaptertest.WebsiteOrigin)
 	check("sign-in", x, core.HeaderFrontToken, core.HeaderAccessToken, core.HeaderRefreshToken)
 	auth := "Bearer " + x.Header.Get(core.HeaderAccessToken)
 
-	p := serve(r, "POST", "/api/payload", `{"theme":"dark"}`, "Authorization", auth, "Origin", sessiontest.WebsiteOrigin)
+	p := serve(r, "POST", "/api/payload", `{"theme":"dark"}`, "Authorization", auth, "Origin", adaptertest.WebsiteOrigin)
 	if p.Status != 200 {
 		t.Fatalf("payload: %d %s", p.Status, p.Body)
 	}
 	check("payload merge", p, core.HeaderFrontToken, core.HeaderAccessToken)
 
-	e := serve(r, "POST", "/auth/session/refresh", "", "Authorization", "Bearer nonsense", "Origin", sessiontest.WebsiteOrigin)
+	e := serve(r, "POST", "/auth/session/refresh", "", "Authorization", "Bearer nonsense", "Origin", adaptertest.WebsiteOrigin)
 	if e.Status != 401 {
 		t.Fatalf("refresh with garbage: %d %s", e.Status, e.Body)
 	}
@@ -102,7 +102,7 @@ func TestExposeHeadersAppended(t *testing.T) {
 func TestCORSOrdering(t *testing.T) {
 	f := newFixture(t)
 	r, _ := gintest.Server(f, nil)
-	origin := sessiontest.WebsiteOrigin
+	origin := adaptertest.WebsiteOrigin
 	for _, path := range []string{"/api/me", "/api/me/strict", "/api/admin", "/auth/signin", "/auth/session/refresh", "/nowhere"} {
 		x := serve(r, "OPTIONS", path, "", "Origin", origin, "Access-Control-Request-Method", "POST",
 			"Access-Control-Request-Headers", "rid, fdi-version, anti-csrf, authorization, st-auth-mode, content-type")
@@ -141,8 +141,8 @@ func TestOptionsPassesSessionMiddleware(t *testing.T) {
 		if x := serve(r, "OPTIONS", "/api/thing", ""); x.Status != 200 || x.Body != "handled" {
 			t.Errorf("%s: plain OPTIONS: %d %q", name, x.Status, x.Body)
 		}
-		x := serve(r, "OPTIONS", "/api/thing", "", "Origin", sessiontest.WebsiteOrigin, "Access-Control-Request-Method", "GET")
-		if x.Status != 204 || x.Header.Get("Access-Control-Allow-Origin") != sessiontest.WebsiteOrigin {
+		x := serve(r, "OPTIONS", "/api/thing", "", "Origin", adaptertest.WebsiteOrigin, "Access-Control-Request-Method", "GET")
+		if x.Status != 204 || x.Header.Get("Access-Control-Allow-Origin") != adaptertest.WebsiteOrigin {
 			t.Errorf("%s before CORS: preflight: %d %v", name, x.Status, x.Header)
 		}
 	}
@@ -158,7 +158,7 @@ func TestPreflightStatusIsCommitted(t *testing.T) {
 		c.Next()
 		c.Status(http.StatusTeapot)
 	}, a.CORS)
-	x := serve(r, "OPTIONS", "/x", "", "Origin", sessiontest.WebsiteOrigin, "Access-Control-Request-Method", "GET")
+	x := serve(r, "OPTIONS", "/x", "", "Origin", adaptertest.WebsiteOrigin, "Access-Control-Request-Method", "GET")
 	if x.Status != 204 {
 		t.Fatalf("preflight answered %d, want the core's 204", x.Status)
 	}

@@ -10,13 +10,13 @@ import (
 
 	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
 	"github.com/ratchetauth/ratchet/stores/memory"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
-// fixtureApp serves the fixture's app routes (documented on sessiontest.Fixture) with a.
+// fixtureApp serves the fixture's app routes (documented on adaptertest.Fixture) with a.
 type fixtureApp struct {
-	f *sessiontest.Fixture
+	f *adaptertest.Fixture
 	a *httpratchet.Adapter
 }
 
@@ -93,9 +93,9 @@ func (app fixtureApp) mountApp(mux *http.ServeMux) {
 	mux.Handle("GET /api/admin", admin(http.HandlerFunc(app.me)))
 }
 
-func newFixture(t *testing.T) (*sessiontest.Fixture, *httpratchet.Adapter) {
+func newFixture(t *testing.T) (*adaptertest.Fixture, *httpratchet.Adapter) {
 	t.Helper()
-	f, err := sessiontest.NewFixture(memory.New())
+	f, err := adaptertest.NewFixture(memory.New())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestHTTPSuite(t *testing.T) {
 	mux.Handle("/auth/", a.Handler())
 	fixtureApp{f, a}.mountApp(mux)
 	srv := serve(t, a.CORS(mux))
-	sessiontest.HTTPSuite(t, f.Target(srv.URL))
+	adaptertest.HTTPSuite(t, f.Target(srv.URL))
 }
 
 // TestHTTPSuiteRoutesMiddleware runs it with the library routes served by the Routes
@@ -127,7 +127,7 @@ func TestHTTPSuiteRoutesMiddleware(t *testing.T) {
 	mux := http.NewServeMux()
 	fixtureApp{f, a}.mountApp(mux)
 	srv := serve(t, a.CORS(a.Routes(mux)))
-	sessiontest.HTTPSuite(t, f.Target(srv.URL))
+	adaptertest.HTTPSuite(t, f.Target(srv.URL))
 }
 
 func TestNewPanicsOnNilEngine(t *testing.T) {
@@ -319,7 +319,7 @@ func TestWriteErrorMapsSessionErrors(t *testing.T) {
 }
 
 func TestExposeHeadersSetTwiceByAppMiddlewareSurvive(t *testing.T) {
-	f, err := sessiontest.NewFixture(memory.New())
+	f, err := adaptertest.NewFixture(memory.New())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +332,7 @@ func TestExposeHeadersSetTwiceByAppMiddlewareSurvive(t *testing.T) {
 	srv := httptest.NewServer(app)
 	defer srv.Close()
 	res, err := http.Post(srv.URL+"/auth/signin", "application/json",
-		strings.NewReader(`{"email":"`+sessiontest.AliceEmail+`","password":"`+sessiontest.DemoPassword+`"}`))
+		strings.NewReader(`{"email":"`+adaptertest.AliceEmail+`","password":"`+adaptertest.DemoPassword+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 // brokenEnv names the defect TestBrokenServerHelper injects.
@@ -82,7 +82,7 @@ func TestBrokenServerHelper(t *testing.T) {
 	mux.Handle("/auth/", a.Handler())
 	fixtureApp{f, a}.mountApp(mux)
 	srv := serve(t, mangle(a.CORS(mux), fix))
-	sessiontest.HTTPSuite(t, f.Target(srv.URL))
+	adaptertest.HTTPSuite(t, f.Target(srv.URL))
 }
 
 // TestHTTPSuiteDetectsBrokenServers guards the suite itself: each defect above must make it

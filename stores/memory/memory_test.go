@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
 	"github.com/ratchetauth/ratchet/stores/memory"
+	"github.com/ratchetauth/ratchet/testkit/keystoretest"
+	"github.com/ratchetauth/ratchet/testkit/storetest"
 )
 
 func TestStoreSuite(t *testing.T) {
-	sessiontest.StoreSuite(t, func(*testing.T) core.Store { return memory.New() })
+	storetest.StoreSuite(t, func(*testing.T) core.Store { return memory.New() })
 }
 
 func TestLenCountsDeadRowsUntilDeleted(t *testing.T) {
@@ -59,5 +60,5 @@ func TestRevokeByUserSortsHandles(t *testing.T) {
 }
 
 func TestKeyRingSuite(t *testing.T) {
-	sessiontest.KeyRingSuite(t, func(*testing.T) core.Store { return memory.New() })
+	keystoretest.KeyRingSuite(t, func(*testing.T) core.Store { return memory.New() })
 }

@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // The HTTP client HTTPSuite drives servers with: plain net/http requests with explicit headers
 // and cookies, captured responses, JSON decoding, and a small path-aware cookie jar that

@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 import (
 	"net/http"
@@ -24,7 +24,7 @@ import (
 func HTTPSuite(t *testing.T, target Target) {
 	t.Helper()
 	if target.URL == "" || target.Fixture == nil || target.Fixture.Engine == nil || target.Fixture.Clock == nil {
-		t.Fatal("sessiontest.HTTPSuite: Target needs a URL and a Fixture built by NewFixture")
+		t.Fatal("adaptertest.HTTPSuite: Target needs a URL and a Fixture built by NewFixture")
 	}
 	s := &suite{c: newClient(t, target), fx: target.Fixture, e: target.Fixture.Engine}
 	s.accessCookie, s.refreshCookie = s.e.AccessCookieName(), s.e.RefreshCookieName()

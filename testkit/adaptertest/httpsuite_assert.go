@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // Assertions shared by the HTTPSuite files: statuses, protocol bodies, token issue and
 // clearing, cache and CORS exposure headers.

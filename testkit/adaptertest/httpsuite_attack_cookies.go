@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // HTTPSuite attacks on the token cookies: exact attributes (S-13, S-23, S-25..S-27),
 // shadowed and duplicate cookies (S-29), and session fixation through planted cookies

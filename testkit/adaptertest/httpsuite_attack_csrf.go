@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // HTTPSuite attacks: cross-site request forgery against every state-changing route in cookie
 // mode (S-30, S-33, S-34), and safe methods that must never change state (S-14, S-35).

@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // The token forger the JWT attacks use: compact JWS built from raw JSON (so duplicates,
 // non-canonical encodings and odd members survive), signed with the server's key, an

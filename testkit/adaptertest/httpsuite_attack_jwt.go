@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // HTTPSuite attacks on the access token (checklist S-45..S-58).
 

@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // HTTPSuite attacks: token-kind confusion, uniform errors, forged refresh tokens aimed at a
 // victim's handle, and the sessions routes (IDOR, injection through handles).

@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // HTTPSuite: the attack section. Every attack goes over real HTTP through the adapter under
 // test and ends with a check that a legitimate session still works. docs/SECURITY.md maps the

@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // HTTPSuite: CORS for the website origin (protocol §1.11): exact origin, credentials, the SDK's
 // request headers, and nothing at all for other origins.

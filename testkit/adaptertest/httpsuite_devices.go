@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // HTTPSuite: the "your devices" view: device labels, lifetimes and POST /auth/sessions/revoke-others.
 

@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // HTTPSuite: the hardening group. Each subtest is a class of fault an outside attack run
 // found against the examples (issue "Outside-in hardening"); docs/SECURITY.md maps them to

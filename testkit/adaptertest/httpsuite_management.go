@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // HTTPSuite: session management over the wire (issue 7): the devices view with per-session
 // lifetimes, idle timeout and absolute lifetime on the fixture clock, cookies that never outlive

@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // HTTPSuite: server-side session data through the app's /api/notes routes, and what a signed-out
 // session can still do.

@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // HTTPSuite: access-token payload updates through the app's /api/payload route, which re-issues
 // the access token and front-token on the same response.

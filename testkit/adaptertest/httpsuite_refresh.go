@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // HTTPSuite: POST /auth/session/refresh, rotation and theft detection over the wire
 // (docs/ROTATION.md R1–R4).

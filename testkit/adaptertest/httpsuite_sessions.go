@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // HTTPSuite: GET /auth/sessions and DELETE /auth/sessions/{handle}.
 

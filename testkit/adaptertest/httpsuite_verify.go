@@ -1,4 +1,4 @@
-package sessiontest
+package adaptertest
 
 // HTTPSuite: access-token verification on the app routes (/api/me, /api/optional, /api/admin).
 

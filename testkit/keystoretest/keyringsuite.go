@@ -1,4 +1,4 @@
-package sessiontest
+package keystoretest
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 )
 
 // KeyRingSuite is the conformance suite of the shared signing-key ring (core.StoreKeyRing)
@@ -108,7 +109,7 @@ func storedKey(t *testing.T, kid string) core.StoredKey {
 		t.Fatal(err)
 	}
 	return core.StoredKey{
-		KID: kid, Algorithm: core.AlgEdDSA, PublicKey: der, PrivateKey: randBytes(t, 80),
+		KID: kid, Algorithm: core.AlgEdDSA, PublicKey: der, PrivateKey: testkit.RandBytes(t, 80),
 		CreatedAt: keyEpoch, SignAfter: keyEpoch.Add(time.Minute),
 	}
 }
@@ -261,14 +262,14 @@ func testKeyRetireBy(t *testing.T, s core.KeyStore) {
 func testKeyCAS(t *testing.T, s core.KeyStore) {
 	a := storedKey(t, "d-1000")
 	mustInsertKey(t, s, a, true)
-	next := randBytes(t, 80)
-	mustUpdateKey(t, s, a.KID, core.KeyUpdate{IfPrivateKey: randBytes(t, 80), PrivateKey: next}, false)
+	next := testkit.RandBytes(t, 80)
+	mustUpdateKey(t, s, a.KID, core.KeyUpdate{IfPrivateKey: testkit.RandBytes(t, 80), PrivateKey: next}, false)
 	checkKey(t, "after a swap with the wrong expected value", a, getKey(t, s, a.KID))
 	mustUpdateKey(t, s, a.KID, core.KeyUpdate{IfPrivateKey: a.PrivateKey, PrivateKey: next}, true)
 	old := a.PrivateKey
 	a.PrivateKey = next
 	checkKey(t, "after a swap", a, getKey(t, s, a.KID))
-	mustUpdateKey(t, s, a.KID, core.KeyUpdate{IfPrivateKey: old, PrivateKey: randBytes(t, 80)}, false)
+	mustUpdateKey(t, s, a.KID, core.KeyUpdate{IfPrivateKey: old, PrivateKey: testkit.RandBytes(t, 80)}, false)
 	// Erase: an empty, non-nil PrivateKey.
 	mustUpdateKey(t, s, a.KID, core.KeyUpdate{IfPrivateKey: next, PrivateKey: []byte{}}, true)
 	if got := getKey(t, s, a.KID); len(got.PrivateKey) != 0 {
@@ -291,7 +292,7 @@ func testKeyRevoke(t *testing.T, s core.KeyStore) {
 	}
 	mustUpdateKey(t, s, a.KID, core.KeyUpdate{Revoke: true}, false)
 	mustUpdateKey(t, s, a.KID, core.KeyUpdate{RetireBy: keyEpoch}, false)
-	mustUpdateKey(t, s, a.KID, core.KeyUpdate{IfPrivateKey: []byte{}, PrivateKey: randBytes(t, 8)}, false)
+	mustUpdateKey(t, s, a.KID, core.KeyUpdate{IfPrivateKey: []byte{}, PrivateKey: testkit.RandBytes(t, 8)}, false)
 	if got := getKey(t, s, a.KID); !got.Revoked || len(got.PrivateKey) != 0 || !got.RetireAt.IsZero() {
 		t.Fatalf("a revoked key changed: %+v", got)
 	}
@@ -305,7 +306,7 @@ func testKeyConcurrentInsert(t *testing.T, s core.KeyStore) {
 	}
 	var wins atomic.Int64
 	errs := make([]error, n)
-	concurrently(n, func(i int) {
+	testkit.Concurrently(n, func(i int) {
 		ok, err := s.InsertKey(context.Background(), rows[i])
 		errs[i] = err
 		if ok {
@@ -332,9 +333,9 @@ func testKeyConcurrentCAS(t *testing.T, s core.KeyStore) {
 	errs := make([]error, n)
 	next := make([][]byte, n)
 	for i := range next {
-		next[i] = randBytes(t, 80)
+		next[i] = testkit.RandBytes(t, 80)
 	}
-	concurrently(n, func(i int) {
+	testkit.Concurrently(n, func(i int) {
 		ok, err := s.UpdateKey(context.Background(), a.KID, core.KeyUpdate{IfPrivateKey: a.PrivateKey, PrivateKey: next[i]})
 		errs[i] = err
 		if ok {

@@ -1,4 +1,4 @@
-package sessiontest
+package keystoretest
 
 // KeyRingSuite: key rings and engines over one store (see keyringsuite.go).
 
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 )
 
 // tokenKid returns the kid in an access token's header.
@@ -116,11 +117,11 @@ func sameKeys(t *testing.T, what string, before, after map[string]core.StoredKey
 func testRingConcurrentStart(t *testing.T, s core.Store) {
 	const n = 8
 	clock := core.NewFakeClock(keyEpoch.Add(17 * time.Minute))
-	kek := randBytes(t, core.KEKSize)
+	kek := testkit.RandBytes(t, core.KEKSize)
 	rings := make([]*core.StoreKeyRing, n)
 	engines := make([]*core.Engine, n)
 	errs := make([]error, n)
-	concurrently(n, func(i int) {
+	testkit.Concurrently(n, func(i int) {
 		r, err := core.NewStoreKeyRing(context.Background(), s, ringOptions(clock, kek, core.AlgEdDSA))
 		if err != nil {
 			errs[i] = err
@@ -163,7 +164,7 @@ func testRingConcurrentStart(t *testing.T, s core.Store) {
 
 	// The next rotation, decided by all eight at once.
 	clock.Advance(ringInterval)
-	concurrently(n, func(i int) { errs[i] = rings[i].Reload(context.Background()) })
+	testkit.Concurrently(n, func(i int) { errs[i] = rings[i].Reload(context.Background()) })
 	if err := errors.Join(errs...); err != nil {
 		t.Fatalf("concurrent reload at rotation time: %v", err)
 	}
@@ -208,14 +209,14 @@ func testRingConcurrentStart(t *testing.T, s core.Store) {
 // and creates another).
 func testRingSkewedClocks(t *testing.T, s core.Store) {
 	const n = 8
-	kek := randBytes(t, core.KEKSize)
+	kek := testkit.RandBytes(t, core.KEKSize)
 	clocks := make([]*core.FakeClock, n)
 	rings := make([]*core.StoreKeyRing, n)
 	errs := make([]error, n)
 	for i := range clocks {
 		clocks[i] = core.NewFakeClock(keyEpoch.Add(17*time.Minute + time.Duration(i)*250*time.Millisecond))
 	}
-	concurrently(n, func(i int) {
+	testkit.Concurrently(n, func(i int) {
 		rings[i], errs[i] = core.NewStoreKeyRing(context.Background(), s, ringOptions(clocks[i], kek, core.AlgEdDSA))
 	})
 	for _, r := range rings {
@@ -242,7 +243,7 @@ func testRingSkewedClocks(t *testing.T, s core.Store) {
 	agree("start", 1)
 	reloadAll := func() {
 		t.Helper()
-		concurrently(n, func(i int) { errs[i] = rings[i].Reload(context.Background()) })
+		testkit.Concurrently(n, func(i int) { errs[i] = rings[i].Reload(context.Background()) })
 		if err := errors.Join(errs...); err != nil {
 			t.Fatal(err)
 		}
@@ -278,7 +279,7 @@ func countSigning(r *core.StoreKeyRing) int {
 func testRingRotations(t *testing.T, s core.Store, alg string) {
 	ctx := context.Background()
 	clock := core.NewFakeClock(keyEpoch)
-	kek := randBytes(t, core.KEKSize)
+	kek := testkit.RandBytes(t, core.KEKSize)
 	ra := newRing(t, s, ringOptions(clock, kek, alg))
 	rb := newRing(t, s, ringOptions(clock, kek, alg))
 	ea := newRingEngine(t, s, ra, clock)
@@ -327,7 +328,7 @@ func testRingRotations(t *testing.T, s core.Store, alg string) {
 		if now.Add(time.Minute).Before(toks.AccessExpiry) {
 			continue
 		}
-		next, err := e.RefreshTokens(ctx, toks.RefreshToken, suiteMeta)
+		next, err := e.RefreshTokens(ctx, toks.RefreshToken, testkit.RefreshMeta)
 		if err != nil {
 			t.Fatalf("step %d (%v): refresh on instance %d failed: %v", i, now, i%2, err)
 		}
@@ -379,7 +380,7 @@ func testRingRotations(t *testing.T, s core.Store, alg string) {
 // its overlap ends and not a millisecond after; then its private key is erased.
 func testRingRetire(t *testing.T, s core.Store) {
 	clock := core.NewFakeClock(keyEpoch)
-	r := newRing(t, s, ringOptions(clock, randBytes(t, core.KEKSize), core.AlgES256))
+	r := newRing(t, s, ringOptions(clock, testkit.RandBytes(t, core.KEKSize), core.AlgES256))
 	e, err := core.New(core.Config{Store: s, Keys: r, Clock: clock, AccessTTL: ringAccessTTL,
 		RevocationPollInterval: -1, DisableVerifyCache: true, Logger: quiet})
 	if err != nil {
@@ -441,7 +442,7 @@ func testRingRetire(t *testing.T, s core.Store) {
 func testRingRevoke(t *testing.T, s core.Store) {
 	ctx := context.Background()
 	clock := core.NewFakeClock(keyEpoch)
-	kek := randBytes(t, core.KEKSize)
+	kek := testkit.RandBytes(t, core.KEKSize)
 	ra := newRing(t, s, ringOptions(clock, kek, core.AlgEdDSA))
 	rb := newRing(t, s, ringOptions(clock, kek, core.AlgEdDSA))
 	ea, eb := newRingEngine(t, s, ra, clock), newRingEngine(t, s, rb, clock)
@@ -455,7 +456,7 @@ func testRingRevoke(t *testing.T, s core.Store) {
 		t.Fatalf("RevokeKey: %v", err)
 	}
 	_, err := ea.VerifyAccessToken(ctx, tok.AccessToken, core.VerifyOptions{})
-	wantKind(t, "instance A, a token of the revoked key (cached before)", err, core.ErrTryRefresh)
+	testkit.WantKind(t, "instance A, a token of the revoked key (cached before)", err, core.ErrTryRefresh)
 	k2 := signingKid(t, ra)
 	if k2 == k1 || !keyInfo(t, ra, k2).Signing {
 		t.Fatalf("after revoking the only key, instance A signs with %s; want a replacement that signs at once", k2)
@@ -467,12 +468,12 @@ func testRingRevoke(t *testing.T, s core.Store) {
 	mustVerify(t, "instance B before its reload (bounded delay)", eb, tok.AccessToken)
 	mustReload(t, rb)
 	_, err = eb.VerifyAccessToken(ctx, tok.AccessToken, core.VerifyOptions{})
-	wantKind(t, "instance B after its reload, a token of the revoked key (cached before)", err, core.ErrTryRefresh)
+	testkit.WantKind(t, "instance B after its reload, a token of the revoked key (cached before)", err, core.ErrTryRefresh)
 	if contains(jwksKids(t, rb), k1) {
 		t.Fatal("the revoked key is still in instance B's JWKS after its reload")
 	}
 	// The user refreshes once and is still signed in, on either instance.
-	next, err := eb.RefreshTokens(ctx, tok.RefreshToken, suiteMeta)
+	next, err := eb.RefreshTokens(ctx, tok.RefreshToken, testkit.RefreshMeta)
 	if err != nil {
 		t.Fatalf("refresh after the key revocation: %v", err)
 	}
@@ -507,7 +508,7 @@ func testRingRevoke(t *testing.T, s core.Store) {
 func testRingWrongKEK(t *testing.T, s core.Store) {
 	ctx := context.Background()
 	clock := core.NewFakeClock(keyEpoch)
-	kek := randBytes(t, core.KEKSize)
+	kek := testkit.RandBytes(t, core.KEKSize)
 	r := newRing(t, s, ringOptions(clock, kek, core.AlgEdDSA))
 	if _, err := r.RotateNow(ctx); err != nil {
 		t.Fatal(err)
@@ -515,7 +516,7 @@ func testRingWrongKEK(t *testing.T, s core.Store) {
 	clock.Advance(3 * ringInterval) // a rotation is due: a ring that wrote would create a key
 	before := snapshotKeys(t, s)
 
-	wrong := randBytes(t, core.KEKSize)
+	wrong := testkit.RandBytes(t, core.KEKSize)
 	_, err := core.NewStoreKeyRing(ctx, s, ringOptions(clock, wrong, core.AlgEdDSA))
 	if !errors.Is(err, core.ErrKEK) || !strings.Contains(err.Error(), "wrong key-encryption key") ||
 		!strings.Contains(err.Error(), core.KEKID(kek)) || !strings.Contains(err.Error(), "untouched") {
@@ -554,13 +555,13 @@ func testRingWrongKEK(t *testing.T, s core.Store) {
 func testRingRewrap(t *testing.T, s core.Store) {
 	ctx := context.Background()
 	clock := core.NewFakeClock(keyEpoch)
-	oldKEK, newKEK := randBytes(t, core.KEKSize), randBytes(t, core.KEKSize)
+	oldKEK, newKEK := testkit.RandBytes(t, core.KEKSize), testkit.RandBytes(t, core.KEKSize)
 	r := newRing(t, s, ringOptions(clock, oldKEK, core.AlgRS256))
 	if _, err := r.RotateNow(ctx); err != nil {
 		t.Fatal(err)
 	}
 	before := snapshotKeys(t, s)
-	if n, err := r.RewrapKEK(ctx, randBytes(t, core.KEKSize), newKEK); !errors.Is(err, core.ErrKEK) || n != 0 {
+	if n, err := r.RewrapKEK(ctx, testkit.RandBytes(t, core.KEKSize), newKEK); !errors.Is(err, core.ErrKEK) || n != 0 {
 		t.Fatalf("RewrapKEK from a KEK that sealed nothing: %d, %v; want 0 and ErrKEK", n, err)
 	}
 	sameKeys(t, "after a refused re-wrap", before, snapshotKeys(t, s))
@@ -620,7 +621,7 @@ func (c *countingKeyStore) ListKeys(ctx context.Context) ([]core.StoredKey, erro
 func testRingUnknownKid(t *testing.T, s core.Store) {
 	ctx := context.Background()
 	clock := core.NewFakeClock(keyEpoch)
-	kek := randBytes(t, core.KEKSize)
+	kek := testkit.RandBytes(t, core.KEKSize)
 	w := newRing(t, s, ringOptions(clock, kek, core.AlgEdDSA))
 	ew := newRingEngine(t, s, w, clock)
 	cs := &countingKeyStore{KeyStore: s.(core.KeyStore)}
@@ -663,7 +664,7 @@ func testRingUnknownKid(t *testing.T, s core.Store) {
 		t.Fatalf("56 unknown kids within the rate limit read the store %d times, want 0", got)
 	}
 	clock.Advance(ringLimit)
-	concurrently(16, func(i int) { r.VerificationKey("d-" + strconv.FormatInt(now.UnixMilli()-int64(i)-100, 10)) })
+	testkit.Concurrently(16, func(i int) { r.VerificationKey("d-" + strconv.FormatInt(now.UnixMilli()-int64(i)-100, 10)) })
 	if got := cs.lists.Load() - base; got != 1 {
 		t.Fatalf("16 concurrent unknown kids after the limit read the store %d times, want 1", got)
 	}
@@ -697,7 +698,7 @@ type fakeResponse struct {
 // public members only, and the route's max-age runs until the next key could sign.
 func testRingJWKS(t *testing.T, s core.Store) {
 	clock := core.NewFakeClock(keyEpoch.Add(10 * time.Minute))
-	opts := ringOptions(clock, randBytes(t, core.KEKSize), core.AlgRS256)
+	opts := ringOptions(clock, testkit.RandBytes(t, core.KEKSize), core.AlgRS256)
 	opts.MaxJWKSAge = 2 * time.Hour
 	r := newRing(t, s, opts)
 	e := newRingEngine(t, s, r, clock)

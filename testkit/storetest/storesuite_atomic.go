@@ -1,4 +1,4 @@
-package sessiontest
+package storetest
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 )
 
 // R5: every state transition is one conditional write. These subtests race many writers with
@@ -120,7 +121,7 @@ func testAtomicRevoke(t *testing.T, s core.Store) {
 func raceUpdates(s core.Store, handle string, build func(i int) (core.Cond, core.Change), observe ...func(i int, ok bool)) ([]int, []error) {
 	oks := make([]bool, raceWriters)
 	errs := make([]error, raceWriters)
-	concurrently(raceWriters, func(i int) {
+	testkit.Concurrently(raceWriters, func(i int) {
 		cond, ch := build(i)
 		oks[i], errs[i] = s.Update(context.Background(), handle, cond, ch)
 		for _, o := range observe {

@@ -1,4 +1,4 @@
-package sessiontest
+package storetest
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 )
 
 // Session data and access-token payload through the engine.
@@ -119,7 +120,7 @@ func testConcurrentAppends(t *testing.T, s core.Store) {
 	tk := fx.issue(t, randUser(t, "append"), core.CreateOptions{Data: map[string]any{"items": []any{}}})
 	sess := fx.verify(t, "session", tk.AccessToken, false)
 	errs := make([]error, appendWriters)
-	concurrently(appendWriters, func(i int) {
+	testkit.Concurrently(appendWriters, func(i int) {
 		item := fmt.Sprintf("item-%02d", i)
 		update := func(m map[string]any) error {
 			items, _ := m["items"].([]any)
@@ -172,17 +173,17 @@ func testRevokedSessionData(t *testing.T, s core.Store) {
 	}
 	before := fx.row(t, tk.Handle)
 	_, err := sess.Data(ctx)
-	wantKind(t, "Session.Data of a revoked session", err, core.ErrUnauthorised)
+	testkit.WantKind(t, "Session.Data of a revoked session", err, core.ErrUnauthorised)
 	err = sess.UpdateData(ctx, func(m map[string]any) error { m["k"] = "resurrected"; return nil })
-	wantKind(t, "Session.UpdateData of a revoked session", err, core.ErrUnauthorised)
+	testkit.WantKind(t, "Session.UpdateData of a revoked session", err, core.ErrUnauthorised)
 	err = fx.e.UpdateData(ctx, tk.Handle, func(m map[string]any) error { m["k"] = "resurrected"; return nil })
-	wantKind(t, "Engine.UpdateData of a revoked session", err, core.ErrUnauthorised)
+	testkit.WantKind(t, "Engine.UpdateData of a revoked session", err, core.ErrUnauthorised)
 	err = sess.MergePayload(ctx, map[string]any{"k": "resurrected"})
-	wantKind(t, "Session.MergePayload of a revoked session", err, core.ErrUnauthorised)
+	testkit.WantKind(t, "Session.MergePayload of a revoked session", err, core.ErrUnauthorised)
 	_, err = fx.e.MergePayload(ctx, tk.Handle, map[string]any{"k": "resurrected"})
-	wantKind(t, "Engine.MergePayload of a revoked session", err, core.ErrUnauthorised)
+	testkit.WantKind(t, "Engine.MergePayload of a revoked session", err, core.ErrUnauthorised)
 	checkRecord(t, "revoked row after data and payload writes", before, fx.row(t, tk.Handle))
 	// An unknown handle behaves like a revoked one.
 	err = fx.e.UpdateData(ctx, randHandle(t), func(map[string]any) error { return nil })
-	wantKind(t, "Engine.UpdateData of an unknown handle", err, core.ErrUnauthorised)
+	testkit.WantKind(t, "Engine.UpdateData of an unknown handle", err, core.ErrUnauthorised)
 }

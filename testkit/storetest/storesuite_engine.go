@@ -1,4 +1,4 @@
-package sessiontest
+package storetest
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 )
 
 // Engine settings of the store suite. All are whole seconds, so every time the engine writes
@@ -20,9 +21,6 @@ const (
 	suiteAbsoluteTTL = 8 * time.Hour
 	suiteGrace       = 30 * time.Second
 )
-
-// suiteMeta is the client description passed to every Refresh.
-var suiteMeta = core.RefreshMeta{IP: "198.51.100.9", UserAgent: "sessiontest"}
 
 // engineFixture is an engine over the store under test, with a fake clock and hooks that
 // record token-theft notifications.
@@ -96,7 +94,7 @@ func (fx *engineFixture) issue(t *testing.T, userID string, opts ...core.CreateO
 // refresh rotates token and fails the test unless that succeeds.
 func (fx *engineFixture) refresh(t *testing.T, token string) *core.Tokens {
 	t.Helper()
-	tk, err := fx.e.RefreshTokens(context.Background(), token, suiteMeta)
+	tk, err := fx.e.RefreshTokens(context.Background(), token, testkit.RefreshMeta)
 	if err != nil {
 		t.Fatalf("Refresh at +%s: %v", fx.clock.Now().Sub(suiteEpoch), err)
 	}
@@ -106,7 +104,7 @@ func (fx *engineFixture) refresh(t *testing.T, token string) *core.Tokens {
 // refreshFails requires Refresh(token) to fail with an error matching kind, and returns it.
 func (fx *engineFixture) refreshFails(t *testing.T, what, token string, kind error) error {
 	t.Helper()
-	tk, err := fx.e.RefreshTokens(context.Background(), token, suiteMeta)
+	tk, err := fx.e.RefreshTokens(context.Background(), token, testkit.RefreshMeta)
 	if err == nil {
 		t.Fatalf("%s: Refresh succeeded (handle %s), want an error matching %v", what, tk.Handle, kind)
 	}
@@ -133,7 +131,7 @@ func (fx *engineFixture) verify(t *testing.T, what, accessToken string, checkDB 
 func (fx *engineFixture) verifyFails(t *testing.T, what, accessToken string, checkDB bool, kind error) {
 	t.Helper()
 	_, err := fx.e.VerifyAccessToken(context.Background(), accessToken, core.VerifyOptions{CheckDatabase: checkDB})
-	wantKind(t, what+": Verify(CheckDatabase="+map[bool]string{true: "true", false: "false"}[checkDB]+")", err, kind)
+	testkit.WantKind(t, what+": Verify(CheckDatabase="+map[bool]string{true: "true", false: "false"}[checkDB]+")", err, kind)
 }
 
 // row loads the session's stored record.

@@ -1,4 +1,4 @@
-package sessiontest
+package storetest
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 )
 
 // Idle, absolute and access-token expiry, driven by the fake clock.
@@ -48,7 +49,7 @@ func testIdleKeptAlive(t *testing.T, s core.Store) {
 	// Five refreshes, RefreshTTL/2 apart: 2.5×RefreshTTL in total, still inside AbsoluteTTL.
 	for i := range 5 {
 		fx.clock.Advance(suiteRefreshTTL / 2)
-		tk, err := fx.e.RefreshTokens(context.Background(), tok, suiteMeta)
+		tk, err := fx.e.RefreshTokens(context.Background(), tok, testkit.RefreshMeta)
 		if err != nil {
 			t.Fatalf("refresh %d at +%s (every RefreshTTL/2): %v", i, fx.clock.Now().Sub(suiteEpoch), err)
 		}
@@ -76,7 +77,7 @@ func testAbsoluteLifetime(t *testing.T, s core.Store) {
 	for _, at := range []time.Duration{110 * time.Minute, 220 * time.Minute, 330 * time.Minute, 440 * time.Minute,
 		suiteAbsoluteTTL - time.Minute} {
 		fx.clock.Set(created.Add(at))
-		tk, err := fx.e.RefreshTokens(context.Background(), tok, suiteMeta)
+		tk, err := fx.e.RefreshTokens(context.Background(), tok, testkit.RefreshMeta)
 		if err != nil {
 			t.Fatalf("refresh at +%s (before the absolute lifetime %s): %v", at, suiteAbsoluteTTL, err)
 		}

@@ -1,22 +1,20 @@
-package sessiontest
+package storetest
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 )
 
 // suiteEpoch is where every fake clock of the store suite starts: whole seconds, UTC.
@@ -25,28 +23,19 @@ var suiteEpoch = time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 // randHandle returns a random string with the exact shape of a session handle.
 func randHandle(t *testing.T) string {
 	t.Helper()
-	return base64.RawURLEncoding.EncodeToString(randBytes(t, 16))
+	return base64.RawURLEncoding.EncodeToString(testkit.RandBytes(t, 16))
 }
 
 // randHash returns a random 64-character lowercase hex string, the shape of a stored hash.
 func randHash(t *testing.T) string {
 	t.Helper()
-	return hex.EncodeToString(randBytes(t, 32))
+	return hex.EncodeToString(testkit.RandBytes(t, 32))
 }
 
 // randUser returns a user id unique to this test run.
 func randUser(t *testing.T, prefix string) string {
 	t.Helper()
-	return prefix + "-" + hex.EncodeToString(randBytes(t, 6))
-}
-
-func randBytes(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatalf("crypto/rand: %v", err)
-	}
-	return b
+	return prefix + "-" + hex.EncodeToString(testkit.RandBytes(t, 6))
 }
 
 // storedHash computes what a store holds for a refresh token, as docs/ROTATION.md defines it:
@@ -64,7 +53,7 @@ func newRecord(t *testing.T, userID string, created time.Time) *core.Record {
 	return &core.Record{
 		Handle:            randHandle(t),
 		UserID:            userID,
-		Secret:            randBytes(t, 32),
+		Secret:            testkit.RandBytes(t, 32),
 		CurrentHash:       randHash(t),
 		PreviousHash:      "",
 		RotatedAt:         created,
@@ -78,7 +67,7 @@ func newRecord(t *testing.T, userID string, created time.Time) *core.Record {
 		Data:              []byte(`{"cart":["apple","pear"],"n":1}`),
 		Payload:           []byte(`{"role":"member"}`),
 		IP:                "203.0.113.7",
-		UserAgent:         "sessiontest/1.0",
+		UserAgent:         "ratchet-storetest/1.0",
 	}
 }
 
@@ -210,32 +199,4 @@ func copyRecord(r *core.Record) *core.Record {
 	c.Data = bytes.Clone(r.Data)
 	c.Payload = bytes.Clone(r.Payload)
 	return &c
-}
-
-// concurrently runs fn(0..n-1) in n goroutines released together by a start barrier, and
-// waits for all of them.
-func concurrently(n int, fn func(i int)) {
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(n)
-	for i := range n {
-		go func() {
-			defer wg.Done()
-			<-start
-			fn(i)
-		}()
-	}
-	close(start)
-	wg.Wait()
-}
-
-// wantKind fails the test unless err wraps kind.
-func wantKind(t *testing.T, what string, err, kind error) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("%s: got no error, want %v", what, kind)
-	}
-	if !errors.Is(err, kind) {
-		t.Fatalf("%s: got error %v, want one matching %v", what, err, kind)
-	}
 }

@@ -1,4 +1,4 @@
-package sessiontest
+package storetest
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 )
 
 // Deterministic interleavings: one engine operation is paused after it read the row and just
@@ -68,7 +69,7 @@ func testStaleRefreshCannotRollBack(t *testing.T, s core.Store) {
 	var late *core.Tokens
 	resume := pauseBeforeWrite(func(ctx context.Context) error {
 		var err error
-		late, err = fx.e.RefreshTokens(ctx, t0.RefreshToken, suiteMeta)
+		late, err = fx.e.RefreshTokens(ctx, t0.RefreshToken, testkit.RefreshMeta)
 		return err
 	})
 	// While the first refresh of T0 hangs before its write, the client moves on twice.
@@ -145,7 +146,7 @@ func testWriteAfterRevokeFails(t *testing.T, s core.Store) {
 		}},
 		{"Refresh", func(fx *engineFixture, tk *core.Tokens) func(context.Context) error {
 			return func(ctx context.Context) error {
-				_, err := fx.e.RefreshTokens(ctx, tk.RefreshToken, suiteMeta)
+				_, err := fx.e.RefreshTokens(ctx, tk.RefreshToken, testkit.RefreshMeta)
 				return err
 			}
 		}},

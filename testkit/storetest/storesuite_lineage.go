@@ -1,4 +1,4 @@
-package sessiontest
+package storetest
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 )
 
 // R8 (docs/ROTATION.md): a genuine token is judged by its own history. One superseded less
@@ -26,7 +27,7 @@ func testDelayedAncestorsHonoured(t *testing.T, s core.Store) {
 	}
 	current := tk[5]
 	for depth := 5; depth >= 1; depth-- {
-		got, err := fx.e.RefreshTokens(context.Background(), tk[5-depth].RefreshToken, suiteMeta)
+		got, err := fx.e.RefreshTokens(context.Background(), tk[5-depth].RefreshToken, testkit.RefreshMeta)
 		if err != nil {
 			t.Fatalf("T%d, %d rotations behind and superseded %s ago: %v, want the current token",
 				5-depth, depth, fx.clock.Now().Sub(suiteEpoch.Add(time.Duration(6-depth)*time.Second)), err)
@@ -57,12 +58,12 @@ func testAncestorPastItsWindowIsTheft(t *testing.T, s core.Store) {
 	fx.clock.Advance(suiteGrace - time.Second)
 	t2 := fx.refresh(t, t1.RefreshToken) // T1 superseded at +29 s
 	fx.clock.Advance(time.Second)        // +30 s: T0's window has closed, T1's has not
-	got, err := fx.e.RefreshTokens(context.Background(), t1.RefreshToken, suiteMeta)
+	got, err := fx.e.RefreshTokens(context.Background(), t1.RefreshToken, testkit.RefreshMeta)
 	if err != nil || got.RefreshToken != t2.RefreshToken {
 		t.Fatalf("T1, superseded 1 s ago: %v, want the current token T2", err)
 	}
 	fx.wantThefts(t, "T1 inside its own window", 0)
-	_, err = fx.e.RefreshTokens(context.Background(), t0.RefreshToken, suiteMeta)
+	_, err = fx.e.RefreshTokens(context.Background(), t0.RefreshToken, testkit.RefreshMeta)
 	if !errors.Is(err, core.ErrTokenTheft) {
 		t.Fatalf("T0, superseded a grace window ago: %v, want ErrTokenTheft", err)
 	}
@@ -99,7 +100,7 @@ func testArrivalTimeDecides(t *testing.T, s core.Store) {
 	t1 := fx.refresh(t, t0.RefreshToken)
 	fx.clock.Advance(time.Second)
 	slow.delay.Store(int64(3 * suiteGrace)) // the read returns three grace windows later
-	got, err := fx.e.RefreshTokens(context.Background(), t0.RefreshToken, suiteMeta)
+	got, err := fx.e.RefreshTokens(context.Background(), t0.RefreshToken, testkit.RefreshMeta)
 	slow.delay.Store(0)
 	if err != nil {
 		t.Fatalf("a duplicate that arrived 1 s after the rotation but was read 90 s later: %v, want the same child", err)
@@ -116,11 +117,11 @@ func testArrivalTimeDecides(t *testing.T, s core.Store) {
 	// stamp wins, in both directions.
 	t2 := fx.refresh(t, t1.RefreshToken) // T1 superseded now
 	early := core.WithArrival(context.Background(), fx.clock.Now().Add(suiteGrace-time.Second))
-	if got, err := fx.e.RefreshTokens(early, t1.RefreshToken, suiteMeta); err != nil || got.RefreshToken != t2.RefreshToken {
+	if got, err := fx.e.RefreshTokens(early, t1.RefreshToken, testkit.RefreshMeta); err != nil || got.RefreshToken != t2.RefreshToken {
 		t.Fatalf("T1 stamped as arriving 29 s after it was superseded: %v, want the current token", err)
 	}
 	late := core.WithArrival(context.Background(), fx.clock.Now().Add(suiteGrace))
-	if _, err := fx.e.RefreshTokens(late, t1.RefreshToken, suiteMeta); !errors.Is(err, core.ErrTokenTheft) {
+	if _, err := fx.e.RefreshTokens(late, t1.RefreshToken, testkit.RefreshMeta); !errors.Is(err, core.ErrTokenTheft) {
 		t.Fatalf("T1 stamped as arriving a grace window after it was superseded: %v, want ErrTokenTheft", err)
 	}
 }
@@ -148,7 +149,7 @@ func testHistoryBound(t *testing.T, s core.Store) {
 	}
 	fx.wantThefts(t, "beyond the history inside the window", 0)
 	fx.clock.Advance(suiteGrace)
-	if _, err := fx.e.RefreshTokens(context.Background(), t0.RefreshToken, suiteMeta); !errors.Is(err, core.ErrTokenTheft) {
+	if _, err := fx.e.RefreshTokens(context.Background(), t0.RefreshToken, testkit.RefreshMeta); !errors.Is(err, core.ErrTokenTheft) {
 		t.Fatalf("T0 a grace window later: %v, want ErrTokenTheft", err)
 	}
 }

@@ -1,4 +1,4 @@
-package sessiontest
+package storetest
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 )
 
 // R6: no resurrection. Data writers, payload writers and refreshers hammer one session while a
@@ -240,16 +241,16 @@ func r6Round(t *testing.T, fx *engineFixture, round int) {
 	fx.wantThefts(t, fmt.Sprintf("round %d", round), 0)
 
 	// Afterwards, everything on the session fails with ErrUnauthorised.
-	_, err := fx.e.RefreshTokens(ctx, tok, suiteMeta)
-	wantKind(t, "Refresh after the revoke", err, core.ErrUnauthorised)
+	_, err := fx.e.RefreshTokens(ctx, tok, testkit.RefreshMeta)
+	testkit.WantKind(t, "Refresh after the revoke", err, core.ErrUnauthorised)
 	err = fx.e.UpdateData(ctx, h, appendItem("late"))
-	wantKind(t, "UpdateData after the revoke", err, core.ErrUnauthorised)
+	testkit.WantKind(t, "UpdateData after the revoke", err, core.ErrUnauthorised)
 	_, err = fx.e.MergePayload(ctx, h, map[string]any{"late": true})
-	wantKind(t, "MergePayload after the revoke", err, core.ErrUnauthorised)
+	testkit.WantKind(t, "MergePayload after the revoke", err, core.ErrUnauthorised)
 	_, err = sess.Data(ctx)
-	wantKind(t, "Data after the revoke", err, core.ErrUnauthorised)
+	testkit.WantKind(t, "Data after the revoke", err, core.ErrUnauthorised)
 	_, err = fx.e.VerifyAccessToken(ctx, tk.AccessToken, core.VerifyOptions{CheckDatabase: true})
-	wantKind(t, "strict Verify after the revoke", err, core.ErrUnauthorised)
+	testkit.WantKind(t, "strict Verify after the revoke", err, core.ErrUnauthorised)
 	checkRecord(t, fmt.Sprintf("round %d: row after late operations", round), snap, fx.row(t, h))
 }
 
@@ -258,7 +259,7 @@ func r6Round(t *testing.T, fx *engineFixture, round int) {
 func r6RefreshStep(ctx context.Context, fx *engineFixture, st *r6State, tok *string) []error {
 	res := make([]*core.Tokens, r6Refreshers)
 	errs := make([]error, r6Refreshers)
-	concurrently(r6Refreshers, func(i int) { res[i], errs[i] = fx.e.RefreshTokens(ctx, *tok, suiteMeta) })
+	testkit.Concurrently(r6Refreshers, func(i int) { res[i], errs[i] = fx.e.RefreshTokens(ctx, *tok, testkit.RefreshMeta) })
 	child := ""
 	for i := range r6Refreshers {
 		if errs[i] != nil {

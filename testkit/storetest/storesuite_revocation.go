@@ -1,4 +1,4 @@
-package sessiontest
+package storetest
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testenv"
 )
 
 // The engine's listing and revocation API over the store.
@@ -129,7 +130,7 @@ func testRevocationAPI(t *testing.T, s core.Store) {
 func testRevocationFeed(t *testing.T, newStore func(t *testing.T) core.Store) {
 	store := newStore(t)
 	if _, ok := store.(core.RevocationFeed); !ok {
-		NeedService(t, "core.RevocationFeed", fmt.Errorf("%T does not implement it", store))
+		testenv.NeedService(t, "core.RevocationFeed", fmt.Errorf("%T does not implement it", store))
 		return
 	}
 	ctx := context.Background()

@@ -1,4 +1,4 @@
-package sessiontest
+package storetest
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 )
 
 // R1–R4: refresh-token rotation, replay inside the grace window, concurrency, theft detection
@@ -36,7 +37,7 @@ func testR1LostResponse(t *testing.T, s core.Store) {
 	for _, step := range []time.Duration{0, suiteGrace / 2, suiteGrace/2 - time.Second} {
 		fx.clock.Advance(step)
 		elapsed := fx.clock.Now().Sub(suiteEpoch)
-		retry, err := fx.e.RefreshTokens(context.Background(), t0.RefreshToken, suiteMeta)
+		retry, err := fx.e.RefreshTokens(context.Background(), t0.RefreshToken, testkit.RefreshMeta)
 		if err != nil {
 			t.Fatalf("retry with the parent token %s after the rotation: %v (want success inside the %s grace window)", elapsed, err, suiteGrace)
 		}
@@ -78,8 +79,8 @@ func testR2Concurrent(t *testing.T, s core.Store) {
 		fx.clock.Advance(time.Second)
 		results := make([]*core.Tokens, r2Goroutines)
 		errs := make([]error, r2Goroutines)
-		concurrently(r2Goroutines, func(i int) {
-			results[i], errs[i] = fx.e.RefreshTokens(context.Background(), tok, suiteMeta)
+		testkit.Concurrently(r2Goroutines, func(i int) {
+			results[i], errs[i] = fx.e.RefreshTokens(context.Background(), tok, testkit.RefreshMeta)
 		})
 		var child string
 		failed := 0
@@ -136,7 +137,7 @@ func testR3Theft(t *testing.T, s core.Store, previousAfterGrace bool) {
 		fx.clock.Advance(suiteGrace)
 		stale, what = t1.RefreshToken, "the previous token T1 after the grace window"
 	}
-	_, err := fx.e.RefreshTokens(context.Background(), stale, suiteMeta)
+	_, err := fx.e.RefreshTokens(context.Background(), stale, testkit.RefreshMeta)
 	if !errors.Is(err, core.ErrTokenTheft) {
 		t.Fatalf("presenting %s: got %v, want an error matching core.ErrTokenTheft", what, err)
 	}
@@ -225,7 +226,7 @@ func testR4Forgeries(t *testing.T, s core.Store) {
 	handle, body, tag := parts[0], parts[1], parts[2]
 	oparts := strings.Split(other.RefreshToken, ".")
 	oldTag := strings.Split(victim.RefreshToken, ".")[2]
-	rnd := func(n int) string { return base64.RawURLEncoding.EncodeToString(randBytes(t, n)) }
+	rnd := func(n int) string { return base64.RawURLEncoding.EncodeToString(testkit.RandBytes(t, n)) }
 
 	forgeries := []struct{ name, token string }{
 		{"tag first char changed", handle + "." + body + "." + flipChar(tag, 0)},
@@ -257,7 +258,7 @@ func testR4Forgeries(t *testing.T, s core.Store) {
 		if f.token == cur {
 			continue // the standard-alphabet rewrite is a no-op when the token has no - or _
 		}
-		_, err := fx.e.RefreshTokens(context.Background(), f.token, suiteMeta)
+		_, err := fx.e.RefreshTokens(context.Background(), f.token, testkit.RefreshMeta)
 		if !errors.Is(err, core.ErrUnauthorised) || errors.Is(err, core.ErrTokenTheft) {
 			t.Errorf("forgery %q: got %v, want plain ErrUnauthorised", f.name, err)
 		}

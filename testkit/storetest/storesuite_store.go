@@ -1,4 +1,4 @@
-package sessiontest
+package storetest
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testenv"
 )
 
 // This file checks the core.Store contract directly, one method or one Cond/Change field at a
@@ -26,7 +27,7 @@ func testCreateGetRoundTrip(t *testing.T, s core.Store) {
 	rec.Data = []byte(`{"nested":{"a":[1,2,3],"b":null},"s":"x\"y","unicode":"żółw ✓"}`)
 	rec.Payload = []byte(`{"plan":"pro","n":42.5,"ok":true}`)
 	rec.IP = "2001:db8::1"
-	rec.UserAgent = "Mozilla/5.0 (X11; Linux x86_64) sessiontest"
+	rec.UserAgent = "Mozilla/5.0 (X11; Linux x86_64) ratchet-storetest"
 	want := copyRecord(rec)
 	mustCreate(t, s, rec)
 	checkRecord(t, "Get after Create", want, mustGet(t, s, rec.Handle))
@@ -583,7 +584,7 @@ func testCancelledContext(t *testing.T, s core.Store) {
 func testRevokeAll(t *testing.T, s core.Store) {
 	r, ok := s.(core.AllRevoker)
 	if !ok {
-		NeedService(t, "core.AllRevoker", fmt.Errorf("%T does not implement it", s))
+		testenv.NeedService(t, "core.AllRevoker", fmt.Errorf("%T does not implement it", s))
 		return
 	}
 	ctx := context.Background()

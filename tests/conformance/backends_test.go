@@ -18,7 +18,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/internal/testenv"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
 )
 
@@ -77,7 +77,7 @@ func mysqlServerDSN() string {
 }
 
 // adminSQL opens a plain database/sql handle and pings it, or reports the service missing
-// (sessiontest.NeedService: a loud skip, a failure with CI=true).
+// (testenv.NeedService: a loud skip, a failure with CI=true).
 func adminSQL(t testing.TB, service, driver, dsn string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open(driver, dsn)
@@ -90,7 +90,7 @@ func adminSQL(t testing.TB, service, driver, dsn string) *sql.DB {
 		if db != nil {
 			_ = db.Close()
 		}
-		sessiontest.NeedService(t, service, err)
+		testenv.NeedService(t, service, err)
 	}
 	return db
 }

@@ -11,19 +11,19 @@ import (
 	"github.com/ratchetauth/ratchet/adapters/gin/gintest"
 	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 // adapter serves a fixture and returns its base URL; the server stops when the test ends.
 type adapter struct {
 	name  string
-	serve func(t *testing.T, f *sessiontest.Fixture) string
+	serve func(t *testing.T, f *adaptertest.Fixture) string
 }
 
 var adapters = []adapter{
-	{name: "nethttp", serve: func(t *testing.T, f *sessiontest.Fixture) string { return serveHandler(t, netHTTPServer(f)) }},
-	{name: "gin", serve: func(t *testing.T, f *sessiontest.Fixture) string { return serveHandler(t, gintest.NewServer(f)) }},
-	{name: "echo", serve: func(t *testing.T, f *sessiontest.Fixture) string { return serveHandler(t, echotest.NewServer(f)) }},
+	{name: "nethttp", serve: func(t *testing.T, f *adaptertest.Fixture) string { return serveHandler(t, netHTTPServer(f)) }},
+	{name: "gin", serve: func(t *testing.T, f *adaptertest.Fixture) string { return serveHandler(t, gintest.NewServer(f)) }},
+	{name: "echo", serve: func(t *testing.T, f *adaptertest.Fixture) string { return serveHandler(t, echotest.NewServer(f)) }},
 	{name: "fiber", serve: serveFiber},
 }
 
@@ -36,12 +36,12 @@ func TestHTTPSuite(t *testing.T) {
 		t.Run(db.name, func(t *testing.T) {
 			for _, a := range adapters {
 				t.Run(a.name, func(t *testing.T) {
-					f, err := sessiontest.NewFixture(newGORMStore(t, db))
+					f, err := adaptertest.NewFixture(newGORMStore(t, db))
 					if err != nil {
 						t.Fatal(err)
 					}
 					t.Cleanup(func() { _ = f.Engine.Close() }) // before the store closes (cleanups run last-in first-out)
-					sessiontest.HTTPSuite(t, f.Target(a.serve(t, f)))
+					adaptertest.HTTPSuite(t, f.Target(a.serve(t, f)))
 				})
 			}
 		})
@@ -56,7 +56,7 @@ func serveHandler(t *testing.T, h http.Handler) string {
 
 // serveFiber runs the fibertest app on a real loopback listener. The suite's clients close
 // their idle connections in their own cleanups, which run before this one.
-func serveFiber(t *testing.T, f *sessiontest.Fixture) string {
+func serveFiber(t *testing.T, f *adaptertest.Fixture) string {
 	url, shutdown, err := fibertest.Serve(fibertest.NewApp(f))
 	if err != nil {
 		t.Fatal(err)
@@ -70,8 +70,8 @@ func serveFiber(t *testing.T, f *sessiontest.Fixture) string {
 }
 
 // netHTTPServer serves the fixture with the net/http adapter: its CORS, the library routes
-// under /auth/ and the app routes sessiontest.Fixture documents.
-func netHTTPServer(f *sessiontest.Fixture) http.Handler {
+// under /auth/ and the app routes adaptertest.Fixture documents.
+func netHTTPServer(f *adaptertest.Fixture) http.Handler {
 	a := httpratchet.New(f.Engine)
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", a.Handler())

@@ -15,8 +15,8 @@ import (
 	ginratchet "github.com/ratchetauth/ratchet/adapters/gin"
 	"github.com/ratchetauth/ratchet/adapters/gin/gintest"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
 	"github.com/ratchetauth/ratchet/stores/memory"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -26,7 +26,7 @@ func init() { gin.SetMode(gin.TestMode) }
 // header, which the core must append to rather than replace.
 func ginCORS() gin.HandlerFunc {
 	return cors.New(cors.Config{
-		AllowOrigins:     []string{sessiontest.WebsiteOrigin},
+		AllowOrigins:     []string{adaptertest.WebsiteOrigin},
 		AllowMethods:     []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
 		AllowHeaders:     core.CORSAllowedHeaders,
 		ExposeHeaders:    []string{"X-Request-Id"},
@@ -35,9 +35,9 @@ func ginCORS() gin.HandlerFunc {
 	})
 }
 
-func newFixture(t *testing.T) *sessiontest.Fixture {
+func newFixture(t *testing.T) *adaptertest.Fixture {
 	t.Helper()
-	f, err := sessiontest.NewFixture(memory.New())
+	f, err := adaptertest.NewFixture(memory.New())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestHTTPSuite(t *testing.T) {
 	r, _ := gintest.Server(f, forAllowedOrigins(f.Engine, ginCORS()))
 	srv := httptest.NewServer(r)
 	defer srv.Close()
-	sessiontest.HTTPSuite(t, f.Target(srv.URL))
+	adaptertest.HTTPSuite(t, f.Target(srv.URL))
 }
 
 type exchange struct {
@@ -108,7 +108,7 @@ func listHas(list, name string) bool {
 func TestOrdering(t *testing.T) {
 	f := newFixture(t)
 	r, _ := gintest.Server(f, ginCORS())
-	origin := sessiontest.WebsiteOrigin
+	origin := adaptertest.WebsiteOrigin
 
 	for _, path := range []string{"/api/me", "/api/me/strict", "/api/admin", "/api/notes", "/auth/signin", "/auth/session/refresh", "/auth/signout"} {
 		x := serve(r, "OPTIONS", path, "", "Origin", origin, "Access-Control-Request-Method", "POST",
@@ -129,7 +129,7 @@ func TestOrdering(t *testing.T) {
 		t.Errorf("401 from Require: %d %q %v, want the core's body with the CORS grant", x.Status, x.Body, x.Header)
 	}
 
-	x = serve(r, "POST", "/auth/signin", `{"email":"`+sessiontest.AliceEmail+`","password":"`+sessiontest.DemoPassword+`"}`, "Origin", origin)
+	x = serve(r, "POST", "/auth/signin", `{"email":"`+adaptertest.AliceEmail+`","password":"`+adaptertest.DemoPassword+`"}`, "Origin", origin)
 	if x.Status != 200 || x.Header.Get("Access-Control-Allow-Origin") != origin {
 		t.Fatalf("sign-in: %d %q %v", x.Status, x.Body, x.Header)
 	}
@@ -157,7 +157,7 @@ func TestSessionMiddlewareBeforeCORS(t *testing.T) {
 	r := gin.New()
 	r.Use(a.Require, ginCORS())
 	r.GET("/api/me", func(c *gin.Context) { c.String(200, ginratchet.MustSession(c).UserID()) })
-	origin := sessiontest.WebsiteOrigin
+	origin := adaptertest.WebsiteOrigin
 
 	x := serve(r, "OPTIONS", "/api/me", "", "Origin", origin, "Access-Control-Request-Method", "GET")
 	if x.Status != 204 || x.Header.Get("Access-Control-Allow-Origin") != origin {
@@ -177,7 +177,7 @@ func TestSessionMiddlewareBeforeCORS(t *testing.T) {
 func TestGinContribCORSRefusesOtherOrigins(t *testing.T) {
 	f := newFixture(t)
 	r, _ := gintest.Server(f, ginCORS())
-	signin := `{"email":"` + sessiontest.AliceEmail + `","password":"` + sessiontest.DemoPassword + `"}`
+	signin := `{"email":"` + adaptertest.AliceEmail + `","password":"` + adaptertest.DemoPassword + `"}`
 	for _, tc := range []struct{ method, path, body string }{
 		{"POST", "/auth/signin", signin},
 		{"POST", "/auth/session/refresh", ""},

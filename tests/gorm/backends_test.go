@@ -22,7 +22,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/internal/testenv"
 )
 
 // poolSize is the connection pool of every test database: the concurrency tests run 64+
@@ -130,7 +130,7 @@ func adminSQL(t testing.TB, service, driver, dsn string) *sql.DB {
 		if db != nil {
 			_ = db.Close()
 		}
-		sessiontest.NeedService(t, service, err)
+		testenv.NeedService(t, service, err)
 	}
 	return db
 }

@@ -13,8 +13,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
+	"github.com/ratchetauth/ratchet/testkit/storetest"
 )
 
 // applyMigrations runs the dialect's SQL files from gormstore.MigrationFS in name order, the
@@ -148,7 +148,7 @@ func TestMigrationFiles(t *testing.T) {
 		})
 		t.Run("UpgradeKeepsVersion1Rows", func(t *testing.T) { testUpgradeKeepsRows(t, b) })
 		t.Run("StoreSuite", func(t *testing.T) {
-			sessiontest.StoreSuite(t, func(t *testing.T) core.Store {
+			storetest.StoreSuite(t, func(t *testing.T) core.Store {
 				db, _ := b.open(t, quietConfig())
 				applyMigrations(t, db, b.name)
 				s, err := gormstore.New(db, gormstore.Options{})

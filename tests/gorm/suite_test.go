@@ -6,8 +6,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
+	"github.com/ratchetauth/ratchet/testkit/storetest"
 )
 
 // newStore opens a fresh database on b and returns a migrated store over it.
@@ -27,7 +27,7 @@ func newStore(t testing.TB, b backend, opts gormstore.Options) (*gormstore.Store
 // (schema, database or file) of its own.
 func TestStoreSuite(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		sessiontest.StoreSuite(t, func(t *testing.T) core.Store {
+		storetest.StoreSuite(t, func(t *testing.T) core.Store {
 			s, _ := newStore(t, b, gormstore.Options{})
 			return s
 		})

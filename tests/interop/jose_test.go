@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/internal/testenv"
 )
 
 // TestJoseInterop runs jose/verify.mjs (the jose npm package: createRemoteJWKSet + jwtVerify)
@@ -18,9 +18,9 @@ import (
 // the test, elsewhere it skips loudly.
 func TestJoseInterop(t *testing.T) {
 	node, err := exec.LookPath("node")
-	sessiontest.NeedService(t, "node (for the jose interop test)", err)
+	testenv.NeedService(t, "node (for the jose interop test)", err)
 	if _, err := os.Stat(filepath.Join("jose", "node_modules", "jose", "package.json")); err != nil {
-		sessiontest.NeedService(t, "the jose npm package (run `make interop-deps`)", err)
+		testenv.NeedService(t, "the jose npm package (run `make interop-deps`)", err)
 	}
 	srv, _ := newKeyServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

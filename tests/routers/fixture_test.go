@@ -9,14 +9,14 @@ import (
 
 	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
 	"github.com/ratchetauth/ratchet/stores/memory"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
-// app holds the fixture's app handlers (documented on sessiontest.Fixture) as plain
+// app holds the fixture's app handlers (documented on adaptertest.Fixture) as plain
 // http.Handlers, ready to be registered on any router.
 type app struct {
-	f *sessiontest.Fixture
+	f *adaptertest.Fixture
 	a *httpratchet.Adapter
 
 	me, strict, optional, notes, addNote, payload, admin http.Handler
@@ -24,7 +24,7 @@ type app struct {
 
 func newApp(t *testing.T) *app {
 	t.Helper()
-	f, err := sessiontest.NewFixture(memory.New())
+	f, err := adaptertest.NewFixture(memory.New())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,5 +84,5 @@ func (x *app) run(t *testing.T, h http.Handler) {
 	t.Helper()
 	srv := httptest.NewServer(x.a.CORS(h))
 	t.Cleanup(srv.Close)
-	sessiontest.HTTPSuite(t, x.f.Target(srv.URL))
+	adaptertest.HTTPSuite(t, x.f.Target(srv.URL))
 }

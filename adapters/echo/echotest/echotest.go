@@ -1,13 +1,13 @@
-// Package echotest is test support for the Echo adapter: it serves sessiontest's fixture (the
-// library routes plus the app routes listed in the sessiontest.Fixture doc comment) with Echo,
-// so that sessiontest.HTTPSuite can run against Echo over any core.Store. The adapter's own
+// Package echotest is test support for the Echo adapter: it serves adaptertest's fixture (the
+// library routes plus the app routes listed in the adaptertest.Fixture doc comment) with Echo,
+// so that adaptertest.HTTPSuite can run against Echo over any core.Store. The adapter's own
 // tests and the cross-store conformance module build their servers with it. It is not meant
 // for production code.
 //
-//	f, _ := sessiontest.NewFixture(store)
+//	f, _ := adaptertest.NewFixture(store)
 //	srv := httptest.NewServer(echotest.NewServer(f))
 //	defer srv.Close()
-//	sessiontest.HTTPSuite(t, f.Target(srv.URL))
+//	adaptertest.HTTPSuite(t, f.Target(srv.URL))
 package echotest
 
 import (
@@ -18,17 +18,17 @@ import (
 
 	echoratchet "github.com/ratchetauth/ratchet/adapters/echo"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 // NewServer is the fixture server with the adapter's own CORS middleware: Server(f, nil) as
 // an http.Handler.
-func NewServer(f *sessiontest.Fixture) http.Handler { return Server(f, nil) }
+func NewServer(f *adaptertest.Fixture) http.Handler { return Server(f, nil) }
 
-// Server serves the fixture contract (sessiontest.Fixture's doc comment) with Echo: the
+// Server serves the fixture contract (adaptertest.Fixture's doc comment) with Echo: the
 // library routes via Mount and the app routes behind the adapter's middleware. cors is
 // installed with e.Use; nil means the adapter's own CORS middleware.
-func Server(f *sessiontest.Fixture, cors echo.MiddlewareFunc) *echo.Echo {
+func Server(f *adaptertest.Fixture, cors echo.MiddlewareFunc) *echo.Echo {
 	a := echoratchet.New(f.Engine)
 	e := echo.New()
 	e.HideBanner = true

@@ -1,16 +1,16 @@
-// Package fibertest is test support for the Fiber adapter: it serves sessiontest's fixture
-// (the library routes plus the app routes listed in the sessiontest.Fixture doc comment) with
-// Fiber, on a real loopback listener, so that sessiontest.HTTPSuite can run against Fiber over
+// Package fibertest is test support for the Fiber adapter: it serves adaptertest's fixture
+// (the library routes plus the app routes listed in the adaptertest.Fixture doc comment) with
+// Fiber, on a real loopback listener, so that adaptertest.HTTPSuite can run against Fiber over
 // any core.Store. The adapter's own tests and the cross-store conformance module build their
 // servers with it. It is not meant for production code.
 //
-//	f, _ := sessiontest.NewFixture(store)
+//	f, _ := adaptertest.NewFixture(store)
 //	url, shutdown, err := fibertest.Serve(fibertest.NewApp(f))
 //	if err != nil {
 //		t.Fatal(err)
 //	}
 //	defer shutdown() // after the suite's clients closed their idle connections
-//	sessiontest.HTTPSuite(t, f.Target(url))
+//	adaptertest.HTTPSuite(t, f.Target(url))
 package fibertest
 
 import (
@@ -24,7 +24,7 @@ import (
 
 	fiberratchet "github.com/ratchetauth/ratchet/adapters/fiber"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 // ShutdownWait bounds how long a shutdown func returned by Serve waits for open connections
@@ -45,7 +45,7 @@ const (
 const MaxBody = 64 << 10
 
 // NewApp is the fixture server with the adapter's own CORS middleware.
-func NewApp(f *sessiontest.Fixture) *fiber.App {
+func NewApp(f *adaptertest.Fixture) *fiber.App {
 	app, _ := App(f, nil)
 	return app
 }
@@ -53,7 +53,7 @@ func NewApp(f *sessiontest.Fixture) *fiber.App {
 // App is the fixture server: a quiet Fiber app with the server limits above (otherwise
 // Fiber's defaults, mutable strings over reused buffers included) with cors first (nil: the adapter's own CORS middleware), the
 // library routes and the app routes. It also returns the adapter, for tests that add routes.
-func App(f *sessiontest.Fixture, cors fiber.Handler) (*fiber.App, *fiberratchet.Adapter) {
+func App(f *adaptertest.Fixture, cors fiber.Handler) (*fiber.App, *fiberratchet.Adapter) {
 	a := fiberratchet.New(f.Engine)
 	if cors == nil {
 		cors = a.CORS
@@ -73,7 +73,7 @@ func App(f *sessiontest.Fixture, cors fiber.Handler) (*fiber.App, *fiberratchet.
 // Mount registers the library routes and the fixture's app routes on r (the app or a group
 // under which the engine's BasePath lies). r's prefix must be "" for the /api routes to land
 // where HTTPSuite expects them.
-func Mount(r fiber.Router, a *fiberratchet.Adapter, f *sessiontest.Fixture) {
+func Mount(r fiber.Router, a *fiberratchet.Adapter, f *adaptertest.Fixture) {
 	a.Mount(r)
 	api := r.Group("/api")
 	api.Get("/me", a.Require, func(c *fiber.Ctx) error {

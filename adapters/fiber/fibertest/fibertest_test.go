@@ -10,14 +10,14 @@ import (
 	"testing"
 
 	"github.com/ratchetauth/ratchet/adapters/fiber/fibertest"
-	"github.com/ratchetauth/ratchet/sessiontest"
 	"github.com/ratchetauth/ratchet/stores/memory"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 // The fixture app has a production server's limits: read, write and idle timeouts and a body
 // limit well under fasthttp's 4 MiB default.
 func TestAppLimits(t *testing.T) {
-	f, err := sessiontest.NewFixture(memory.New())
+	f, err := adaptertest.NewFixture(memory.New())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestAppLimits(t *testing.T) {
 // POST /api/notes and /api/payload read the raw body through a bound: a compressed body is
 // refused (never inflated) with 415, an oversized one with 413, and neither is stored.
 func TestBodiesNotInflated(t *testing.T) {
-	f, err := sessiontest.NewFixture(memory.New())
+	f, err := adaptertest.NewFixture(memory.New())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestBodiesNotInflated(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, b, res.Header
 	}
-	st, _, h := post("/auth/signin", "", []byte(`{"email":"`+sessiontest.AliceEmail+`","password":"`+sessiontest.DemoPassword+`"}`))
+	st, _, h := post("/auth/signin", "", []byte(`{"email":"`+adaptertest.AliceEmail+`","password":"`+adaptertest.DemoPassword+`"}`))
 	token := h.Get("st-access-token")
 	if st != 200 || token == "" {
 		t.Fatalf("sign-in: status %d", st)

@@ -1,13 +1,13 @@
-// Package gintest is test support for the gin adapter: it serves sessiontest's fixture (the
-// library routes plus the app routes listed in the sessiontest.Fixture doc comment) on a gin
-// router, so that sessiontest.HTTPSuite can run against gin over any core.Store. The adapter's
+// Package gintest is test support for the gin adapter: it serves adaptertest's fixture (the
+// library routes plus the app routes listed in the adaptertest.Fixture doc comment) on a gin
+// router, so that adaptertest.HTTPSuite can run against gin over any core.Store. The adapter's
 // own tests, the gin-contrib/cors tests and the cross-store conformance module build their
 // servers with it. It is not meant for production code.
 //
-//	f, _ := sessiontest.NewFixture(store)
+//	f, _ := adaptertest.NewFixture(store)
 //	srv := httptest.NewServer(gintest.NewServer(f))
 //	defer srv.Close()
-//	sessiontest.HTTPSuite(t, f.Target(srv.URL))
+//	adaptertest.HTTPSuite(t, f.Target(srv.URL))
 package gintest
 
 import (
@@ -18,13 +18,13 @@ import (
 
 	ginratchet "github.com/ratchetauth/ratchet/adapters/gin"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 const contentJSON = "application/json; charset=utf-8"
 
-// Routes registers the app routes listed in the sessiontest.Fixture doc comment on r.
-func Routes(r gin.IRouter, a *ginratchet.Adapter, f *sessiontest.Fixture) {
+// Routes registers the app routes listed in the adaptertest.Fixture doc comment on r.
+func Routes(r gin.IRouter, a *ginratchet.Adapter, f *adaptertest.Fixture) {
 	r.GET("/api/me", a.Require, func(c *gin.Context) { me(c, f) })
 	r.GET("/api/me/strict", a.RequireStoreCheck, func(c *gin.Context) { me(c, f) })
 	r.GET("/api/optional", a.Optional, func(c *gin.Context) {
@@ -49,14 +49,14 @@ func Routes(r gin.IRouter, a *ginratchet.Adapter, f *sessiontest.Fixture) {
 
 // NewServer is the fixture server with the adapter's own CORS middleware: Server(f, nil)
 // as an http.Handler.
-func NewServer(f *sessiontest.Fixture) http.Handler {
+func NewServer(f *adaptertest.Fixture) http.Handler {
 	r, _ := Server(f, nil)
 	return r
 }
 
 // Server is a gin router with CORS, the library routes under the fixture's base path and the
 // app routes. cors is the CORS middleware to install first (nil: the adapter's own).
-func Server(f *sessiontest.Fixture, cors gin.HandlerFunc) (*gin.Engine, *ginratchet.Adapter) {
+func Server(f *adaptertest.Fixture, cors gin.HandlerFunc) (*gin.Engine, *ginratchet.Adapter) {
 	a := ginratchet.New(f.Engine)
 	r := gin.New()
 	if cors == nil {
@@ -68,7 +68,7 @@ func Server(f *sessiontest.Fixture, cors gin.HandlerFunc) (*gin.Engine, *ginratc
 	return r, a
 }
 
-func me(c *gin.Context, f *sessiontest.Fixture) {
+func me(c *gin.Context, f *adaptertest.Fixture) {
 	c.Data(http.StatusOK, contentJSON, f.Me(ginratchet.MustSession(c)))
 }
 

@@ -14,7 +14,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/internal/testenv"
 )
 
 func TestParseDatabaseURL(t *testing.T) {
@@ -183,7 +183,7 @@ func admin(t *testing.T, service, driver, dsn string) *sql.DB {
 		cancel()
 	}
 	if err != nil {
-		sessiontest.NeedService(t, service, err)
+		testenv.NeedService(t, service, err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	return db

@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/internal/testenv"
 )
 
 // These tests need PostgreSQL (RATCHET_PG_DSN, default 127.0.0.1:5432, user postgres, db
@@ -49,7 +49,7 @@ func admin(t *testing.T) *pgx.Conn {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, baseDSN())
 	if err != nil {
-		sessiontest.NeedService(t, "PostgreSQL", err)
+		testenv.NeedService(t, "PostgreSQL", err)
 	}
 	t.Cleanup(func() { _ = conn.Close(context.Background()) })
 	return conn

@@ -20,7 +20,7 @@ import (
 	_ "github.com/go-sql-driver/mysql" // the admin connections to MariaDB
 	_ "github.com/jackc/pgx/v5/stdlib" // and to PostgreSQL
 
-	"github.com/ratchetauth/ratchet/sessiontest"
+	"github.com/ratchetauth/ratchet/internal/testenv"
 )
 
 // The local database servers the network tests use (each test in a schema or database of
@@ -150,7 +150,7 @@ func adminDB(t *testing.T, service, driver, dsn string) *sql.DB {
 		cancel()
 	}
 	if err != nil {
-		sessiontest.NeedService(t, service, err)
+		testenv.NeedService(t, service, err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	return db

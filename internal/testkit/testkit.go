@@ -1,0 +1,54 @@
+// Package testkit holds the helpers the public test kits under testkit/ (storetest,
+// keystoretest, adaptertest) share. It is internal: the kits' users never see it, and it
+// promises nothing beyond what those kits need.
+package testkit
+
+import (
+	"crypto/rand"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/ratchetauth/ratchet/core"
+)
+
+// RandBytes returns n bytes from crypto/rand, failing the test if it cannot.
+func RandBytes(t testing.TB, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatalf("crypto/rand: %v", err)
+	}
+	return b
+}
+
+// Concurrently runs fn(0..n-1) in n goroutines released together by a start barrier, and
+// waits for all of them.
+func Concurrently(n int, fn func(i int)) {
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for i := range n {
+		go func() {
+			defer wg.Done()
+			<-start
+			fn(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+}
+
+// WantKind fails the test unless err wraps kind.
+func WantKind(t testing.TB, what string, err, kind error) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: got no error, want %v", what, kind)
+	}
+	if !errors.Is(err, kind) {
+		t.Fatalf("%s: got error %v, want one matching %v", what, err, kind)
+	}
+}
+
+// RefreshMeta is the client description the kits pass to every RefreshTokens.
+var RefreshMeta = core.RefreshMeta{IP: "198.51.100.9", UserAgent: "ratchet-testkit"}
