@@ -9,12 +9,12 @@ require (
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/jackc/pgx/v5 v5.7.6
 	github.com/labstack/echo/v4 v4.13.4
-	github.com/ratchetauth/ratchet v0.0.0
-	github.com/ratchetauth/ratchet/adapters/echo v0.0.0
-	github.com/ratchetauth/ratchet/adapters/fiber v0.0.0
-	github.com/ratchetauth/ratchet/adapters/gin v0.0.0
-	github.com/ratchetauth/ratchet/stores/gorm v0.0.0
-	github.com/ratchetauth/ratchet/stores/gorm/pglisten v0.0.0
+	github.com/ratchetauth/ratchet v0.1.0
+	github.com/ratchetauth/ratchet/adapters/echo v0.1.0
+	github.com/ratchetauth/ratchet/adapters/fiber v0.1.0
+	github.com/ratchetauth/ratchet/adapters/gin v0.1.0
+	github.com/ratchetauth/ratchet/stores/gorm v0.1.0
+	github.com/ratchetauth/ratchet/stores/gorm/pglisten v0.1.0
 	gorm.io/driver/mysql v1.6.0
 	gorm.io/driver/postgres v1.6.0
 	gorm.io/gorm v1.31.2

@@ -4,7 +4,7 @@ go 1.24
 
 require (
 	github.com/labstack/echo/v4 v4.0.0
-	github.com/ratchetauth/ratchet v0.0.0
+	github.com/ratchetauth/ratchet v0.1.0
 )
 
 require (

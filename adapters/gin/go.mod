@@ -4,7 +4,7 @@ go 1.24
 
 require (
 	github.com/gin-gonic/gin v1.5.0
-	github.com/ratchetauth/ratchet v0.0.0
+	github.com/ratchetauth/ratchet v0.1.0
 )
 
 require (

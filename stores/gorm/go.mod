@@ -3,7 +3,7 @@ module github.com/ratchetauth/ratchet/stores/gorm
 go 1.24
 
 require (
-	github.com/ratchetauth/ratchet v0.0.0
+	github.com/ratchetauth/ratchet v0.1.0
 	gorm.io/gorm v1.31.2
 )
 

@@ -4,11 +4,11 @@ go 1.24
 
 require (
 	github.com/glebarez/sqlite v1.11.0
-	github.com/ratchetauth/ratchet v0.0.0
-	github.com/ratchetauth/ratchet/adapters/echo v0.0.0
-	github.com/ratchetauth/ratchet/adapters/fiber v0.0.0
-	github.com/ratchetauth/ratchet/adapters/gin v0.0.0
-	github.com/ratchetauth/ratchet/stores/gorm v0.0.0
+	github.com/ratchetauth/ratchet v0.1.0
+	github.com/ratchetauth/ratchet/adapters/echo v0.1.0
+	github.com/ratchetauth/ratchet/adapters/fiber v0.1.0
+	github.com/ratchetauth/ratchet/adapters/gin v0.1.0
+	github.com/ratchetauth/ratchet/stores/gorm v0.1.0
 	gorm.io/driver/mysql v1.6.0
 	gorm.io/driver/postgres v1.6.0
 	gorm.io/gorm v1.31.2

@@ -5,8 +5,8 @@ go 1.24
 require (
 	github.com/gin-contrib/cors v1.7.5
 	github.com/gin-gonic/gin v1.10.0
-	github.com/ratchetauth/ratchet v0.0.0
-	github.com/ratchetauth/ratchet/adapters/gin v0.0.0
+	github.com/ratchetauth/ratchet v0.1.0
+	github.com/ratchetauth/ratchet/adapters/gin v0.1.0
 )
 
 require (

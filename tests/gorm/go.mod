@@ -6,9 +6,9 @@ require (
 	github.com/glebarez/sqlite v1.11.0
 	github.com/go-sql-driver/mysql v1.8.1
 	github.com/jackc/pgx/v5 v5.7.6
-	github.com/ratchetauth/ratchet v0.0.0
-	github.com/ratchetauth/ratchet/stores/gorm v0.0.0
-	github.com/ratchetauth/ratchet/stores/gorm/pglisten v0.0.0
+	github.com/ratchetauth/ratchet v0.1.0
+	github.com/ratchetauth/ratchet/stores/gorm v0.1.0
+	github.com/ratchetauth/ratchet/stores/gorm/pglisten v0.1.0
 	go.uber.org/goleak v1.3.0
 	gorm.io/driver/mysql v1.6.0
 	gorm.io/driver/postgres v1.6.0

@@ -4,7 +4,7 @@ go 1.24
 
 require (
 	github.com/jackc/pgx/v5 v5.7.6
-	github.com/ratchetauth/ratchet v0.0.0
+	github.com/ratchetauth/ratchet v0.1.0
 )
 
 require (

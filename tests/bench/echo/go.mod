@@ -5,8 +5,8 @@ go 1.24.0
 require (
 	github.com/labstack/echo-jwt/v4 v4.4.0
 	github.com/labstack/echo/v4 v4.13.4
-	github.com/ratchetauth/ratchet v0.0.0
-	github.com/ratchetauth/ratchet/adapters/echo v0.0.0
+	github.com/ratchetauth/ratchet v0.1.0
+	github.com/ratchetauth/ratchet/adapters/echo v0.1.0
 )
 
 require (

@@ -6,8 +6,8 @@ require (
 	github.com/appleboy/gin-jwt/v2 v2.10.3
 	github.com/gin-gonic/gin v1.10.0
 	github.com/golang-jwt/jwt/v4 v4.5.2
-	github.com/ratchetauth/ratchet v0.0.0
-	github.com/ratchetauth/ratchet/adapters/gin v0.0.0
+	github.com/ratchetauth/ratchet v0.1.0
+	github.com/ratchetauth/ratchet/adapters/gin v0.1.0
 )
 
 require (
