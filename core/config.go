@@ -62,9 +62,18 @@ type Routes struct {
 type Config struct {
 	// Store persists sessions. Required.
 	Store Store
-	// Keys signs and verifies access tokens. Default: a fresh in-memory ring with one key of
-	// Algorithm, which means tokens do not survive a restart and cannot be shared between
-	// instances; use a persisted ring in production.
+	// Keys signs and verifies access tokens. In production it is the ring every instance
+	// shares: NewStoreKeyRing over the store, with a KEK from KEKFromEnv (docs/KEYS.md), or a
+	// NewStaticKeyRing of keys every instance loads.
+	//
+	// Nil means the default: a per-process in-memory ring with one fresh key of Algorithm,
+	// whose tokens do not survive a restart and are refused by every other instance. New
+	// uses it only where that is all the store allows or all the app can have: over a
+	// ProcessLocal store (stores/memory), or a store that cannot keep keys (no KeyStore).
+	// Over a KeyStore that is not ProcessLocal, such as the GORM store, New refuses a nil
+	// Keys with ErrConfig rather than split a deployment into instances that refuse each
+	// other's tokens; NewEphemeralKeyRing is the explicit opt-out there, for tests and
+	// single-process development.
 	Keys KeyRing
 	// Algorithm for the default key ring: AlgEdDSA (default), AlgES256 or AlgRS256.
 	Algorithm string
@@ -105,6 +114,17 @@ type Config struct {
 	// Authenticate checks sign-in credentials for POST {base}/signin. Return ErrWrongCredentials
 	// for a failed sign-in. Without it the sign-in route answers 404.
 	Authenticate func(ctx context.Context, req *SignInRequest) (*Identity, error)
+
+	// ErrorHandler, if set, sees every error answer the library writes (a failed middleware
+	// check, a library route's error, 404 and 405 under BasePath, WriteError) after the
+	// protocol's own effects are applied (tokens cleared, Retry-After set), and may change its
+	// status, content type and body, or set headers through resp: for example redirect a
+	// browser navigation to the login page on 401, or wrap the body in the app's own error
+	// shape. Leave the answers to SDK requests alone (they carry an rid or st-auth-mode header,
+	// or an anti-csrf header): the SDK refreshes on 401 {"message":"try refresh token"} and
+	// signs out on 401 unauthorised, and reads nothing else. req is nil only when the app
+	// called WriteError without one.
+	ErrorHandler func(ctx context.Context, req Request, resp Response, r *ErrorResponse)
 
 	// OnTokenTheft is called after a session was revoked for refresh-token reuse.
 	OnTokenTheft func(ctx context.Context, ev SecurityEvent)

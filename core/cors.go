@@ -2,10 +2,14 @@ package core
 
 import "strings"
 
-// CORSAllowedHeaders are the request headers the frontend SDK sends, plus content-type.
-var CORSAllowedHeaders = []string{"content-type", "rid", "fdi-version", "anti-csrf", "authorization", "st-auth-mode"}
+// CORSAllowHeaders is the Access-Control-Allow-Headers value the library's routes need: the
+// request headers the frontend SDK sends, plus content-type. Give it (or CORSAllowedHeaders)
+// to a framework's own CORS middleware when the adapter's CORS is not used.
+const CORSAllowHeaders = "content-type, rid, fdi-version, anti-csrf, authorization, st-auth-mode"
 
-var corsAllowHeaders = strings.Join(CORSAllowedHeaders, ", ")
+// CORSAllowedHeaders returns CORSAllowHeaders as a new slice, for CORS middleware configured
+// with a list.
+func CORSAllowedHeaders() []string { return strings.Split(CORSAllowHeaders, ", ") }
 
 // HandleCORS sets the CORS response headers for an allowed Origin and answers preflights. It
 // returns true when it has written a complete response (a preflight) and the caller must stop.
@@ -26,7 +30,7 @@ func (e *Engine) HandleCORS(req Request, resp Response) bool {
 	}
 	if allowed {
 		resp.SetHeader("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
-		resp.SetHeader("Access-Control-Allow-Headers", corsAllowHeaders)
+		resp.SetHeader("Access-Control-Allow-Headers", CORSAllowHeaders)
 		resp.SetHeader("Access-Control-Max-Age", "600")
 	}
 	resp.Write(204, "", nil)

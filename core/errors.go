@@ -27,6 +27,11 @@ var (
 	// ErrRateLimited: too many failed attempts. Wire: 429 {"message":"too many requests"} with
 	// Retry-After. Never 401, which would send the SDK into its refresh loop.
 	ErrRateLimited = errors.New("too many requests")
+	// ErrMethodNotAllowed: a library route was asked with a method it does not serve. Wire: 405
+	// {"message":"method not allowed"} with an Allow header.
+	ErrMethodNotAllowed = errors.New("method not allowed")
+	// ErrNoRoute: a path under BasePath that nothing serves. Wire: 404 {"message":"not found"}.
+	ErrNoRoute = errors.New("not found")
 )
 
 // Error carries the details of a failed session operation. Kind is one of the sentinels above.

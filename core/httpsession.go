@@ -268,65 +268,6 @@ var (
 
 const contentJSON = "application/json; charset=utf-8"
 
-// WriteError maps err to the protocol's status and body, clearing tokens where the protocol
-// says so. Every adapter calls it, which keeps error responses byte-identical across frameworks.
-func (e *Engine) WriteError(ctx context.Context, resp Response, err error) {
-	var re *Error
-	if !errors.As(err, &re) {
-		// A bare sentinel (or an app error wrapping one) maps like the typed error would.
-		for _, kind := range []error{ErrUnauthorised, ErrTryRefresh, ErrTokenTheft, ErrInvalidClaim, ErrCSRF, ErrBadRequest, ErrRateLimited, ErrOverloaded} {
-			if errors.Is(err, kind) {
-				re = &Error{Kind: kind, Reason: err.Error()}
-				break
-			}
-		}
-	}
-	if re == nil && (errors.Is(err, ErrDataTooLarge) || errors.Is(err, ErrTokenTooLarge)) {
-		// The app asked to store more than the limits allow; the message names the limit.
-		re = &Error{Kind: ErrBadRequest, Status: 413, Reason: err.Error()}
-	}
-	if re == nil {
-		if errors.Is(err, ErrStore) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-			e.log.ErrorContext(ctx, "ratchet: session store failure", "err", err)
-			setRetryAfter(resp, time.Second)
-			resp.Write(503, contentJSON, bodyStore)
-			return
-		}
-		e.log.ErrorContext(ctx, "ratchet: internal error", "err", err)
-		resp.Write(500, contentJSON, bodyInternal)
-		return
-	}
-	if re.ClearTokens {
-		e.clearTokens(resp)
-	}
-	switch re.Kind {
-	case ErrUnauthorised:
-		resp.Write(401, contentJSON, bodyUnauthorised)
-	case ErrTryRefresh:
-		resp.Write(401, contentJSON, bodyTryRefresh)
-	case ErrTokenTheft:
-		resp.Write(401, contentJSON, bodyTheft)
-	case ErrCSRF:
-		resp.Write(403, contentJSON, bodyCSRF)
-	case ErrRateLimited:
-		setRetryAfter(resp, re.RetryAfter)
-		resp.Write(429, contentJSON, bodyRateLimited)
-	case ErrOverloaded:
-		setRetryAfter(resp, re.RetryAfter)
-		resp.Write(503, contentJSON, bodyStore)
-	case ErrInvalidClaim:
-		resp.Write(403, contentJSON, mustJSON(map[string]any{"message": "invalid claim", "claimValidationErrors": re.Claims}))
-	case ErrBadRequest:
-		status := re.Status
-		if status == 0 {
-			status = 400
-		}
-		resp.Write(status, contentJSON, mustJSON(map[string]string{"message": re.Reason}))
-	default:
-		resp.Write(500, contentJSON, bodyInternal)
-	}
-}
-
 // setRetryAfter sends Retry-After as whole seconds, rounded up, at least 1.
 func setRetryAfter(resp Response, d time.Duration) {
 	secs := int64((d + time.Second - 1) / time.Second)

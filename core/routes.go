@@ -34,87 +34,13 @@ type Identity struct {
 	Data    map[string]any // initial session data
 }
 
-// ServeAuth serves the library routes under BasePath: signin, session/refresh, signout,
-// sessions, sessions/{handle} and jwt/jwks.json. It returns false, writing nothing, for any
-// other path (and for disabled routes), so the caller can pass the request on.
-func (e *Engine) ServeAuth(ctx context.Context, req Request, resp Response) bool {
-	rest, ok := strings.CutPrefix(req.Path(), e.cfg.BasePath)
-	if !ok || rest == "" || rest[0] != '/' {
-		return false
-	}
-	ctx, _ = e.arrival(ctx)
-	rt := e.cfg.Routes
-	switch {
-	case rest == "/signin" && !rt.DisableSignIn && e.cfg.Authenticate != nil:
-		if methodIs(req, resp, "POST") {
-			e.serveSignIn(ctx, req, resp)
-		}
-	case rest == "/session/refresh" && !rt.DisableRefresh:
-		if methodIs(req, resp, "POST") {
-			if _, err := e.RefreshSession(ctx, req, resp); err != nil {
-				e.WriteError(ctx, resp, err)
-				return true
-			}
-			resp.Write(200, contentJSON, []byte(`{}`))
-		}
-	case rest == "/signout" && !rt.DisableSignOut:
-		if methodIs(req, resp, "POST") {
-			e.serveAdmitted(ctx, req, resp, e.serveSignOut)
-		}
-	case rest == "/sessions" && !rt.DisableSessions:
-		if methodIs(req, resp, "GET") {
-			e.serveAdmitted(ctx, req, resp, e.serveListSessions)
-		}
-	case rest == "/sessions/revoke-others" && !rt.DisableSessions:
-		if methodIs(req, resp, "POST") {
-			e.serveAdmitted(ctx, req, resp, e.serveRevokeOthers)
-		}
-	case strings.HasPrefix(rest, "/sessions/") && !rt.DisableSessions:
-		if methodIs(req, resp, "DELETE") {
-			e.serveAdmitted(ctx, req, resp, func(ctx context.Context, req Request, resp Response) {
-				e.serveDeleteSession(ctx, req, resp, rest[len("/sessions/"):])
-			})
-		}
-	case rest == "/jwt/jwks.json" && !rt.DisableJWKS:
-		if methodIs(req, resp, "GET", "HEAD") {
-			e.serveJWKS(ctx, resp)
-		}
-	default:
-		return false
-	}
-	return true
-}
-
-// serveAdmitted runs a route whose every step needs the store inside one admission slot
-// (the steps' own admissions reuse it), answering 503 when no slot frees in time.
-func (e *Engine) serveAdmitted(ctx context.Context, req Request, resp Response, serve func(context.Context, Request, Response)) {
-	ctx, release, err := e.admit(ctx)
-	if err != nil {
-		e.WriteError(ctx, resp, err)
-		return
-	}
-	defer release()
-	serve(ctx, req, resp)
-}
-
-// methodIs answers 405 with an Allow header unless the request uses one of methods.
-func methodIs(req Request, resp Response, methods ...string) bool {
-	for _, m := range methods {
-		if req.Method() == m {
-			return true
-		}
-	}
-	resp.SetHeader("Allow", strings.Join(methods, ", "))
-	resp.Write(405, contentJSON, []byte(`{"message":"method not allowed"}`))
-	return false
-}
-
+// serveSignIn is POST {base}/signin.
 func (e *Engine) serveSignIn(ctx context.Context, req Request, resp Response) {
 	resp.SetHeader("Cache-Control", "no-store")
 	if !e.originAllowed(req) {
 		err := &Error{Kind: ErrCSRF, Reason: "sign-in from a disallowed origin"}
 		e.emitCSRF(ctx, req, err)
-		e.WriteError(ctx, resp, err)
+		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	if !isJSONContentType(req.Header("Content-Type")) {
@@ -123,16 +49,16 @@ func (e *Engine) serveSignIn(ctx context.Context, req Request, resp Response) {
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body(), e.cfg.MaxBodyBytes+1))
 	if err != nil {
-		e.WriteError(ctx, resp, &Error{Kind: ErrBadRequest, Reason: "could not read request body"})
+		e.WriteError(ctx, req, resp, &Error{Kind: ErrBadRequest, Reason: "could not read request body"})
 		return
 	}
 	if int64(len(body)) > e.cfg.MaxBodyBytes {
-		e.WriteError(ctx, resp, &Error{Kind: ErrBadRequest, Reason: "request body too large", Status: 413})
+		e.WriteError(ctx, req, resp, &Error{Kind: ErrBadRequest, Reason: "request body too large", Status: 413})
 		return
 	}
 	sr, perr := parseSignIn(body)
 	if perr != "" {
-		e.WriteError(ctx, resp, &Error{Kind: ErrBadRequest, Reason: perr})
+		e.WriteError(ctx, req, resp, &Error{Kind: ErrBadRequest, Reason: perr})
 		return
 	}
 	sr.IP, sr.UserAgent = e.clientIP(req), userAgent(req)
@@ -141,7 +67,7 @@ func (e *Engine) serveSignIn(ctx context.Context, req Request, resp Response) {
 	// before admission, so a throttled client is answered at once and never takes a slot.
 	wait, reserved := e.reserve(ctx, e.signInLimits(sr.IP, sr.Email)...)
 	if wait > 0 {
-		e.WriteError(ctx, resp, &Error{Kind: ErrRateLimited, Reason: "too many failed sign-ins", RetryAfter: wait})
+		e.WriteError(ctx, req, resp, &Error{Kind: ErrRateLimited, Reason: "too many failed sign-ins", RetryAfter: wait})
 		return
 	}
 	// Authenticate usually reads the app's users table, and CreateSession writes: one slot
@@ -149,7 +75,7 @@ func (e *Engine) serveSignIn(ctx context.Context, req Request, resp Response) {
 	ctx, release, err := e.admit(ctx)
 	if err != nil {
 		e.refund(ctx, reserved) // shed before any check: not an attempt
-		e.WriteError(ctx, resp, err)
+		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	defer release()
@@ -161,7 +87,7 @@ func (e *Engine) serveSignIn(ctx context.Context, req Request, resp Response) {
 	}
 	e.refund(ctx, reserved) // not a failed guess: the credentials were right, or the check failed
 	if err != nil {
-		e.WriteError(ctx, resp, err)
+		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	s, err := e.CreateSession(ctx, req, resp, id.UserID, CreateOptions{Payload: id.Payload, Data: id.Data})
@@ -170,7 +96,7 @@ func (e *Engine) serveSignIn(ctx context.Context, req Request, resp Response) {
 		return
 	}
 	if err != nil {
-		e.WriteError(ctx, resp, err)
+		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	e.emit(ctx, SecurityEvent{Type: EventSignIn, Time: e.cfg.Clock.Now(), UserID: id.UserID, Handle: s.Handle(),
@@ -219,11 +145,11 @@ func parseSignIn(body []byte) (*SignInRequest, string) {
 func (e *Engine) serveSignOut(ctx context.Context, req Request, resp Response) {
 	s, err := e.GetSession(ctx, req, resp, VerifyOptions{})
 	if err != nil {
-		e.WriteError(ctx, resp, err)
+		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	if err := s.Revoke(ctx); err != nil {
-		e.WriteError(ctx, resp, err)
+		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	e.emit(ctx, SecurityEvent{Type: EventSignOut, Time: e.cfg.Clock.Now(), UserID: s.UserID(), Handle: s.Handle(),
@@ -250,12 +176,12 @@ func (e *Engine) serveListSessions(ctx context.Context, req Request, resp Respon
 	resp.SetHeader("Cache-Control", "no-store")
 	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true})
 	if err != nil {
-		e.WriteError(ctx, resp, err)
+		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	infos, err := e.ListSessions(ctx, s.UserID())
 	if err != nil {
-		e.WriteError(ctx, resp, err)
+		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	views := make([]sessionView, 0, len(infos))
@@ -273,12 +199,12 @@ func (e *Engine) serveRevokeOthers(ctx context.Context, req Request, resp Respon
 	resp.SetHeader("Cache-Control", "no-store")
 	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true, Validators: e.recentAuthValidators()})
 	if err != nil {
-		e.WriteError(ctx, resp, err)
+		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	hs, err := e.RevokeOtherSessions(ctx, s.UserID(), s.Handle())
 	if err != nil {
-		e.WriteError(ctx, resp, err)
+		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	resp.Write(200, contentJSON, mustJSON(map[string]any{"status": "OK", "revoked": len(hs)}))
@@ -298,7 +224,7 @@ func (e *Engine) serveDeleteSession(ctx context.Context, req Request, resp Respo
 	resp.SetHeader("Cache-Control", "no-store")
 	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true})
 	if err != nil {
-		e.WriteError(ctx, resp, err)
+		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	if !ValidHandle(handle) {
@@ -312,20 +238,20 @@ func (e *Engine) serveDeleteSession(ctx context.Context, req Request, resp Respo
 		return
 	}
 	if err != nil {
-		e.WriteError(ctx, resp, err)
+		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	if handle == s.Handle() {
 		err = s.Revoke(ctx)
 	} else {
 		if fails := runValidators(e.recentAuthValidators(), s.current().claims); len(fails) > 0 {
-			e.WriteError(ctx, resp, &Error{Kind: ErrInvalidClaim, Claims: fails, UserID: s.UserID(), Handle: s.Handle()})
+			e.WriteError(ctx, req, resp, &Error{Kind: ErrInvalidClaim, Claims: fails, UserID: s.UserID(), Handle: s.Handle()})
 			return
 		}
 		_, err = e.RevokeSession(ctx, handle)
 	}
 	if err != nil {
-		e.WriteError(ctx, resp, err)
+		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	e.emit(ctx, SecurityEvent{Type: EventRevoked, Time: e.cfg.Clock.Now(), UserID: s.UserID(), Handle: handle,
@@ -333,10 +259,10 @@ func (e *Engine) serveDeleteSession(ctx context.Context, req Request, resp Respo
 	resp.Write(200, contentJSON, []byte(`{"status":"OK"}`))
 }
 
-func (e *Engine) serveJWKS(ctx context.Context, resp Response) {
+func (e *Engine) serveJWKS(ctx context.Context, req Request, resp Response) {
 	doc, err := e.cfg.Keys.JWKS()
 	if err != nil {
-		e.WriteError(ctx, resp, err)
+		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	maxAge := 300 * time.Second

@@ -2,7 +2,7 @@ package echoratchet
 
 import (
 	"github.com/labstack/echo/v4"
-	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
+	"github.com/ratchetauth/ratchet/internal/httpio"
 )
 
 // response adapts *echo.Response to core.Response. Writing through echo.Response (not the
@@ -11,7 +11,7 @@ import (
 type response struct{ r *echo.Response }
 
 // Header joins repeated fields with ", " (core.Response's contract).
-func (p response) Header(name string) string    { return httpratchet.JoinedHeader(p.r.Header(), name) }
+func (p response) Header(name string) string    { return httpio.JoinedHeader(p.r.Header(), name) }
 func (p response) SetHeader(name, value string) { p.r.Header().Set(name, value) }
 func (p response) AddHeader(name, value string) { p.r.Header().Add(name, value) }
 func (p response) DelHeader(name string)        { p.r.Header().Del(name) }

@@ -1,6 +1,7 @@
 package fiberratchet
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -74,13 +75,8 @@ func (a *Adapter) RequireStoreCheck(c *fiber.Ctx) error {
 }
 
 func (a *Adapter) verify(c *fiber.Ctx, opts core.VerifyOptions) error {
-	if c.Method() == fiber.MethodOptions {
-		return c.Next()
-	}
-	ctx, resp := c.UserContext(), response{c}
-	s, err := a.e.GetSession(ctx, request{c}, resp, opts)
-	if err != nil {
-		a.e.WriteError(ctx, resp, err)
+	s, ok := a.e.Authorize(c.UserContext(), request{c}, response{c}, opts)
+	if !ok {
 		return nil
 	}
 	if s != nil {
@@ -89,28 +85,47 @@ func (a *Adapter) verify(c *fiber.Ctx, opts core.VerifyOptions) error {
 	return c.Next()
 }
 
-// Mount serves the library routes (signin, session/refresh, signout, sessions,
-// sessions/{handle}, jwt/jwks.json) on r: the app, or a group whose prefix the engine's
-// BasePath starts with (on any other group they are unreachable). Requests under the base path
-// that are not library routes go on to the next handler. Register CORS before Mount.
+// Mount serves every path under the engine's BasePath with the core (core.Engine.ServeAuth):
+// the library routes (core.Engine.Routes), 405 for a wrong method, and the core's 404 for
+// anything else, the same bytes as every other adapter. r is the app, or a group whose prefix
+// the engine's BasePath starts with (on any other group the routes are unreachable). A path
+// under the base path that is not a library route goes on to the app's own routes first (a
+// replacement for a route switched off in core.Config.Routes, say); only when none serves it
+// does the core answer 404. mw adds route-level middleware (a rate limiter, say), run for
+// every request under the base path. Register CORS before Mount.
 //
 // Mount panics if the app reads fewer request-header bytes (fiber.Config.ReadBufferSize,
 // default 4096) than the session's tokens may need (core.Config.TokenHeaderBudget plus
 // core.TokenHeaderHeadroom): every request of a user with a large payload would otherwise get
 // 431 until the session expires. On a group, whose app Fiber before v2.36 does not expose,
 // the check runs on the first request and logs an error instead.
-func (a *Adapter) Mount(r fiber.Router) {
+func (a *Adapter) Mount(r fiber.Router, mw ...fiber.Handler) {
 	if app, ok := r.(*fiber.App); ok {
 		if err := a.checkHeaderLimit(app); err != nil {
 			panic(err.Error())
 		}
 		a.groupCheck.Do(func() {}) // checked
-		app.Use(a.base, a.serveAuth)
+		r.Use(append([]any{a.base}, a.only(mw)...)...)
 		return
 	}
 	// A group does not expose its prefix before Fiber v2.36, so the handler runs for the
 	// whole group and lets everything outside the base path through.
-	r.Use(a.serveAuth)
+	r.Use(a.only(mw)...)
+}
+
+// only wraps each route-level middleware so that it runs for requests under the base path
+// only, then appends serveAuth. (app.Use(base, …) already limits them; on a group it does not.)
+func (a *Adapter) only(mw []fiber.Handler) []any {
+	hs := make([]any, 0, len(mw)+1)
+	for _, m := range mw {
+		hs = append(hs, fiber.Handler(func(c *fiber.Ctx) error {
+			if !a.e.OwnsPath(c.Path()) {
+				return c.Next()
+			}
+			return m(c)
+		}))
+	}
+	return append(hs, fiber.Handler(a.serveAuth))
 }
 
 // checkHeaderLimit compares the app's header buffer with what the engine's tokens may need.
@@ -134,18 +149,26 @@ func (a *Adapter) serveAuth(c *fiber.Ctx) error {
 		}
 	})
 	// Cheap early exit: ServeAuth would refuse the path too, but only after copying it.
-	if !strings.HasPrefix(c.Path(), a.base) {
+	if !strings.HasPrefix(c.Path(), a.base) || !a.e.OwnsPath(c.Path()) {
 		return c.Next()
 	}
 	if a.e.ServeAuth(c.UserContext(), request{c}, response{c}) {
 		return nil
 	}
-	return c.Next()
+	// Not a library route: the app's own routes come first. When none matches, Fiber's
+	// router returns a 404 *fiber.Error without writing anything; the core answers instead.
+	err := c.Next()
+	var fe *fiber.Error
+	if errors.As(err, &fe) && fe.Code == fiber.StatusNotFound && len(c.Response().Body()) == 0 {
+		a.e.WriteNotFound(c.UserContext(), request{c}, response{c})
+		return nil
+	}
+	return err
 }
 
 // CORS is middleware that sets credentialed CORS headers for the engine's AllowedOrigins and
 // answers preflights. Register it first, before Mount and any Verify. Fiber's own
-// middleware/cors works as well when configured with core.CORSAllowedHeaders and
+// middleware/cors works as well when configured with core.CORSAllowedHeaders() and
 // AllowCredentials.
 func (a *Adapter) CORS(c *fiber.Ctx) error {
 	if a.e.HandleCORS(request{c}, response{c}) {
@@ -154,14 +177,20 @@ func (a *Adapter) CORS(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// CreateSession signs userID in on this request and writes the tokens to the response.
+// CreateSession signs userID in on this request, writes the tokens to the response and makes
+// the session available to Session(c).
 func (a *Adapter) CreateSession(c *fiber.Ctx, userID string, opts core.CreateOptions) (*core.Session, error) {
-	return a.e.CreateSession(c.UserContext(), request{c}, response{c}, userID, opts)
+	s, err := a.e.CreateSession(c.UserContext(), request{c}, response{c}, userID, opts)
+	if err == nil {
+		c.Locals(localsKey, s)
+	}
+	return s, err
 }
 
-// WriteError writes err as the protocol's status and body. It returns nil, so a handler can
-// end with return a.WriteError(c, err).
+// WriteError writes err as the protocol's status and body (through core.Config.ErrorHandler)
+// and returns nil: like every adapter's WriteError it ends the request, so a handler ends with
+// return a.WriteError(c, err), and Fiber's ErrorHandler never rewrites the answer.
 func (a *Adapter) WriteError(c *fiber.Ctx, err error) error {
-	a.e.WriteError(c.UserContext(), response{c}, err)
+	a.e.WriteError(c.UserContext(), request{c}, response{c}, err)
 	return nil
 }

@@ -1,13 +1,12 @@
 package ginratchet
 
 import (
-	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
-	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/httpio"
 )
 
 // Adapter connects an Engine to gin.
@@ -50,9 +49,9 @@ func MustSession(c *gin.Context) *core.Session {
 }
 
 // Verify returns middleware that verifies the session with opts (claim validators go in
-// opts.Validators). On failure it writes the protocol's error response and aborts the chain,
-// so no later middleware or handler runs. OPTIONS requests pass through untouched so CORS
-// preflights work.
+// opts.Validators), by core.Engine.Authorize: OPTIONS passes through so CORS preflights work. On
+// failure it writes the protocol's error response and aborts the chain, so no later middleware
+// or handler runs.
 func (a *Adapter) Verify(opts core.VerifyOptions) gin.HandlerFunc {
 	return func(c *gin.Context) { a.verify(c, opts) }
 }
@@ -65,20 +64,15 @@ func (a *Adapter) Require(c *gin.Context) { a.verify(c, core.VerifyOptions{}) }
 // invalid or expired token still fails.
 func (a *Adapter) Optional(c *gin.Context) { a.verify(c, core.VerifyOptions{Optional: true}) }
 
-// RequireStoreCheck is middleware that demands a session and checks the store (CheckDatabase), so a
-// revocation takes effect immediately.
+// RequireStoreCheck is middleware that demands a session and checks the store (CheckDatabase),
+// so a revocation takes effect immediately.
 func (a *Adapter) RequireStoreCheck(c *gin.Context) {
 	a.verify(c, core.VerifyOptions{CheckDatabase: true})
 }
 
 func (a *Adapter) verify(c *gin.Context, opts core.VerifyOptions) {
-	if c.Request.Method == http.MethodOptions {
-		return // gin runs the next handler when a middleware returns without aborting
-	}
-	ctx, resp := c.Request.Context(), response{c}
-	s, err := a.e.GetSession(ctx, httpratchet.Request(c.Request), resp, opts)
-	if err != nil {
-		a.e.WriteError(ctx, resp, err)
+	s, ok := a.e.Authorize(c.Request.Context(), httpio.Request(c.Request), response{c}, opts)
+	if !ok {
 		c.Abort()
 		return
 	}
@@ -87,16 +81,18 @@ func (a *Adapter) verify(c *gin.Context, opts core.VerifyOptions) {
 	}
 }
 
-// Mount registers the library routes (signin, session/refresh, signout, sessions,
-// sessions/{handle}, jwt/jwks.json) under the engine's BasePath. r is the *gin.Engine or a
+// Mount serves every path under the engine's BasePath with the core (core.Engine.ServeAuth):
+// the library routes (core.Engine.Routes), 405 for a wrong method, and the core's 404 for
+// anything else, the same bytes as every other adapter. r is the *gin.Engine or a
 // *gin.RouterGroup whose path is a prefix of BasePath: with BasePath "/api/v1/auth", both
 // a.Mount(router) and a.Mount(router.Group("/api/v1")) serve /api/v1/auth/signin; any other
-// gin.IRouter is taken to be the root. Routes switched off in core.Config.Routes are not
-// registered. Each route accepts every method, so a
-// wrong method gets the core's 405 with Allow, exactly as in the net/http adapter.
+// gin.IRouter is taken to be the root. mw adds route-level middleware (a rate limiter, say).
 //
+// Mount registers one catch-all route, BasePath+"/*path", because gin's router cannot mix a
+// catch-all with other routes under the same prefix: the base path belongs to ratchet, and
+// gin panics at start-up if the app registers a route under it. Serve app routes elsewhere.
 // gin applies middleware only to routes registered after Use: call r.Use(a.CORS) first.
-func (a *Adapter) Mount(r gin.IRouter) {
+func (a *Adapter) Mount(r gin.IRouter, mw ...gin.HandlerFunc) {
 	cfg := a.e.Config()
 	prefix := cfg.BasePath
 	if g, ok := r.(interface{ BasePath() string }); ok {
@@ -107,23 +103,13 @@ func (a *Adapter) Mount(r gin.IRouter) {
 		}
 		prefix = rest
 	}
-	rt := cfg.Routes
-	add := func(off bool, path string) {
-		if !off {
-			r.Any(prefix+path, a.serveAuth)
-		}
-	}
-	add(rt.DisableSignIn || cfg.Authenticate == nil, "/signin")
-	add(rt.DisableRefresh, "/session/refresh")
-	add(rt.DisableSignOut, "/signout")
-	add(rt.DisableSessions, "/sessions")
-	add(rt.DisableSessions, "/sessions/*rest") // sessions/{handle}; the core parses the path
-	add(rt.DisableJWKS, "/jwt/jwks.json")
+	r.Any(prefix+"/*path", append(mw[:len(mw):len(mw)], a.serveAuth)...)
 }
 
 func (a *Adapter) serveAuth(c *gin.Context) {
-	if !a.e.ServeAuth(c.Request.Context(), httpratchet.Request(c.Request), response{c}) {
-		c.AbortWithStatus(http.StatusNotFound) // unreachable unless the path was rewritten
+	ctx, req, resp := c.Request.Context(), httpio.Request(c.Request), response{c}
+	if !a.e.ServeAuth(ctx, req, resp) {
+		a.e.WriteNotFound(ctx, req, resp)
 	}
 }
 
@@ -131,7 +117,7 @@ func (a *Adapter) serveAuth(c *gin.Context) {
 // answers preflights (aborting the chain). Register it first, on the *gin.Engine, so it also
 // runs for preflights of routes that have no OPTIONS handler: router.Use(a.CORS).
 func (a *Adapter) CORS(c *gin.Context) {
-	if a.e.HandleCORS(httpratchet.Request(c.Request), response{c}) {
+	if a.e.HandleCORS(httpio.Request(c.Request), response{c}) {
 		c.Abort()
 	}
 }
@@ -139,15 +125,16 @@ func (a *Adapter) CORS(c *gin.Context) {
 // CreateSession signs userID in on this request, writes the tokens to the response and makes
 // the session available to Session(c).
 func (a *Adapter) CreateSession(c *gin.Context, userID string, opts core.CreateOptions) (*core.Session, error) {
-	s, err := a.e.CreateSession(c.Request.Context(), httpratchet.Request(c.Request), response{c}, userID, opts)
+	s, err := a.e.CreateSession(c.Request.Context(), httpio.Request(c.Request), response{c}, userID, opts)
 	if err == nil {
 		c.Set(sessionKey, s)
 	}
 	return s, err
 }
 
-// WriteError writes err as the protocol's status and body and aborts the chain.
+// WriteError writes err as the protocol's status and body (through core.Config.ErrorHandler)
+// and aborts the chain: like every adapter's WriteError, it ends the request.
 func (a *Adapter) WriteError(c *gin.Context, err error) {
-	a.e.WriteError(c.Request.Context(), response{c}, err)
+	a.e.WriteError(c.Request.Context(), httpio.Request(c.Request), response{c}, err)
 	c.Abort()
 }

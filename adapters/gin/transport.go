@@ -2,7 +2,7 @@ package ginratchet
 
 import (
 	"github.com/gin-gonic/gin"
-	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
+	"github.com/ratchetauth/ratchet/internal/httpio"
 )
 
 // response adapts a gin.Context to core.Response. It reads c.Writer at each call, so a
@@ -12,7 +12,7 @@ import (
 type response struct{ c *gin.Context }
 
 func (p response) Header(name string) string {
-	return httpratchet.JoinedHeader(p.c.Writer.Header(), name)
+	return httpio.JoinedHeader(p.c.Writer.Header(), name)
 }
 func (p response) SetHeader(name, value string) { p.c.Writer.Header().Set(name, value) }
 func (p response) AddHeader(name, value string) { p.c.Writer.Header().Add(name, value) }

@@ -110,7 +110,7 @@ func TestCORSOrdering(t *testing.T) {
 			x.Header.Get("Access-Control-Allow-Credentials") != "true" {
 			t.Errorf("preflight %s: %d %q %v", path, x.Status, x.Body, x.Header)
 		}
-		for _, h := range core.CORSAllowedHeaders {
+		for _, h := range core.CORSAllowedHeaders() {
 			if !listHas(x.Header.Get("Access-Control-Allow-Headers"), h) {
 				t.Errorf("preflight %s: Access-Control-Allow-Headers %q lacks %s", path, x.Header.Get("Access-Control-Allow-Headers"), h)
 			}
@@ -232,24 +232,35 @@ func TestMountOnForeignGroupPanics(t *testing.T) {
 	}
 }
 
-// TestDisabledRoutesAreNotMounted: a route switched off in core.Config.Routes is left to gin
-// (404), so the app can serve its own handler there.
-func TestDisabledRoutesAreNotMounted(t *testing.T) {
+// TestDisabledRoutes: the base path is the library's. A switched-off route gets the core's 404
+// like any unknown path under it; an app that serves one itself does it in Mount's route-level
+// middleware, since gin panics when a route is registered beside the catch-all.
+func TestDisabledRoutes(t *testing.T) {
 	a := ginratchet.New(newEngine(t, "/auth", core.Routes{DisableJWKS: true, DisableSessions: true}))
 	r := gin.New()
-	a.Mount(r)
-	r.GET("/auth/jwt/jwks.json", func(c *gin.Context) { c.String(200, "app's own") })
+	a.Mount(r, func(c *gin.Context) {
+		if c.Request.URL.Path == "/auth/jwt/jwks.json" {
+			c.String(200, "app's own")
+			c.Abort()
+		}
+	})
 	if x := serve(r, "GET", "/auth/jwt/jwks.json", ""); x.Status != 200 || x.Body != "app's own" {
-		t.Errorf("disabled JWKS: %d %q", x.Status, x.Body)
+		t.Errorf("disabled JWKS served by the app: %d %q", x.Status, x.Body)
 	}
-	for _, p := range []string{"/auth/sessions", "/auth/sessions/abc"} {
-		if x := serve(r, "GET", p, ""); x.Status != 404 {
-			t.Errorf("disabled %s: %d %q", p, x.Status, x.Body)
+	for _, p := range []string{"/auth/sessions", "/auth/sessions/abc", "/auth/nope", "/auth/"} {
+		if x := serve(r, "GET", p, ""); x.Status != 404 || x.Body != `{"message":"not found"}` {
+			t.Errorf("disabled or unknown %s: %d %q, want the core's 404", p, x.Status, x.Body)
 		}
 	}
 	if x := serve(r, "GET", "/auth/signin", ""); x.Status != 405 {
 		t.Errorf("enabled sign-in route: GET answered %d, want the core's 405", x.Status)
 	}
+	defer func() {
+		if recover() == nil {
+			t.Error("registering a route under the mounted base path did not panic")
+		}
+	}()
+	r.GET("/auth/custom", func(c *gin.Context) {})
 }
 
 // TestAbortSemantics: a failed verification writes the core's error, calls c.Abort, and

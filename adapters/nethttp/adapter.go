@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/httpio"
 )
 
 // Adapter connects an Engine to net/http.
@@ -25,7 +26,8 @@ func (a *Adapter) Engine() *core.Engine { return a.e }
 
 type ctxKey struct{}
 
-// Session returns the request's verified session, if a middleware put one there.
+// Session returns the request's verified session, if a middleware (or CreateSession) put one
+// there.
 func Session(ctx context.Context) (*core.Session, bool) {
 	s, ok := ctx.Value(ctxKey{}).(*core.Session)
 	return s, ok && s != nil
@@ -40,19 +42,14 @@ func MustSession(ctx context.Context) *core.Session {
 	return s
 }
 
-// Verify returns middleware that verifies the session with opts. OPTIONS requests pass
-// through untouched so CORS preflights work.
+// Verify returns middleware that verifies the session with opts (core.Engine.Authorize: OPTIONS
+// passes through so CORS preflights work). On failure it writes the protocol's error response
+// and does not call next.
 func (a *Adapter) Verify(opts core.VerifyOptions) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodOptions {
-				next.ServeHTTP(w, r)
-				return
-			}
-			resp := response{w}
-			s, err := a.e.GetSession(r.Context(), request{r}, resp, opts)
-			if err != nil {
-				a.e.WriteError(r.Context(), resp, err)
+			s, ok := a.e.Authorize(r.Context(), httpio.Request(r), httpio.Response(w), opts)
+			if !ok {
 				return
 			}
 			if s != nil {
@@ -78,21 +75,41 @@ func (a *Adapter) RequireStoreCheck(next http.Handler) http.Handler {
 	return a.Verify(core.VerifyOptions{CheckDatabase: true})(next)
 }
 
-// Handler serves the library routes under the engine's base path and answers 404 for anything
-// else. Mount it at the base path: mux.Handle("/auth/", a.Handler()).
+// Router is what Mount registers on: *http.ServeMux, chi.Router, or anything with Handle.
+type Router interface {
+	Handle(pattern string, h http.Handler)
+}
+
+// Mount registers Handler, wrapped in mw (outermost first), at BasePath+"/" on r: every path
+// under the base path is the library's (see Handler). Routes more specific than the base
+// path that the app registers on r itself (a replacement for a route switched off in
+// core.Config.Routes, say) take precedence, as ServeMux and chi always do.
+func (a *Adapter) Mount(r Router, mw ...func(http.Handler) http.Handler) {
+	var h http.Handler = a.Handler()
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	r.Handle(a.e.Config().BasePath+"/", h)
+}
+
+// Handler serves the library routes under the engine's base path and answers anything else
+// under it with the core's 404 (core.Engine.WriteNotFound), like every adapter. Mount it at
+// the base path: mux.Handle("/auth/", a.Handler()), or use Mount.
 func (a *Adapter) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.e.ServeAuth(r.Context(), request{r}, response{w}) {
-			http.NotFound(w, r)
+		req, resp := httpio.Request(r), httpio.Response(w)
+		if !a.e.ServeAuth(r.Context(), req, resp) {
+			a.e.WriteNotFound(r.Context(), req, resp)
 		}
 	})
 }
 
-// Routes is middleware that serves the library routes and passes every other request to next.
-// Wrap the whole app with it when the router cannot mount a prefix.
+// Routes is middleware that serves the library routes and passes every other request to next,
+// unknown paths under the base path included (next answers those). Wrap the whole app with it
+// when the router cannot mount a prefix.
 func (a *Adapter) Routes(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.e.ServeAuth(r.Context(), request{r}, response{w}) {
+		if !a.e.ServeAuth(r.Context(), httpio.Request(r), httpio.Response(w)) {
 			next.ServeHTTP(w, r)
 		}
 	})
@@ -102,19 +119,26 @@ func (a *Adapter) Routes(next http.Handler) http.Handler {
 // Put it outermost, before Routes and any Verify.
 func (a *Adapter) CORS(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.e.HandleCORS(request{r}, response{w}) {
+		if a.e.HandleCORS(httpio.Request(r), httpio.Response(w)) {
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// CreateSession signs userID in on this request and writes the tokens to w.
+// CreateSession signs userID in on this request, writes the tokens to w and puts the session
+// on r's context for Session(r.Context()), as every adapter does: r is updated in place
+// (*r = *r.WithContext(…)), so the handler keeps using the same *http.Request.
 func (a *Adapter) CreateSession(w http.ResponseWriter, r *http.Request, userID string, opts core.CreateOptions) (*core.Session, error) {
-	return a.e.CreateSession(r.Context(), request{r}, response{w}, userID, opts)
+	s, err := a.e.CreateSession(r.Context(), httpio.Request(r), httpio.Response(w), userID, opts)
+	if err == nil {
+		*r = *r.WithContext(context.WithValue(r.Context(), ctxKey{}, s))
+	}
+	return s, err
 }
 
-// WriteError writes err as the protocol's status and body.
+// WriteError writes err as the protocol's status and body (through core.Config.ErrorHandler).
+// Like every adapter's WriteError it ends the request: return right after it.
 func (a *Adapter) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	a.e.WriteError(r.Context(), response{w}, err)
+	a.e.WriteError(r.Context(), httpio.Request(r), httpio.Response(w), err)
 }

@@ -3,7 +3,7 @@
 //
 //	a := httpratchet.New(engine)
 //	mux := http.NewServeMux()
-//	mux.Handle("/auth/", a.Handler())                 // signin, refresh, signout, sessions, JWKS
+//	a.Mount(mux)                                       // signin, refresh, signout, sessions, JWKS under /auth/
 //	mux.Handle("/api/me", a.Require(meHandler))        // 401 unless signed in
 //	http.ListenAndServe(addr, a.CORS(mux))
 //

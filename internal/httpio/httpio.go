@@ -1,4 +1,7 @@
-package httpratchet
+// Package httpio adapts net/http's request and response to core.Request and core.Response.
+// The net/http, Gin and Echo adapters share it (their requests are *http.Request); it is
+// internal because it is glue, not API: an app talks to its framework's adapter.
+package httpio
 
 import (
 	"io"
@@ -8,9 +11,11 @@ import (
 	"github.com/ratchetauth/ratchet/core"
 )
 
-// Request adapts an *http.Request to core.Request. The Gin and Echo adapters, whose requests
-// are *http.Request too, use it as well.
+// Request adapts an *http.Request to core.Request.
 func Request(r *http.Request) core.Request { return request{r} }
+
+// Response adapts an http.ResponseWriter to core.Response.
+func Response(w http.ResponseWriter) core.Response { return response{w} }
 
 // JoinedHeader returns every field of the header name in h joined with ", ", which is what
 // core.Response.Header must return: app middleware may have added a list header (such as

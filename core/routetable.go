@@ -1,0 +1,174 @@
+package core
+
+import (
+	"context"
+	"slices"
+	"strings"
+)
+
+// Route is one library route, relative to Config.BasePath. Engine.Routes lists them; adapters
+// do not: they send every request under BasePath to ServeAuth, which owns the table, the
+// methods and the answers for everything else (405 with Allow, 404).
+type Route struct {
+	Path    string   // "/signin", "/sessions/{handle}"
+	Methods []string // any other method gets 405 with an Allow header
+}
+
+// route is a Route with what the engine needs to serve it.
+type route struct {
+	Route
+	prefix string                       // set for a path ending in a parameter: what precedes it
+	off    func(cfg *Config) bool       // switched off by the configuration
+	admit  bool                         // every step needs the store: one admission slot
+	serve  func(e *Engine, ctx context.Context, req Request, resp Response, param string)
+}
+
+// routeTable is the only list of the library routes. Order matters where paths overlap:
+// /sessions/revoke-others comes before /sessions/{handle}.
+var routeTable = []route{
+	{
+		Route: Route{"/signin", []string{"POST"}},
+		off:   func(c *Config) bool { return c.Routes.DisableSignIn || c.Authenticate == nil },
+		serve: func(e *Engine, ctx context.Context, req Request, resp Response, _ string) { e.serveSignIn(ctx, req, resp) },
+	},
+	{
+		Route: Route{"/session/refresh", []string{"POST"}},
+		off:   func(c *Config) bool { return c.Routes.DisableRefresh },
+		serve: (*Engine).serveRefresh,
+	},
+	{
+		Route: Route{"/signout", []string{"POST"}},
+		off:   func(c *Config) bool { return c.Routes.DisableSignOut },
+		admit: true,
+		serve: func(e *Engine, ctx context.Context, req Request, resp Response, _ string) { e.serveSignOut(ctx, req, resp) },
+	},
+	{
+		Route: Route{"/sessions", []string{"GET"}},
+		off:   func(c *Config) bool { return c.Routes.DisableSessions },
+		admit: true,
+		serve: func(e *Engine, ctx context.Context, req Request, resp Response, _ string) {
+			e.serveListSessions(ctx, req, resp)
+		},
+	},
+	{
+		Route: Route{"/sessions/revoke-others", []string{"POST"}},
+		off:   func(c *Config) bool { return c.Routes.DisableSessions },
+		admit: true,
+		serve: func(e *Engine, ctx context.Context, req Request, resp Response, _ string) {
+			e.serveRevokeOthers(ctx, req, resp)
+		},
+	},
+	{
+		Route:  Route{"/sessions/{handle}", []string{"DELETE"}},
+		prefix: "/sessions/",
+		off:    func(c *Config) bool { return c.Routes.DisableSessions },
+		admit:  true,
+		serve:  (*Engine).serveDeleteSession,
+	},
+	{
+		Route: Route{"/jwt/jwks.json", []string{"GET", "HEAD"}},
+		off:   func(c *Config) bool { return c.Routes.DisableJWKS },
+		serve: func(e *Engine, ctx context.Context, req Request, resp Response, _ string) { e.serveJWKS(ctx, req, resp) },
+	},
+}
+
+// Routes returns the library routes this engine serves, relative to BasePath, leaving out the
+// ones switched off in Config.Routes (and signin without Config.Authenticate).
+func (e *Engine) Routes() []Route {
+	var out []Route
+	for _, r := range routeTable {
+		if !r.off(&e.cfg) {
+			out = append(out, Route{Path: r.Path, Methods: slices.Clone(r.Methods)})
+		}
+	}
+	return out
+}
+
+// ServeAuth serves a request for a library route under BasePath, answering a wrong method with
+// 405 and an Allow header. It returns false, writing nothing, for any other path (outside
+// BasePath, unknown under it, or switched off), so a router that can fall through offers the
+// request to the app's own routes; whatever no route serves under BasePath is then answered
+// by WriteNotFound, so every adapter gives the same bytes for it.
+func (e *Engine) ServeAuth(ctx context.Context, req Request, resp Response) bool {
+	rest, ok := strings.CutPrefix(req.Path(), e.cfg.BasePath)
+	if !ok || rest == "" || rest[0] != '/' {
+		return false
+	}
+	r, param, ok := e.lookupRoute(rest)
+	if !ok {
+		return false
+	}
+	ctx, _ = e.arrival(ctx)
+	if !slices.Contains(r.Methods, req.Method()) {
+		resp.SetHeader("Allow", strings.Join(r.Methods, ", "))
+		e.writeErrorResponse(ctx, req, resp, &ErrorResponse{Err: ErrMethodNotAllowed, Status: 405, ContentType: contentJSON, Body: bodyMethodNotAllowed})
+		return true
+	}
+	if !r.admit {
+		r.serve(e, ctx, req, resp, param)
+		return true
+	}
+	ctx, release, err := e.admit(ctx)
+	if err != nil {
+		e.WriteError(ctx, req, resp, err)
+		return true
+	}
+	defer release()
+	r.serve(e, ctx, req, resp, param)
+	return true
+}
+
+// lookupRoute finds the enabled route for rest, the path below BasePath.
+func (e *Engine) lookupRoute(rest string) (r *route, param string, ok bool) {
+	for i := range routeTable {
+		r := &routeTable[i]
+		if r.prefix == "" && rest == r.Path && !r.off(&e.cfg) {
+			return r, "", true
+		}
+		if r.prefix != "" && strings.HasPrefix(rest, r.prefix) && !r.off(&e.cfg) {
+			return r, rest[len(r.prefix):], true
+		}
+	}
+	return nil, "", false
+}
+
+// OwnsPath reports whether path is under BasePath: the namespace whose unmatched paths
+// WriteNotFound answers.
+func (e *Engine) OwnsPath(path string) bool {
+	rest, ok := strings.CutPrefix(path, e.cfg.BasePath)
+	return ok && rest != "" && rest[0] == '/'
+}
+
+// WriteNotFound answers a request under BasePath that neither a library route nor the app
+// serves: 404 {"message":"not found"}, the same in every adapter (through Config.ErrorHandler
+// like every other error).
+func (e *Engine) WriteNotFound(ctx context.Context, req Request, resp Response) {
+	e.writeErrorResponse(ctx, req, resp, &ErrorResponse{Err: ErrNoRoute, Status: 404, ContentType: contentJSON, Body: bodyNotFound})
+}
+
+// serveRefresh is POST {base}/session/refresh.
+func (e *Engine) serveRefresh(ctx context.Context, req Request, resp Response, _ string) {
+	if _, err := e.RefreshSession(ctx, req, resp); err != nil {
+		e.WriteError(ctx, req, resp, err)
+		return
+	}
+	resp.Write(200, contentJSON, []byte(`{}`))
+}
+
+// Authorize is the session check of a Verify middleware, so that every adapter applies the
+// same rules: an OPTIONS request passes without a session (a CORS preflight carries no
+// credentials, and the route's own handler or the CORS middleware answers it); any other
+// request gets GetSession with opts. On failure Authorize writes the error response and
+// returns proceed == false: the middleware must stop the chain. With proceed == true, s is the
+// verified session, or nil (OPTIONS, or Optional without a token).
+func (e *Engine) Authorize(ctx context.Context, req Request, resp Response, opts VerifyOptions) (s *Session, proceed bool) {
+	if req.Method() == "OPTIONS" {
+		return nil, true
+	}
+	s, err := e.GetSession(ctx, req, resp, opts)
+	if err != nil {
+		e.WriteError(ctx, req, resp, err)
+		return nil, false
+	}
+	return s, true
+}
