@@ -21,7 +21,7 @@
 // # CORS
 //
 // Use Adapter.CORS, or Echo's middleware.CORSWithConfig with AllowOrigins set to the engine's
-// AllowedOrigins, AllowHeaders core.CORSAllowedHeaders and AllowCredentials true. Either way,
+// AllowedOrigins, AllowHeaders core.CORSAllowedHeaders() and AllowCredentials true. Either way,
 // install it with e.Use before any session middleware. Access-Control-Expose-Headers set by
 // such middleware is extended, never overwritten, when tokens are written.
 //

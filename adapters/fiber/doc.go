@@ -12,7 +12,7 @@
 // produced by the core) and does not call c.Next. Require, Optional, RequireStoreCheck and Verify let
 // OPTIONS requests through untouched, so CORS preflights work wherever the CORS middleware
 // sits. Fiber's own middleware/cors may replace a.CORS: configure it with AllowOrigins,
-// AllowHeaders: strings.Join(core.CORSAllowedHeaders, ", ") and AllowCredentials: true.
+// AllowHeaders: core.CORSAllowHeaders and AllowCredentials: true.
 //
 // Mount takes the app or a group: a.Mount(app.Group("/api/v1")) serves a BasePath of
 // "/api/v1/auth". Requests under the base path that are not library routes go on to the next

@@ -161,7 +161,7 @@ func TestFiberCORSOrdering(t *testing.T) {
 			t.Errorf("preflight CORS headers: %q", r.Header)
 		}
 		allowed := strings.ToLower(r.Header.Get("Access-Control-Allow-Headers"))
-		for _, h := range core.CORSAllowedHeaders {
+		for _, h := range core.CORSAllowedHeaders() {
 			if !strings.Contains(allowed, h) {
 				t.Errorf("Access-Control-Allow-Headers %q lacks %q", allowed, h)
 			}
@@ -229,7 +229,7 @@ func TestFiberCORSOrdering(t *testing.T) {
 func fiberCORSConfig() cors.Config {
 	return cors.Config{
 		AllowOrigins:     adaptertest.WebsiteOrigin,
-		AllowHeaders:     strings.Join(core.CORSAllowedHeaders, ", "),
+		AllowHeaders:     core.CORSAllowHeaders,
 		AllowCredentials: true,
 	}
 }

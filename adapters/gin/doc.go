@@ -14,7 +14,7 @@
 // validators or other core.VerifyOptions.
 //
 // With gin-contrib/cors instead of a.CORS, configure it with the website origins,
-// AllowHeaders: core.CORSAllowedHeaders and AllowCredentials: true, and Use it on the
+// AllowHeaders: core.CORSAllowedHeaders() and AllowCredentials: true, and Use it on the
 // *gin.Engine before anything else. It answers requests from any other origin itself, with
 // an empty 403, so those clients never see the core's {"message":"anti-csrf check failed"}.
 //

@@ -56,7 +56,7 @@ const (
 //   - GET  /api/admin       Require with the validator f.AdminOnly() → 200 f.Me(s)
 //
 // CORS must be enabled for WebsiteOrigin (with the adapter's own CORS helper, or the
-// framework's CORS middleware configured with core.CORSAllowedHeaders and credentials).
+// framework's CORS middleware configured with core.CORSAllowedHeaders() and credentials).
 //
 // Besides the defaults, the engine has a typed ArrayClaim FixtureRoleClaim fed from a role map
 // the tests change with SetRoles (alice: admin, bob and carol: user), a LifetimePolicy giving

@@ -28,7 +28,7 @@ func ginCORS() gin.HandlerFunc {
 	return cors.New(cors.Config{
 		AllowOrigins:     []string{adaptertest.WebsiteOrigin},
 		AllowMethods:     []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
-		AllowHeaders:     core.CORSAllowedHeaders,
+		AllowHeaders:     core.CORSAllowedHeaders(),
 		ExposeHeaders:    []string{"X-Request-Id"},
 		AllowCredentials: true,
 		MaxAge:           10 * time.Minute,
@@ -112,11 +112,11 @@ func TestOrdering(t *testing.T) {
 
 	for _, path := range []string{"/api/me", "/api/me/strict", "/api/admin", "/api/notes", "/auth/signin", "/auth/session/refresh", "/auth/signout"} {
 		x := serve(r, "OPTIONS", path, "", "Origin", origin, "Access-Control-Request-Method", "POST",
-			"Access-Control-Request-Headers", strings.Join(core.CORSAllowedHeaders, ", "))
+			"Access-Control-Request-Headers", core.CORSAllowHeaders)
 		if x.Status != 204 || x.Header.Get("Access-Control-Allow-Origin") != origin || x.Header.Get("Access-Control-Allow-Credentials") != "true" {
 			t.Errorf("preflight %s: %d %q %v", path, x.Status, x.Body, x.Header)
 		}
-		for _, h := range core.CORSAllowedHeaders {
+		for _, h := range core.CORSAllowedHeaders() {
 			if !listHas(x.Header.Get("Access-Control-Allow-Headers"), h) {
 				t.Errorf("preflight %s: Access-Control-Allow-Headers %q lacks %s", path, x.Header.Get("Access-Control-Allow-Headers"), h)
 			}
