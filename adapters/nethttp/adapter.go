@@ -104,13 +104,18 @@ func (a *Adapter) Handler() http.Handler {
 	})
 }
 
-// Routes is middleware that serves the library routes and passes every other request to next,
-// unknown paths under the base path included (next answers those). Wrap the whole app with it
-// when the router cannot mount a prefix.
+// Routes is middleware that serves every path under the base path like Handler (the library
+// routes, and the core's 404 for the rest) and passes every other request to next. Wrap the
+// whole app with it when the router cannot mount a prefix.
 func (a *Adapter) Routes(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !a.e.ServeAuth(r.Context(), httpio.Request(r), httpio.Response(w)) {
+		if !a.e.OwnsPath(r.URL.Path) {
 			next.ServeHTTP(w, r)
+			return
+		}
+		req, resp := httpio.Request(r), httpio.Response(w)
+		if !a.e.ServeAuth(r.Context(), req, resp) {
+			a.e.WriteNotFound(r.Context(), req, resp)
 		}
 	})
 }

@@ -44,6 +44,7 @@ func HTTPSuite(t *testing.T, target Target) {
 	t.Run("sessions", s.testSessions)
 	t.Run("devices", s.testDevices)
 	t.Run("jwks", s.testJWKS)
+	t.Run("wire", s.testWire)
 	t.Run("cors", s.testCORS)
 	t.Run("management", s.testManagement)
 	t.Run("hardening", s.testHardening)
