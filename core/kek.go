@@ -21,13 +21,12 @@ import (
 // KEK, or sealed keys that no configured KEK opens. The store is never written when it occurs.
 var ErrKEK = errors.New("ratchet: key-encryption key")
 
-// KEKEnv is the environment variable NewStoreKeyRing reads the KEK from when
-// KeyRingOptions.KEK is empty: the standard base64 (or base64url) encoding of 32 random bytes,
-// e.g. the output of `openssl rand -base64 32`.
+// KEKEnv is the environment variable KEKFromEnv reads the KEK from: the standard base64 (or
+// base64url) encoding of 32 random bytes, e.g. the output of `openssl rand -base64 32`.
 const KEKEnv = "RATCHET_KEK"
 
 // PreviousKEKsEnv optionally lists older KEKs (comma-separated, same encoding), accepted for
-// decryption only while keys are being re-wrapped.
+// decryption only while keys are being re-wrapped. KEKFromEnv reads it.
 const PreviousKEKsEnv = "RATCHET_KEK_PREVIOUS"
 
 // KEKSize is the size of a key-encryption key: AES-256.
@@ -132,6 +131,47 @@ func ParseKEK(s string) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: not base64 (generate one with `openssl rand -base64 32`)", ErrKEK)
+}
+
+// KEKFromEnv reads the key-encryption keys from the process environment: the current KEK from
+// RATCHET_KEK (required) and the previous ones from RATCHET_KEK_PREVIOUS (optional,
+// comma-separated), in the encodings ParseKEK accepts. They are meant for KeyRingOptions.KEK
+// and KeyRingOptions.PreviousKEKs:
+//
+//	kek, previous, err := core.KEKFromEnv()
+//	if err != nil {
+//		log.Fatal(err) // names the variable at fault, never its value
+//	}
+//	ring, err := core.NewStoreKeyRing(ctx, store, core.KeyRingOptions{KEK: kek, PreviousKEKs: previous})
+//
+// Nothing else in ratchet reads the environment: the KEK reaches the key ring only through
+// this call (or whatever source the app passes KeyRingOptions.KEK from). Every error wraps
+// ErrKEK; an unset or empty RATCHET_KEK is one.
+func KEKFromEnv() (current []byte, previous [][]byte, err error) {
+	return KEKFromGetenv(os.Getenv)
+}
+
+// KEKFromGetenv is KEKFromEnv reading the two variables through getenv instead of os.Getenv:
+// an app's own configuration source, or a test's map.
+func KEKFromGetenv(getenv func(string) string) (current []byte, previous [][]byte, err error) {
+	raw := strings.TrimSpace(getenv(KEKEnv))
+	if raw == "" {
+		return nil, nil, fmt.Errorf("%w: %s is not set: give it the base64 of 32 random bytes (openssl rand -base64 32), the same value on every instance", ErrKEK, KEKEnv)
+	}
+	if current, err = ParseKEK(raw); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", KEKEnv, err)
+	}
+	for i, s := range strings.Split(getenv(PreviousKEKsEnv), ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		b, err := ParseKEK(s)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s (entry %d): %w", PreviousKEKsEnv, i+1, err)
+		}
+		previous = append(previous, b)
+	}
+	return current, previous, nil
 }
 
 // NewKEK returns 32 random bytes for a new key-encryption key, and their base64 encoding

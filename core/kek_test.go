@@ -89,3 +89,70 @@ func TestDevKEKFile(t *testing.T) {
 		t.Fatalf("temporary files left behind: %v", left)
 	}
 }
+
+// KEKFromGetenv reads RATCHET_KEK (required) and RATCHET_KEK_PREVIOUS (optional); its errors
+// wrap ErrKEK and name the variable, never its value.
+func TestKEKFromGetenv(t *testing.T) {
+	cur, curText := NewKEK()
+	old1, old1Text := NewKEK()
+	old2, _ := NewKEK()
+	old2URL := base64.RawURLEncoding.EncodeToString(old2)
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+
+	got, prev, err := KEKFromGetenv(env(KEKEnv, " "+curText+"\n"))
+	if err != nil || !bytes.Equal(got, cur) || prev != nil {
+		t.Fatalf("RATCHET_KEK alone: current matches %v, previous %d, %v", bytes.Equal(got, cur), len(prev), err)
+	}
+	got, prev, err = KEKFromGetenv(env(KEKEnv, curText, PreviousKEKsEnv, old1Text+", ,"+old2URL+","))
+	if err != nil || !bytes.Equal(got, cur) || len(prev) != 2 || !bytes.Equal(prev[0], old1) || !bytes.Equal(prev[1], old2) {
+		t.Fatalf("with RATCHET_KEK_PREVIOUS: %d previous, %v; want the two, in order", len(prev), err)
+	}
+
+	short := base64.StdEncoding.EncodeToString(cur[:16])
+	for name, tc := range map[string]struct {
+		getenv func(string) string
+		names  string
+	}{
+		"unset":            {env(), KEKEnv},
+		"blank":            {env(KEKEnv, "  "), KEKEnv},
+		"previous only":    {env(PreviousKEKsEnv, old1Text), KEKEnv},
+		"short":            {env(KEKEnv, short), KEKEnv},
+		"not base64":       {env(KEKEnv, "hunter2!"), KEKEnv},
+		"previous garbled": {env(KEKEnv, curText, PreviousKEKsEnv, old1Text+",hunter2!"), PreviousKEKsEnv},
+	} {
+		got, prev, err := KEKFromGetenv(tc.getenv)
+		if !errors.Is(err, ErrKEK) || got != nil || prev != nil {
+			t.Errorf("%s: %d bytes, %d previous, %v; want nothing and ErrKEK", name, len(got), len(prev), err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.names) {
+			t.Errorf("%s: %v does not name %s", name, err, tc.names)
+		}
+		for _, secret := range []string{curText, old1Text, short, "hunter2"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("%s: the error repeats a value of the environment: %v", name, err)
+			}
+		}
+	}
+}
+
+// KEKFromEnv is KEKFromGetenv over the process environment.
+func TestKEKFromEnv(t *testing.T) {
+	cur, curText := NewKEK()
+	t.Setenv(KEKEnv, curText)
+	t.Setenv(PreviousKEKsEnv, "")
+	got, prev, err := KEKFromEnv()
+	if err != nil || !bytes.Equal(got, cur) || prev != nil {
+		t.Fatalf("KEKFromEnv: current matches %v, %d previous, %v", bytes.Equal(got, cur), len(prev), err)
+	}
+	t.Setenv(KEKEnv, "")
+	if _, _, err := KEKFromEnv(); !errors.Is(err, ErrKEK) || !strings.Contains(err.Error(), KEKEnv) {
+		t.Fatalf("KEKFromEnv without RATCHET_KEK: %v, want ErrKEK naming it", err)
+	}
+}

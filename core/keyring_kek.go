@@ -9,27 +9,16 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 )
 
-// loadKEKs takes the KEKs from opts or the environment. With none, the error says whether the
-// store already holds sealed keys.
+// loadKEKs takes the KEKs from opts; the environment is never read (see KEKFromEnv). With no
+// KEK, the error says whether the store already holds sealed keys.
 func (r *StoreKeyRing) loadKEKs(ctx context.Context, opts KeyRingOptions) error {
-	primary, source := opts.KEK, "KeyRingOptions.KEK"
-	if len(primary) == 0 {
-		source = KEKEnv
-		if env := os.Getenv(KEKEnv); env != "" {
-			b, err := ParseKEK(env)
-			if err != nil {
-				return fmt.Errorf("%s: %w", KEKEnv, err)
-			}
-			primary = b
-		}
-	}
-	if len(primary) == 0 {
-		msg := "no key-encryption key: set " + KEKEnv + " to the base64 of 32 random bytes (openssl rand -base64 32) or KeyRingOptions.KEK"
+	if len(opts.KEK) == 0 {
+		msg := "no key-encryption key: set KeyRingOptions.KEK, for example from " + KEKEnv + " with core.KEKFromEnv " +
+			"(the base64 of 32 random bytes: openssl rand -base64 32)"
 		if rows, err := r.store.ListKeys(ctx); err == nil {
 			if ids := sealedUnder(rows); len(ids) > 0 {
 				msg += fmt.Sprintf("; the store holds signing keys sealed under KEK %s, which stay untouched", strings.Join(ids, ", "))
@@ -37,25 +26,12 @@ func (r *StoreKeyRing) loadKEKs(ctx context.Context, opts KeyRingOptions) error 
 		}
 		return fmt.Errorf("%w: %s", ErrKEK, msg)
 	}
-	k, err := newKEK(primary)
+	k, err := newKEK(opts.KEK)
 	if err != nil {
-		return fmt.Errorf("%s: %w", source, err)
+		return fmt.Errorf("KeyRingOptions.KEK: %w", err)
 	}
 	r.keks = []*kek{k}
-	prev := opts.PreviousKEKs
-	if len(prev) == 0 {
-		for _, s := range strings.Split(os.Getenv(PreviousKEKsEnv), ",") {
-			if strings.TrimSpace(s) == "" {
-				continue
-			}
-			b, err := ParseKEK(s)
-			if err != nil {
-				return fmt.Errorf("%s: %w", PreviousKEKsEnv, err)
-			}
-			prev = append(prev, b)
-		}
-	}
-	for _, p := range prev {
+	for _, p := range opts.PreviousKEKs {
 		pk, err := newKEK(p)
 		if err != nil {
 			return fmt.Errorf("previous KEK: %w", err)
@@ -111,7 +87,8 @@ func (r *StoreKeyRing) checkKEKs(rows []StoredKey) error {
 		ids[i] = k.ID()
 	}
 	return fmt.Errorf("%w: wrong key-encryption key: signing keys %s are sealed under a KEK this instance was not given (it has %s); "+
-		"the keys were left untouched; set %s to the KEK they were created with (or list it in %s while re-wrapping)",
+		"the keys were left untouched; give it the KEK they were created with in KeyRingOptions.KEK (%s, read by core.KEKFromEnv), "+
+		"or in KeyRingOptions.PreviousKEKs (%s) while re-wrapping",
 		ErrKEK, strings.Join(bad, ", "), strings.Join(ids, ", "), KEKEnv, PreviousKEKsEnv)
 }
 

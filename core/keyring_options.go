@@ -19,7 +19,7 @@ const (
 	DefaultMaxJWKSAge            = 10 * time.Minute
 )
 
-// KeyRingOptions configures NewStoreKeyRing. The zero value is valid when RATCHET_KEK is set.
+// KeyRingOptions configures NewStoreKeyRing. KEK is required; every other field has a default.
 type KeyRingOptions struct {
 	// Algorithm of the keys this instance creates: AlgEdDSA (default), AlgES256 or AlgRS256.
 	// Existing keys keep their own algorithm; a change takes effect at the next rotation (or
@@ -37,10 +37,11 @@ type KeyRingOptions struct {
 	Overlap time.Duration
 
 	// KEK is the key-encryption key (32 bytes) that private keys are sealed under with
-	// AES-256-GCM. Empty: read RATCHET_KEK (base64). Required: the ring refuses to run without.
+	// AES-256-GCM. Required: the ring refuses to run without. The ring never reads the
+	// environment; KEKFromEnv returns the KEK of RATCHET_KEK for this field.
 	KEK []byte
 	// PreviousKEKs are accepted for decryption only, while RewrapKEK moves keys to KEK.
-	// Empty: read RATCHET_KEK_PREVIOUS (comma-separated base64), if set.
+	// KEKFromEnv returns those of RATCHET_KEK_PREVIOUS for this field.
 	PreviousKEKs [][]byte
 
 	// ReloadInterval: how often the ring re-reads the store in the background, learning new

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,5 +95,23 @@ func TestNewStoreKeyRingNeedsKeyStore(t *testing.T) {
 		if _, err := core.NewStoreKeyRing(context.Background(), memory.New(), o); !errors.Is(err, core.ErrConfig) {
 			t.Errorf("%s: %v, want ErrConfig", name, err)
 		}
+	}
+}
+
+// The ring never reads the environment: without KeyRingOptions.KEK it refuses, even with
+// RATCHET_KEK set, and says where the KEK goes.
+func TestNewStoreKeyRingIgnoresEnvironment(t *testing.T) {
+	_, text := core.NewKEK()
+	t.Setenv(core.KEKEnv, text)
+	s := memory.New()
+	_, err := core.NewStoreKeyRing(context.Background(), s, core.KeyRingOptions{ReloadInterval: -1, Logger: slog.New(slog.DiscardHandler)})
+	if !errors.Is(err, core.ErrKEK) || !strings.Contains(err.Error(), "KeyRingOptions.KEK") || !strings.Contains(err.Error(), "KEKFromEnv") {
+		t.Fatalf("no KeyRingOptions.KEK with RATCHET_KEK set: %v; want ErrKEK pointing at KeyRingOptions.KEK and KEKFromEnv", err)
+	}
+	if strings.Contains(err.Error(), text) {
+		t.Fatal("the error repeats the environment's KEK")
+	}
+	if keys, err := s.ListKeys(context.Background()); err != nil || len(keys) != 0 {
+		t.Fatalf("the refused ring wrote %d keys (%v)", len(keys), err)
 	}
 }

@@ -524,26 +524,32 @@ func testRingWrongKEK(t *testing.T, s core.Store) {
 	}
 	sameKeys(t, "after a start with a wrong KEK", before, snapshotKeys(t, s))
 
-	t.Setenv(core.KEKEnv, "")
-	t.Setenv(core.PreviousKEKsEnv, "")
+	// Without a KEK in the options the ring refuses, even with RATCHET_KEK set: the
+	// environment is read only by an explicit core.KEKFromEnv.
+	t.Setenv(core.KEKEnv, base64.StdEncoding.EncodeToString(kek))
 	_, err = core.NewStoreKeyRing(ctx, s, ringOptions(clock, nil, core.AlgEdDSA))
-	if !errors.Is(err, core.ErrKEK) || !strings.Contains(err.Error(), core.KEKEnv) || !strings.Contains(err.Error(), core.KEKID(kek)) {
-		t.Fatalf("start without a KEK: %v; want ErrKEK naming %s and the stored keys' KEK", err, core.KEKEnv)
+	if !errors.Is(err, core.ErrKEK) || !strings.Contains(err.Error(), "KeyRingOptions.KEK") ||
+		!strings.Contains(err.Error(), core.KEKEnv) || !strings.Contains(err.Error(), core.KEKID(kek)) {
+		t.Fatalf("start without a KEK: %v; want ErrKEK naming KeyRingOptions.KEK, %s and the stored keys' KEK", err, core.KEKEnv)
 	}
 	sameKeys(t, "after a start without a KEK", before, snapshotKeys(t, s))
 
-	t.Setenv(core.KEKEnv, base64.StdEncoding.EncodeToString(kek[:16]))
-	if _, err = core.NewStoreKeyRing(ctx, s, ringOptions(clock, nil, core.AlgEdDSA)); !errors.Is(err, core.ErrKEK) {
+	if _, err = core.NewStoreKeyRing(ctx, s, ringOptions(clock, kek[:16], core.AlgEdDSA)); !errors.Is(err, core.ErrKEK) {
 		t.Fatalf("start with a 16-byte KEK: %v, want ErrKEK", err)
 	}
 	sameKeys(t, "after a start with a short KEK", before, snapshotKeys(t, s))
 
-	// The right KEK, from the environment, starts (and does the due rotation).
+	// The right KEK, from the environment through core.KEKFromEnv, starts (and does the due
+	// rotation).
 	clock.Advance(ringInterval)
 	other := newRing(t, s, ringOptions(clock, kek, core.AlgEdDSA)) // rotates
 	before = snapshotKeys(t, s)
-	t.Setenv(core.KEKEnv, base64.StdEncoding.EncodeToString(kek))
-	r2 := newRing(t, s, ringOptions(clock, nil, core.AlgEdDSA)) // from the environment
+	t.Setenv(core.PreviousKEKsEnv, "")
+	fromEnv, previous, err := core.KEKFromEnv()
+	if err != nil || len(previous) != 0 {
+		t.Fatalf("KEKFromEnv: %d previous KEKs, %v", len(previous), err)
+	}
+	r2 := newRing(t, s, ringOptions(clock, fromEnv, core.AlgEdDSA))
 	if signingKid(t, r2) != signingKid(t, other) {
 		t.Fatal("a ring with the KEK from RATCHET_KEK signs with another key")
 	}
@@ -603,6 +609,18 @@ func testRingRewrap(t *testing.T, s core.Store) {
 	opts := ringOptions(clock, newKEK, core.AlgRS256)
 	opts.PreviousKEKs = [][]byte{oldKEK}
 	newRing(t, s, opts)
+	// The same deployment from the environment (docs/KEYS.md, step 1 of a KEK rotation):
+	// RATCHET_KEK=new, RATCHET_KEK_PREVIOUS=old, read by core.KEKFromEnv.
+	t.Setenv(core.KEKEnv, base64.StdEncoding.EncodeToString(newKEK))
+	t.Setenv(core.PreviousKEKsEnv, " ,"+base64.StdEncoding.EncodeToString(oldKEK))
+	cur, previous, err := core.KEKFromEnv()
+	if err != nil || !bytes.Equal(cur, newKEK) || len(previous) != 1 || !bytes.Equal(previous[0], oldKEK) {
+		t.Fatalf("KEKFromEnv: current matches %v, %d previous KEKs, %v; want the new KEK and the old one", bytes.Equal(cur, newKEK), len(previous), err)
+	}
+	opts.KEK, opts.PreviousKEKs = cur, previous
+	if got := signingKid(t, newRing(t, s, opts)); got != kid {
+		t.Fatalf("an instance with the KEKs of the environment signs with %s, want %s", got, kid)
+	}
 }
 
 // countingKeyStore counts ListKeys calls.

@@ -47,7 +47,7 @@ func SetupWith(ctx context.Context, s Settings) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	if dbc.File == "" && s.KEK == "" {
+	if dbc.File == "" && s.KEK == nil {
 		// Without a shared KEK every instance would sign with keys of its own, in memory, and
 		// refuse the others' access tokens (and its own after a restart).
 		return nil, fmt.Errorf("%s is required with a network database (%s): every instance of the app must "+
@@ -77,9 +77,8 @@ func SetupWith(ctx context.Context, s Settings) (*App, error) {
 		cfg.ChangeNotifier = pglisten.New(dbc.DSN, store.NotifyChannel(), pglisten.WithApplicationName("ratchet-demo-listener"))
 	}
 	switch {
-	case s.KEK != "":
-		kek, _ := core.ParseKEK(s.KEK) // checked by Load
-		ring, err := core.NewStoreKeyRing(ctx, store, core.KeyRingOptions{KEK: kek})
+	case s.KEK != nil:
+		ring, err := core.NewStoreKeyRing(ctx, store, core.KeyRingOptions{KEK: s.KEK.Current, PreviousKEKs: s.KEK.Previous})
 		if err != nil {
 			_ = a.Close()
 			return nil, fmt.Errorf("signing keys in database %s: %w", dbc.Display, err)

@@ -28,10 +28,10 @@ type Settings struct {
 	// behind a TLS proxy. Every instance of one deployment sets the same value.
 	APIOrigin    string
 	DemoPassword string // DEMO_PASSWORD: the password of both demo users
-	// KEK is RATCHET_KEK, the base64 key-encryption key. When set, the signing keys live in
-	// the database (sealed under it), so access tokens survive a restart and every instance
-	// on the same database shares them. Required for PostgreSQL and MySQL.
-	KEK string
+	// KEK holds RATCHET_KEK and RATCHET_KEK_PREVIOUS; nil when they are unset. With it, the
+	// signing keys live in the database (sealed under it), so access tokens survive a restart
+	// and every instance on the same database shares them. Required for PostgreSQL and MySQL.
+	KEK *KEKs
 	// DBMaxOpenConns and DBMaxIdleConns are DB_MAX_OPEN_CONNS and DB_MAX_IDLE_CONNS; zero
 	// means the default for the database (see Settings.Pool).
 	DBMaxOpenConns, DBMaxIdleConns int
@@ -39,6 +39,16 @@ type Settings struct {
 	// READ_HEADER_TIMEOUT, READ_TIMEOUT, WRITE_TIMEOUT and IDLE_TIMEOUT.
 	Timeouts Timeouts
 }
+
+// KEKs are the key-encryption keys read with core.KEKFromGetenv: RATCHET_KEK seals the signing
+// keys, RATCHET_KEK_PREVIOUS lists older KEKs accepted while re-wrapping. They print as a
+// placeholder, so that printing Settings never shows them.
+type KEKs struct {
+	Current  []byte
+	Previous [][]byte
+}
+
+func (KEKs) String() string { return "[KEK redacted]" }
 
 // Timeouts bound how long a client may hold a connection of the example's HTTP server.
 type Timeouts struct {
@@ -144,10 +154,13 @@ func Load(getenv func(string) string) (Settings, error) {
 	if s.DBMaxOpenConns > 0 && s.DBMaxIdleConns > s.DBMaxOpenConns {
 		return s, fmt.Errorf("DB_MAX_IDLE_CONNS=%d is more than DB_MAX_OPEN_CONNS=%d: the idle connections are part of the pool", s.DBMaxIdleConns, s.DBMaxOpenConns)
 	}
-	if s.KEK = get(core.KEKEnv, ""); s.KEK != "" {
-		if _, err := core.ParseKEK(s.KEK); err != nil {
-			return s, fmt.Errorf("%s is not a valid key-encryption key (32 bytes, base64; generate one with `openssl rand -base64 32`)", core.KEKEnv)
+	if get(core.KEKEnv, "") != "" || get(core.PreviousKEKsEnv, "") != "" {
+		// The errors name the variable, never its value.
+		k := &KEKs{}
+		if k.Current, k.Previous, err = core.KEKFromGetenv(getenv); err != nil {
+			return s, err
 		}
+		s.KEK = k
 	}
 	switch {
 	case s.AccessTTL < time.Second:

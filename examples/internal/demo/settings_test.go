@@ -1,6 +1,9 @@
 package demo
 
 import (
+	"bytes"
+	"fmt"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +78,7 @@ func TestLoadValues(t *testing.T) {
 	if iss := e.Config().Issuer; iss != "https://api.example.com/auth" {
 		t.Fatalf("issuer %q", iss)
 	}
-	if n := e.AccessCookieName(); n != "__Host-sAccessToken" {
+	if n, _ := testkit.CookieNames(e); n != "__Host-sAccessToken" {
 		t.Fatalf("access cookie %q with an https API_ORIGIN", n)
 	}
 	srv := (&App{Settings: s}).HTTPServer(nil)
@@ -206,5 +209,29 @@ func TestAuthenticate(t *testing.T) {
 		if _, err := s.Authenticate(t.Context(), &r); err != core.ErrWrongCredentials {
 			t.Errorf("%s: %v, want ErrWrongCredentials", r.Email, err)
 		}
+	}
+}
+
+// RATCHET_KEK and RATCHET_KEK_PREVIOUS are read through core.KEKFromGetenv; printing the
+// settings never shows them.
+func TestLoadKEKs(t *testing.T) {
+	cur, curText := core.NewKEK()
+	old, oldText := core.NewKEK()
+	s, err := Load(env("RATCHET_KEK", curText, "RATCHET_KEK_PREVIOUS", oldText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.KEK == nil || !bytes.Equal(s.KEK.Current, cur) || len(s.KEK.Previous) != 1 || !bytes.Equal(s.KEK.Previous[0], old) {
+		t.Fatal("RATCHET_KEK and RATCHET_KEK_PREVIOUS were not both read")
+	}
+	printed := fmt.Sprintf("%v %+v", s, s)
+	if strings.Contains(printed, curText) || strings.Contains(printed, oldText) || strings.Contains(printed, fmt.Sprint(cur)) {
+		t.Fatal("printing the settings shows a KEK")
+	}
+	if _, err := Load(env("RATCHET_KEK_PREVIOUS", oldText)); err == nil || !strings.Contains(err.Error(), "RATCHET_KEK") {
+		t.Fatalf("RATCHET_KEK_PREVIOUS without RATCHET_KEK: %v, want an error naming RATCHET_KEK", err)
+	}
+	if s, err := Load(env()); err != nil || s.KEK != nil {
+		t.Fatalf("no KEK variables: %v, %v; want no KEK", s.KEK, err)
 	}
 }
