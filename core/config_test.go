@@ -31,9 +31,9 @@ func TestConfigDefaults(t *testing.T) {
 		{"Algorithm", c.Algorithm, AlgEdDSA},
 		{"SameSite", c.Cookies.SameSite, http.SameSiteLaxMode},
 		{"Issuer", c.Issuer, "ratchet"},
-		{"access cookie", e.AccessCookieName(), "__Host-sAccessToken"},
-		{"refresh cookie", e.RefreshCookieName(), "__Secure-sRefreshToken"},
-		{"refresh path", e.RefreshPath(), "/auth/session/refresh"},
+		{"access cookie", e.accessCookie, "__Host-sAccessToken"},
+		{"refresh cookie", e.refreshCookie, "__Secure-sRefreshToken"},
+		{"refresh path", e.refreshPath, "/auth/session/refresh"},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -97,8 +97,8 @@ func TestConfigCookieModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !e.secureCookies || e.AccessCookieName() != "__Host-sAccessToken" {
-		t.Errorf("http API alone: secure=%v name=%q, want Secure prefixed cookies", e.secureCookies, e.AccessCookieName())
+	if !e.secureCookies || e.accessCookie != "__Host-sAccessToken" {
+		t.Errorf("http API alone: secure=%v name=%q, want Secure prefixed cookies", e.secureCookies, e.accessCookie)
 	}
 	var logged bytes.Buffer
 	e, err = New(Config{Store: nopStore{}, APIOrigin: "http://127.0.0.1:3000", Cookies: CookieConfig{Insecure: true},
@@ -106,8 +106,8 @@ func TestConfigCookieModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.secureCookies || e.AccessCookieName() != "sAccessToken" {
-		t.Errorf("Insecure: secure=%v name=%q, want plain cookies", e.secureCookies, e.AccessCookieName())
+	if e.secureCookies || e.accessCookie != "sAccessToken" {
+		t.Errorf("Insecure: secure=%v name=%q, want plain cookies", e.secureCookies, e.accessCookie)
 	}
 	if !strings.Contains(logged.String(), "level=WARN") || !strings.Contains(logged.String(), "Cookies.Insecure") {
 		t.Errorf("the Insecure opt-out was not warned about at start-up: %q", logged.String())
@@ -116,8 +116,8 @@ func TestConfigCookieModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.AccessCookieName() != "__Secure-sAccessToken" {
-		t.Errorf("with Domain the access cookie cannot be __Host-: got %q", e.AccessCookieName())
+	if e.accessCookie != "__Secure-sAccessToken" {
+		t.Errorf("with Domain the access cookie cannot be __Host-: got %q", e.accessCookie)
 	}
 	e, err = New(Config{Store: nopStore{}, APIOrigin: "HTTPS://API.Example.com", AllowedOrigins: []string{"HTTPS://App.Example.com"}})
 	if err != nil {

@@ -6,6 +6,7 @@ package core_test
 
 import (
 	"context"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -195,7 +196,7 @@ func TestSecureCookieAttributesExact(t *testing.T) {
 			}
 			check("sign-in", res, sessionExp, false)
 
-			access, refresh := s.e.AccessCookieName(), s.e.RefreshCookieName()
+			access, refresh := testkit.CookieNames(s.e)
 			s.clk.Advance(time.Minute)
 			res, _ = s.do(t, "POST", base+"/session/refresh", "", "rid", "session",
 				"Cookie", refresh+"="+vals[refresh])
@@ -222,7 +223,7 @@ func TestPrefixedCookieShadowing(t *testing.T) {
 	s := newCookieServer(t, core.Config{})
 	_, victim := s.signIn(t, "victim")
 	_, attacker := s.signIn(t, "attacker")
-	access, refresh := s.e.AccessCookieName(), s.e.RefreshCookieName()
+	access, refresh := testkit.CookieNames(s.e)
 	if access != "__Host-sAccessToken" || refresh != "__Secure-sRefreshToken" {
 		t.Fatalf("cookie names %q, %q", access, refresh)
 	}

@@ -16,14 +16,6 @@ const (
 	headerExpose       = "Access-Control-Expose-Headers"
 )
 
-// AccessCookieName and RefreshCookieName return the cookie names in use (prefixed with
-// __Host-/__Secure- when cookies are Secure).
-func (e *Engine) AccessCookieName() string  { return e.accessCookie }
-func (e *Engine) RefreshCookieName() string { return e.refreshCookie }
-
-// RefreshPath is the refresh route and the refresh cookie's Path.
-func (e *Engine) RefreshPath() string { return e.refreshPath }
-
 // cookieValue finds name in a Cookie header without allocating. It returns the value and how
 // many cookies carry exactly that name (case-sensitive, so a lower-cased "__host-" twin is a
 // different cookie and is ignored).

@@ -87,7 +87,7 @@ func New(cfg Config) (*Engine, error) {
 		e.refreshCookie = "__Secure-sRefreshToken"
 	}
 	if _, ok := cfg.Store.(RevocationFeed); ok && cfg.RevocationPollInterval > 0 {
-		if err := e.PollRevocations(context.Background()); err != nil {
+		if err := e.pollRevocations(context.Background()); err != nil {
 			e.log.Warn("ratchet: initial revocation poll failed", "err", err)
 		}
 		e.startPoller(cfg.RevocationPollInterval)
@@ -306,7 +306,7 @@ func (e *Engine) RevokeAllSessions(ctx context.Context) (int64, error) {
 		return 0, storeErr("revoke all", err)
 	}
 	e.emit(ctx, SecurityEvent{Type: EventRevoked, Time: e.cfg.Clock.Now(), Reason: fmt.Sprintf("every session revoked (%d)", n)})
-	if err := e.PollRevocations(ctx); err != nil {
+	if err := e.pollRevocations(ctx); err != nil {
 		e.log.WarnContext(ctx, "ratchet: revocation feed unavailable after RevokeAllSessions", "err", err)
 	}
 	return n, nil

@@ -52,7 +52,7 @@ func (e *Engine) handleNotification(ctx context.Context, n Notification) {
 			e.noteRevoked(valid...)
 			return
 		}
-		if err := e.PollRevocations(ctx); err != nil {
+		if err := e.pollRevocations(ctx); err != nil {
 			e.log.WarnContext(ctx, "ratchet: revocation feed unavailable after a notification", "err", err)
 		}
 	case NotifyKeys:

@@ -76,10 +76,10 @@ func (e *Engine) noteRevoked(handles ...string) {
 	}
 }
 
-// PollRevocations reads the store's revocation feed once. The background poller calls it
-// every RevocationPollInterval; tests and jobs may call it directly. Without a RevocationFeed
+// pollRevocations reads the store's revocation feed once. The background poller calls it
+// every RevocationPollInterval, and a change notification at once. Without a RevocationFeed
 // store it does nothing.
-func (e *Engine) PollRevocations(ctx context.Context) error {
+func (e *Engine) pollRevocations(ctx context.Context) error {
 	feed, ok := e.cfg.Store.(RevocationFeed)
 	if !ok {
 		return nil
@@ -95,7 +95,7 @@ func (e *Engine) PollRevocations(ctx context.Context) error {
 	return nil
 }
 
-// startPoller runs PollRevocations every interval until Close.
+// startPoller runs pollRevocations every interval until Close.
 func (e *Engine) startPoller(interval time.Duration) {
 	e.revoked.stop, e.revoked.done = make(chan struct{}), make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -110,7 +110,7 @@ func (e *Engine) startPoller(interval time.Duration) {
 			case <-e.revoked.stop:
 				return
 			case <-t.C:
-				err := e.PollRevocations(ctx)
+				err := e.pollRevocations(ctx)
 				if err != nil && !failing {
 					e.log.Warn("ratchet: revocation feed unavailable; other instances' revocations are delayed until it recovers (CheckDatabase routes are unaffected)", "err", err)
 				}

@@ -17,9 +17,9 @@ type Route struct {
 // route is a Route with what the engine needs to serve it.
 type route struct {
 	Route
-	prefix string                       // set for a path ending in a parameter: what precedes it
-	off    func(cfg *Config) bool       // switched off by the configuration
-	admit  bool                         // every step needs the store: one admission slot
+	prefix string                 // set for a path ending in a parameter: what precedes it
+	off    func(cfg *Config) bool // switched off by the configuration
+	admit  bool                   // every step needs the store: one admission slot
 	serve  func(e *Engine, ctx context.Context, req Request, resp Response, param string)
 }
 
@@ -29,7 +29,9 @@ var routeTable = []route{
 	{
 		Route: Route{"/signin", []string{"POST"}},
 		off:   func(c *Config) bool { return c.Routes.DisableSignIn || c.Authenticate == nil },
-		serve: func(e *Engine, ctx context.Context, req Request, resp Response, _ string) { e.serveSignIn(ctx, req, resp) },
+		serve: func(e *Engine, ctx context.Context, req Request, resp Response, _ string) {
+			e.serveSignIn(ctx, req, resp)
+		},
 	},
 	{
 		Route: Route{"/session/refresh", []string{"POST"}},
@@ -40,7 +42,9 @@ var routeTable = []route{
 		Route: Route{"/signout", []string{"POST"}},
 		off:   func(c *Config) bool { return c.Routes.DisableSignOut },
 		admit: true,
-		serve: func(e *Engine, ctx context.Context, req Request, resp Response, _ string) { e.serveSignOut(ctx, req, resp) },
+		serve: func(e *Engine, ctx context.Context, req Request, resp Response, _ string) {
+			e.serveSignOut(ctx, req, resp)
+		},
 	},
 	{
 		Route: Route{"/sessions", []string{"GET"}},
@@ -68,7 +72,9 @@ var routeTable = []route{
 	{
 		Route: Route{"/jwt/jwks.json", []string{"GET", "HEAD"}},
 		off:   func(c *Config) bool { return c.Routes.DisableJWKS },
-		serve: func(e *Engine, ctx context.Context, req Request, resp Response, _ string) { e.serveJWKS(ctx, req, resp) },
+		serve: func(e *Engine, ctx context.Context, req Request, resp Response, _ string) {
+			e.serveJWKS(ctx, req, resp)
+		},
 	},
 }
 

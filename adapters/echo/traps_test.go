@@ -3,6 +3,7 @@ package echoratchet_test
 import (
 	"errors"
 	"fmt"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	"net/http"
 	"slices"
 	"strings"
@@ -29,8 +30,8 @@ const (
 // as separate Set-Cookie fields on every path that writes cookies.
 func TestSetCookieHeadersAllSurvive(t *testing.T) {
 	f := newFixture(t)
-	if f.Engine.AccessCookieName() != accessCookie || f.Engine.RefreshCookieName() != refreshCookie {
-		t.Fatalf("fixture cookie names changed: %s, %s", f.Engine.AccessCookieName(), f.Engine.RefreshCookieName())
+	if access, refresh := testkit.CookieNames(f.Engine); access != accessCookie || refresh != refreshCookie {
+		t.Fatalf("fixture cookie names changed: %s, %s", access, refresh)
 	}
 	e := fixtureApp(f, nil)
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {

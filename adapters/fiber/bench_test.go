@@ -2,6 +2,7 @@ package fiberratchet_test
 
 import (
 	"context"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
@@ -81,7 +82,8 @@ func BenchmarkRequireCookie(b *testing.B) {
 	a := fiberratchet.New(e)
 	app := newApp()
 	app.Get("/api/me", a.Require, meHandler)
-	benchServe(b, app, "user-bench", "Cookie", e.AccessCookieName()+"="+t.AccessToken, "rid", "session")
+	access, _ := testkit.CookieNames(e)
+	benchServe(b, app, "user-bench", "Cookie", access+"="+t.AccessToken, "rid", "session")
 }
 
 // BenchmarkRequireNoCache: Require with the verify cache off, so every request checks the

@@ -3,6 +3,7 @@ package httpratchet_test
 import (
 	"context"
 	"crypto/ed25519"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -57,7 +58,8 @@ func benchMiddleware(b *testing.B, cfg core.Config, cookie bool) {
 	}))
 	req, _ := http.NewRequest("GET", "http://api.test/api/me", nil)
 	if cookie {
-		req.Header.Set("Cookie", a.Engine().AccessCookieName()+"="+tok.AccessToken)
+		access, _ := testkit.CookieNames(a.Engine())
+		req.Header.Set("Cookie", access+"="+tok.AccessToken)
 	} else {
 		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	}

@@ -4,12 +4,14 @@
 package testkit
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"sync"
 	"testing"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/corehooks"
 )
 
 // RandBytes returns n bytes from crypto/rand, failing the test if it cannot.
@@ -52,3 +54,16 @@ func WantKind(t testing.TB, what string, err, kind error) {
 
 // RefreshMeta is the client description the kits pass to every RefreshTokens.
 var RefreshMeta = core.RefreshMeta{IP: "198.51.100.9", UserAgent: "ratchet-testkit"}
+
+// PollRevocations reads e's revocation feed once, as its background poller does, so a test
+// need not wait for the poll interval.
+func PollRevocations(ctx context.Context, e *core.Engine) error {
+	return corehooks.PollRevocations(e, ctx)
+}
+
+// CookieNames returns e's access and refresh cookie names (with their __Host-/__Secure-
+// prefixes when cookies are Secure).
+func CookieNames(e *core.Engine) (access, refresh string) { return corehooks.CookieNames(e) }
+
+// RefreshPath returns e's refresh route, which is also the refresh cookie's Path.
+func RefreshPath(e *core.Engine) string { return corehooks.RefreshPath(e) }

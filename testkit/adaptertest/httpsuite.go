@@ -1,6 +1,7 @@
 package adaptertest
 
 import (
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,8 +28,8 @@ func HTTPSuite(t *testing.T, target Target) {
 		t.Fatal("adaptertest.HTTPSuite: Target needs a URL and a Fixture built by NewFixture")
 	}
 	s := &suite{c: newClient(t, target), fx: target.Fixture, e: target.Fixture.Engine}
-	s.accessCookie, s.refreshCookie = s.e.AccessCookieName(), s.e.RefreshCookieName()
-	s.refreshPath = s.e.RefreshPath()
+	s.accessCookie, s.refreshCookie = testkit.CookieNames(s.e)
+	s.refreshPath = testkit.RefreshPath(s.e)
 
 	// Fail fast, with one clear message, if the server is not serving the fixture at all.
 	if r := s.c.do(t, "GET", "/auth/jwt/jwks.json", nil); r.Status != 200 {

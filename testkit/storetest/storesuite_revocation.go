@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	"log/slog"
 	"slices"
 	"testing"
@@ -153,7 +154,7 @@ func testRevocationFeed(t *testing.T, newStore func(t *testing.T) core.Store) {
 		return e
 	}
 	a, b := mk(), mk()
-	if err := b.PollRevocations(ctx); err != nil {
+	if err := testkit.PollRevocations(ctx, b); err != nil {
 		t.Fatalf("initial poll: %v", err)
 	}
 	victim, err := a.IssueTokens(ctx, randUser(t, "feed"), core.CreateOptions{})
@@ -173,7 +174,7 @@ func testRevocationFeed(t *testing.T, newStore func(t *testing.T) core.Store) {
 	if _, err := a.VerifyAccessToken(ctx, victim.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
 		t.Errorf("engine A still accepts the session it revoked: %v", err)
 	}
-	if err := b.PollRevocations(ctx); err != nil {
+	if err := testkit.PollRevocations(ctx, b); err != nil {
 		t.Fatalf("poll: %v", err)
 	}
 	if _, err := b.VerifyAccessToken(ctx, victim.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
@@ -184,7 +185,7 @@ func testRevocationFeed(t *testing.T, newStore func(t *testing.T) core.Store) {
 	}
 	// An engine that starts after the revocation learns it from the lookback window.
 	c := mk()
-	if err := c.PollRevocations(ctx); err != nil {
+	if err := testkit.PollRevocations(ctx, c); err != nil {
 		t.Fatalf("poll: %v", err)
 	}
 	if _, err := c.VerifyAccessToken(ctx, victim.AccessToken, core.VerifyOptions{}); !errors.Is(err, core.ErrUnauthorised) {
@@ -197,7 +198,7 @@ func testRevocationFeed(t *testing.T, newStore func(t *testing.T) core.Store) {
 	if _, err := a.RevokeAllForUser(ctx, user); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.PollRevocations(ctx); err != nil {
+	if err := testkit.PollRevocations(ctx, b); err != nil {
 		t.Fatal(err)
 	}
 	for _, tk := range []*core.Tokens{t1, t2} {

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ratchetauth/ratchet/internal/testkit"
+	"github.com/ratchetauth/ratchet/tests/testdb"
+
 	"github.com/glebarez/sqlite"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
@@ -68,7 +71,7 @@ func (p *recordingPool) QueryContext(ctx context.Context, query string, args ...
 // sequential scan. Run with -v to see the plans (reproduced in docs/GORM.md).
 func TestExplainPostgres(t *testing.T) {
 	ctx := context.Background()
-	db, _ := openPostgres(t, quietConfig())
+	db, _ := testdb.Open(t, testdb.Postgres, "rt_")
 	if _, err := gormstore.New(db, gormstore.Options{AutoMigrate: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +95,7 @@ func TestExplainPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &recordingPool{DB: raw, seen: map[string]recorded{}}
-	viaRec, err := gorm.Open(postgres.New(postgres.Config{Conn: rec}), quietConfig())
+	viaRec, err := gorm.Open(postgres.New(postgres.Config{Conn: rec}), testdb.Quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +116,7 @@ func TestExplainPostgres(t *testing.T) {
 	if _, err := e.ListSessions(ctx, "u42"); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.PollRevocations(ctx); err != nil {
+	if err := testkit.PollRevocations(ctx, e); err != nil {
 		t.Fatal(err)
 	}
 	rec.mu.Lock()
@@ -122,7 +125,7 @@ func TestExplainPostgres(t *testing.T) {
 	if ok, err := e.RevokeSession(ctx, tk.Handle); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	if err := e.PollRevocations(ctx); err != nil {
+	if err := testkit.PollRevocations(ctx, e); err != nil {
 		t.Fatal(err)
 	}
 
@@ -168,7 +171,7 @@ func TestExplainFeed(t *testing.T) {
 
 func testExplainFeed(t *testing.T, b backend) {
 	ctx := context.Background()
-	db, _ := b.open(t, quietConfig())
+	db, _ := b.open(t, testdb.Quiet())
 	if _, err := gormstore.New(db, gormstore.Options{AutoMigrate: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +214,7 @@ func testExplainFeed(t *testing.T, b backend) {
 	if b.name == "mysql" {
 		dial = mysql.New(mysql.Config{Conn: rec})
 	}
-	viaRec, err := gorm.Open(dial, quietConfig())
+	viaRec, err := gorm.Open(dial, testdb.Quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +223,7 @@ func testExplainFeed(t *testing.T, b backend) {
 		t.Fatal(err)
 	}
 	e, _ := newEngine(t, s)
-	if err := e.PollRevocations(ctx); err != nil {
+	if err := testkit.PollRevocations(ctx, e); err != nil {
 		t.Fatal(err)
 	}
 	rec.mu.Lock()
@@ -233,7 +236,7 @@ func testExplainFeed(t *testing.T, b backend) {
 	if ok, err := e.RevokeSession(ctx, tk.Handle); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	if err := e.PollRevocations(ctx); err != nil {
+	if err := testkit.PollRevocations(ctx, e); err != nil {
 		t.Fatal(err)
 	}
 	rec.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	"net/http"
 	"testing"
 
@@ -124,7 +125,7 @@ func BenchmarkEcho(b *testing.B) {
 			}, mw(a))
 			req := get("Authorization", "Bearer "+s.tokens.AccessToken)
 			if cookie {
-				req = get("Cookie", s.engine.AccessCookieName()+"="+s.tokens.AccessToken)
+				req = get("Cookie", cookieName(s.engine)+"="+s.tokens.AccessToken)
 			}
 			run(b, e, req)
 		})
@@ -146,4 +147,10 @@ func BenchmarkEcho(b *testing.B) {
 		}, echojwt.WithConfig(echojwt.Config{SigningKey: publicKey(b, s.engine), SigningMethod: "EdDSA"}))
 		run(b, e, get("Authorization", "Bearer "+s.tokens.AccessToken))
 	})
+}
+
+// cookieName is the engine's access cookie name.
+func cookieName(e *core.Engine) string {
+	access, _ := testkit.CookieNames(e)
+	return access
 }
