@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/labstack/echo/v5"
-	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/httpio"
 )
 
 // Adapter connects an Engine to Echo v5.
@@ -82,13 +82,8 @@ type verifier struct {
 func (v *verifier) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		r := c.Request()
-		if r.Method == "OPTIONS" {
-			return next(c)
-		}
-		resp := response{c.Response()}
-		s, err := v.a.e.GetSession(r.Context(), httpratchet.Request(r), resp, v.opts)
-		if err != nil {
-			v.a.e.WriteError(r.Context(), resp, err)
+		s, ok := v.a.e.Authorize(r.Context(), httpio.Request(r), response{c.Response()}, v.opts)
+		if !ok {
 			return nil
 		}
 		if s != nil {
@@ -104,46 +99,35 @@ type Router interface {
 	Any(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) echo.RouteInfo
 }
 
-// Mount registers the library routes (signin, session/refresh, signout, sessions,
-// sessions/revoke-others, sessions/:handle, jwt/jwks.json), each as one Echo "any method"
-// route; the engine answers a wrong method with 405 itself. On an *echo.Echo they go under
-// the engine's base path. On an *echo.Group the group must be the base path itself, since
-// Echo does not reveal a group's prefix: with BasePath "/api/v1/auth",
-// a.Mount(e.Group("/api/v1/auth")) or a.Mount(api.Group("/auth")) where api is
-// e.Group("/api/v1"). Echo v5 has no e.Host: with echo.NewVirtualHostHandler, mount on the
-// host's own *echo.Echo. Mount panics if the routes would land anywhere else. m adds
-// route-level middleware (a rate limiter, say). Routes switched off in core.Config.Routes are
-// not registered, so the app may serve those paths itself. A route the app registers for one
-// method on one of these paths (e.GET("/auth/signin", h)) takes precedence over Mount's
-// any-method route in Echo v5, whichever is registered first.
+// Mount serves every path under the engine's BasePath with the core (core.Engine.ServeAuth):
+// the library routes (core.Engine.Routes), 405 for a wrong method, and the core's 404 for
+// anything else, the same bytes as every other adapter. It registers one route,
+// BasePath+"/*", as Echo v5's any-method route (echo.RouteAny), so every method reaches the
+// engine, including ones Echo has no constant for. Echo prefers static and parameter routes
+// to it, and a route for one method to an any-method route, so a route the app registers
+// under the base path itself (a replacement for one switched off in core.Config.Routes, say)
+// still wins. On an *echo.Echo the route goes under the base path. On an *echo.Group the
+// group must be the base path itself, since Echo does not reveal a group's prefix: with
+// BasePath "/api/v1/auth", a.Mount(e.Group("/api/v1/auth")) or a.Mount(api.Group("/auth"))
+// where api is e.Group("/api/v1"). Echo v5 has no e.Host: with echo.NewVirtualHostHandler,
+// mount on each host's own *echo.Echo. Mount panics if the route would land anywhere else. m
+// adds route-level middleware (a rate limiter, say).
 func (a *Adapter) Mount(r Router, m ...echo.MiddlewareFunc) {
-	cfg := a.e.Config()
-	prefix := cfg.BasePath
+	base := a.e.Config().BasePath
+	prefix := base
 	if _, ok := r.(*echo.Group); ok {
 		prefix = ""
 	}
-	add := func(off bool, p string) {
-		if off {
-			return
-		}
-		if rt := r.Any(prefix+p, a.serveAuth, m...); rt.Path != cfg.BasePath+p {
-			panic(fmt.Sprintf("echoratchet: Mount registered %q, want %q: mount on the *echo.Echo or on a group created at the base path", rt.Path, cfg.BasePath+p))
-		}
+	if rt := r.Any(prefix+"/*", a.serveAuth, m...); rt.Path != base+"/*" {
+		panic(fmt.Sprintf("echoratchet: Mount registered %q, want %q: mount on the *echo.Echo or on a group created at the base path", rt.Path, base+"/*"))
 	}
-	rt := cfg.Routes
-	add(rt.DisableSignIn || cfg.Authenticate == nil, "/signin")
-	add(rt.DisableRefresh, "/session/refresh")
-	add(rt.DisableSignOut, "/signout")
-	add(rt.DisableSessions, "/sessions")
-	add(rt.DisableSessions, "/sessions/revoke-others")
-	add(rt.DisableSessions, "/sessions/:handle") // the engine reads the handle from the path
-	add(rt.DisableJWKS, "/jwt/jwks.json")
 }
 
 func (a *Adapter) serveAuth(c *echo.Context) error {
 	r := c.Request()
-	if !a.e.ServeAuth(r.Context(), httpratchet.Request(r), response{c.Response()}) {
-		return echo.ErrNotFound // only if app middleware rewrote the path
+	req, resp := httpio.Request(r), response{c.Response()}
+	if !a.e.ServeAuth(r.Context(), req, resp) {
+		a.e.WriteNotFound(r.Context(), req, resp)
 	}
 	return nil
 }
@@ -151,26 +135,33 @@ func (a *Adapter) serveAuth(c *echo.Context) error {
 // CORS is middleware that sets credentialed CORS headers for the engine's AllowedOrigins and
 // answers preflights. Install it with e.Use (or e.Pre) before the session middleware. Apps
 // that prefer Echo's own middleware.CORSWithConfig can use that instead, with AllowHeaders
-// core.CORSAllowedHeaders and AllowCredentials true.
+// core.CORSAllowedHeaders() and AllowCredentials true.
 func (a *Adapter) CORS(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		if a.e.HandleCORS(httpratchet.Request(c.Request()), response{c.Response()}) {
+		if a.e.HandleCORS(httpio.Request(c.Request()), response{c.Response()}) {
 			return nil
 		}
 		return next(c)
 	}
 }
 
-// CreateSession signs userID in on this request and writes the tokens to the response, in the
-// transfer method the client asked for.
+// CreateSession signs userID in on this request, writes the tokens to the response, in the
+// transfer method the client asked for, and makes the session available to Session(c).
 func (a *Adapter) CreateSession(c *echo.Context, userID string, opts core.CreateOptions) (*core.Session, error) {
 	r := c.Request()
-	return a.e.CreateSession(r.Context(), httpratchet.Request(r), response{c.Response()}, userID, opts)
+	s, err := a.e.CreateSession(r.Context(), httpio.Request(r), response{c.Response()}, userID, opts)
+	if err == nil {
+		c.Set(contextKey, s)
+	}
+	return s, err
 }
 
 // WriteError writes err as the protocol's status and body (clearing tokens where the protocol
-// says so) and returns nil, so a handler can end with return a.WriteError(c, err).
+// says so, and through core.Config.ErrorHandler) and returns nil: like every adapter's
+// WriteError it ends the request, so a handler ends with return a.WriteError(c, err), and
+// Echo's HTTPErrorHandler never rewrites the answer.
 func (a *Adapter) WriteError(c *echo.Context, err error) error {
-	a.e.WriteError(c.Request().Context(), response{c.Response()}, err)
+	r := c.Request()
+	a.e.WriteError(r.Context(), httpio.Request(r), response{c.Response()}, err)
 	return nil
 }

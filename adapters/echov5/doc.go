@@ -29,14 +29,15 @@
 // # CORS
 //
 // Use Adapter.CORS, or Echo's middleware.CORSWithConfig with AllowOrigins set to the engine's
-// AllowedOrigins, AllowHeaders core.CORSAllowedHeaders and AllowCredentials true. Either way,
+// AllowedOrigins, AllowHeaders core.CORSAllowedHeaders() and AllowCredentials true. Either way,
 // install it with e.Use before any session middleware. Access-Control-Expose-Headers set by
 // such middleware is extended, never overwritten, when tokens are written.
 //
 // # Route groups and base paths
 //
-// Mount(e) registers the routes at Config.BasePath, each as one Echo v5 any-method route
-// (echo.RouteAny). To put them under a group (to share its middleware), create the group at
+// Mount(e) registers one Echo v5 any-method route (echo.RouteAny), Config.BasePath+"/*", and
+// the core answers everything under it: the library routes, 405 for a wrong method and its 404
+// for any other path. To put it under a group (to share its middleware), create the group at
 // the base path itself: with BasePath "/api/v1/auth", a.Mount(e.Group("/api/v1/auth")) or
 // a.Mount(api.Group("/auth")) when api is e.Group("/api/v1"). Echo v5 has no e.Host: with
 // echo.NewVirtualHostHandler, mount on each host's own *echo.Echo.

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v5"
-	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
+	"github.com/ratchetauth/ratchet/internal/httpio"
 )
 
 // response adapts the writer of c.Response() to core.Response. In Echo v5 c.Response() is an
@@ -15,7 +15,7 @@ import (
 type response struct{ w http.ResponseWriter }
 
 // Header joins repeated fields with ", " (core.Response's contract).
-func (p response) Header(name string) string    { return httpratchet.JoinedHeader(p.w.Header(), name) }
+func (p response) Header(name string) string    { return httpio.JoinedHeader(p.w.Header(), name) }
 func (p response) SetHeader(name, value string) { p.w.Header().Set(name, value) }
 func (p response) AddHeader(name, value string) { p.w.Header().Add(name, value) }
 func (p response) DelHeader(name string)        { p.w.Header().Del(name) }

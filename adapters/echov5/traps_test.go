@@ -141,7 +141,7 @@ func echoCORS(expose ...string) echo.MiddlewareFunc {
 	return middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins:     []string{adaptertest.WebsiteOrigin},
 		AllowMethods:     []string{"GET", "POST", "PUT", "PATCH", "DELETE"},
-		AllowHeaders:     core.CORSAllowedHeaders,
+		AllowHeaders:     core.CORSAllowedHeaders(),
 		AllowCredentials: true,
 		ExposeHeaders:    expose,
 	})
@@ -173,7 +173,7 @@ func TestEchoCORSMiddlewareOrdering(t *testing.T) {
 					t.Errorf("preflight %s: allow-origin %q, credentials %q", path,
 						pre.Header.Get("Access-Control-Allow-Origin"), pre.Header.Get("Access-Control-Allow-Credentials"))
 				}
-				for _, h := range core.CORSAllowedHeaders {
+				for _, h := range core.CORSAllowedHeaders() {
 					if !listHas(pre.Header, "Access-Control-Allow-Headers", h) {
 						t.Errorf("preflight %s: Allow-Headers %q lacks %s", path, pre.Header.Get("Access-Control-Allow-Headers"), h)
 					}
@@ -301,26 +301,20 @@ func TestGroupAndCustomBasePath(t *testing.T) {
 	a.Mount(e.Group("/api"))
 }
 
-// TestMountOnEcho registers every route at the default base path of the *echo.Echo, each as
-// one Echo v5 any-method route (v4's Any registered one route per known method), so every
-// method, including ones Echo has no constant for, reaches the engine.
+// TestMountOnEcho registers one route at the default base path of the *echo.Echo: the
+// catch-all BasePath+"/*" as Echo v5's any-method route (v4's Any registered one route per
+// known method), so every method, including ones Echo has no constant for, reaches the engine.
 func TestMountOnEcho(t *testing.T) {
 	f := newFixture(t)
 	a := echoratchet.New(f.Engine)
 	e := echo.New()
 	a.Mount(e)
-	got := map[string]bool{}
+	var got []string
 	for _, r := range e.Router().Routes() {
-		got[r.Method+" "+r.Path] = true
+		got = append(got, r.Method+" "+r.Path)
 	}
-	paths := []string{"/signin", "/session/refresh", "/signout", "/sessions", "/sessions/revoke-others", "/sessions/:handle", "/jwt/jwks.json"}
-	for _, p := range paths {
-		if !got[echo.RouteAny+" /auth"+p] {
-			t.Errorf("route %s /auth%s not registered (routes: %v)", echo.RouteAny, p, got)
-		}
-	}
-	if len(got) != len(paths) {
-		t.Errorf("Mount registered %d routes, want %d: %v", len(got), len(paths), got)
+	if want := []string{echo.RouteAny + " /auth/*"}; !slices.Equal(got, want) {
+		t.Errorf("Mount registered %v, want %v", got, want)
 	}
 	// Unsupported methods get core's 405, not Echo's: known, WebDAV and unknown methods alike.
 	srv := serve(t, e)
@@ -333,14 +327,46 @@ func TestMountOnEcho(t *testing.T) {
 	if r := do(t, "HEAD", srv.URL+"/auth/signin", ""); r.Status != 405 || r.Header.Get("Allow") != "POST" {
 		t.Errorf("HEAD signin: %d %q", r.Status, r.Header.Get("Allow"))
 	}
-	if r := do(t, "POST", srv.URL+"/auth/signin", signInBody, "Content-Type", "application/json"); r.Status != 200 {
-		t.Errorf("POST signin: %d %s", r.Status, r.Body)
+	if r := do(t, "BREW", srv.URL+"/auth/nope", ""); r.Status != 404 || r.Body != `{"message":"not found"}` {
+		t.Errorf("BREW unknown path: %d %s, want the core's 404", r.Status, r.Body)
 	}
 }
 
-// TestAppMethodRouteBeatsMount: in Echo v5 a route the app registers for one method on a
-// library path takes precedence over Mount's any-method route, whether it is registered
-// before or after Mount; the other methods still reach the engine.
+// TestDisabledRoutes: a route switched off in core.Config.Routes gets the core's 404, like any
+// unknown path under the base path, unless the app serves it: Echo prefers the app's static
+// route to the adapter's catch-all, whichever order they are registered in.
+func TestDisabledRoutes(t *testing.T) {
+	eng, err := core.New(core.Config{Store: memory.New(), Authenticate: adaptertest.DemoAuthenticate,
+		Routes: core.Routes{DisableJWKS: true, DisableSignIn: true, DisableSessions: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	e.HTTPErrorHandler = rewritingErrorHandler
+	e.POST("/auth/signin", func(c *echo.Context) error { return c.String(http.StatusOK, "app sign-in") })
+	echoratchet.New(eng).Mount(e)
+	e.GET("/auth/sessions", func(c *echo.Context) error { return c.String(http.StatusOK, "app sessions") })
+	srv := serve(t, e)
+	if r := do(t, "GET", srv.URL+"/auth/jwt/jwks.json", ""); r.Status != 404 || r.Body != `{"message":"not found"}` {
+		t.Errorf("disabled JWKS: %d %s, want the core's 404", r.Status, r.Body)
+	}
+	if r := do(t, "POST", srv.URL+"/auth/signin", signInBody, "Content-Type", "application/json"); r.Status != 200 || r.Body != "app sign-in" {
+		t.Errorf("app's own sign-in (registered before Mount): %d %s", r.Status, r.Body)
+	}
+	if r := do(t, "GET", srv.URL+"/auth/sessions", ""); r.Status != 200 || r.Body != "app sessions" {
+		t.Errorf("app's own sessions route (registered after Mount): %d %s", r.Status, r.Body)
+	}
+	if r := do(t, "POST", srv.URL+"/auth/session/refresh", ""); r.Status != 401 {
+		t.Errorf("refresh still mounted: %d %s", r.Status, r.Body)
+	}
+	// Another method on the app's static route falls back to the catch-all: the core answers.
+	if r := do(t, "DELETE", srv.URL+"/auth/signin", ""); r.Status != 404 || r.Body != `{"message":"not found"}` {
+		t.Errorf("DELETE beside the app's POST /auth/signin: %d %s, want the core's 404", r.Status, r.Body)
+	}
+}
+
+// TestAppMethodRouteBeatsMount: a route the app registers for one method on an enabled library
+// path takes that method over, before or after Mount; the other methods still reach the core.
 func TestAppMethodRouteBeatsMount(t *testing.T) {
 	for _, before := range []bool{true, false} {
 		t.Run(fmt.Sprintf("app route first=%v", before), func(t *testing.T) {
@@ -359,41 +385,11 @@ func TestAppMethodRouteBeatsMount(t *testing.T) {
 			if r := do(t, "GET", srv.URL+"/auth/jwt/jwks.json", ""); r.Status != 200 || r.Body != "app jwks page" {
 				t.Errorf("GET jwks: %d %s", r.Status, r.Body)
 			}
-			if r := do(t, "POST", srv.URL+"/auth/jwt/jwks.json", ""); r.Status != 405 || r.Header.Get("Allow") != "GET, HEAD" {
-				t.Errorf("POST jwks: %d %q %s", r.Status, r.Header.Get("Allow"), r.Body)
+			if r := do(t, "POST", srv.URL+"/auth/jwt/jwks.json", ""); r.Status != 405 || r.Header.Get("Allow") != "GET, HEAD" ||
+				r.Body != `{"message":"method not allowed"}` {
+				t.Errorf("POST jwks: %d %q %s, want the core's 405", r.Status, r.Header.Get("Allow"), r.Body)
 			}
 		})
-	}
-}
-
-// TestDisabledRoutesAreNotRegistered: routes switched off in core.Config.Routes are left to
-// the app, whichever order it registers in, and otherwise get Echo's own 404 handling.
-func TestDisabledRoutesAreNotRegistered(t *testing.T) {
-	eng, err := core.New(core.Config{Store: memory.New(), Authenticate: adaptertest.DemoAuthenticate,
-		Routes: core.Routes{DisableJWKS: true, DisableSignIn: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := echo.New()
-	e.HTTPErrorHandler = func(c *echo.Context, err error) {
-		// Echo v5's router answers with echo.ErrNotFound, which is no *echo.HTTPError: only an
-		// echo.HTTPStatusCoder.
-		var sc echo.HTTPStatusCoder
-		if errors.As(err, &sc) {
-			_ = c.String(sc.StatusCode(), "app 404 page")
-		}
-	}
-	e.POST("/auth/signin", func(c *echo.Context) error { return c.String(http.StatusOK, "app sign-in") })
-	echoratchet.New(eng).Mount(e)
-	srv := serve(t, e)
-	if r := do(t, "GET", srv.URL+"/auth/jwt/jwks.json", ""); r.Status != 404 || r.Body != "app 404 page" {
-		t.Errorf("disabled JWKS: %d %s", r.Status, r.Body)
-	}
-	if r := do(t, "POST", srv.URL+"/auth/signin", signInBody, "Content-Type", "application/json"); r.Status != 200 || r.Body != "app sign-in" {
-		t.Errorf("app's own sign-in: %d %s", r.Status, r.Body)
-	}
-	if r := do(t, "POST", srv.URL+"/auth/session/refresh", ""); r.Status != 401 {
-		t.Errorf("refresh still mounted: %d %s", r.Status, r.Body)
 	}
 }
 
