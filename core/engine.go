@@ -42,13 +42,11 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	if cfg.Keys == nil {
-		k, err := GenerateKey(cfg.Algorithm)
+		k, err := defaultKeyRing(cfg.Store, cfg.Algorithm)
 		if err != nil {
 			return nil, err
 		}
-		if cfg.Keys, err = NewStaticKeyRing(k); err != nil {
-			return nil, err
-		}
+		cfg.Keys = k
 	}
 	if _, err := cfg.Keys.SigningKey(); err != nil {
 		return nil, fmt.Errorf("%w: key ring has no signing key: %v", ErrConfig, err)

@@ -68,7 +68,8 @@ type Change struct {
 // all, as `UPDATE … WHERE handle = ? AND revoked = false AND <cond>` followed by a check of the
 // rows affected. Implementations must never upsert or read-modify-write on an update path.
 //
-// Optional capabilities are discovered by type assertion: ExpiredDeleter, AllRevoker.
+// Optional capabilities are discovered by type assertion: ExpiredDeleter, AllRevoker,
+// RevocationFeed, KeyStore and ProcessLocal.
 type Store interface {
 	// Create inserts a new record. A duplicate handle is an error.
 	Create(ctx context.Context, rec *Record) error
@@ -99,4 +100,15 @@ type ExpiredDeleter interface {
 type AllRevoker interface {
 	// RevokeAll revokes every unrevoked record and returns how many it revoked.
 	RevokeAll(ctx context.Context) (int64, error)
+}
+
+// ProcessLocal is implemented by stores whose data lives in this process only (stores/memory):
+// no other process can reach it, so no other instance can share the sessions or the signing
+// keys it holds. New reads it when Config.Keys is nil: a per-process in-memory key ring is
+// correct over a process-local store, but over a KeyStore that other instances share it would
+// make each instance refuse the others' tokens, so New refuses that instead (see Config.Keys).
+type ProcessLocal interface {
+	// ProcessLocal reports whether the store's data lives in this process only. A store that
+	// wraps another reports what the wrapped one does.
+	ProcessLocal() bool
 }

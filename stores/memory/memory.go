@@ -39,12 +39,17 @@ var (
 	_ core.ExpiredDeleter = (*Store)(nil)
 	_ core.AllRevoker     = (*Store)(nil)
 	_ core.RevocationFeed = (*Store)(nil)
+	_ core.ProcessLocal   = (*Store)(nil)
 )
 
 // New returns an empty store.
 func New() *Store {
 	return &Store{byID: map[string]*core.Record{}, byUser: map[string]map[string]struct{}{}}
 }
+
+// ProcessLocal implements core.ProcessLocal: the data lives in this process only, so an engine
+// over the store may use per-process signing keys (core.New's default when Config.Keys is nil).
+func (s *Store) ProcessLocal() bool { return true }
 
 func clone(r *core.Record) *core.Record {
 	c := *r

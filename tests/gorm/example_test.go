@@ -36,9 +36,19 @@ func Example() {
 	}
 	defer store.Close()
 
+	// The signing keys live in the store too, sealed under a key-encryption key, so every
+	// instance signs with the same key. In production the KEK comes from the environment,
+	// read explicitly: kek, previous, err := core.KEKFromEnv() (RATCHET_KEK).
+	kek, _ := core.NewKEK()
+	ring, err := core.NewStoreKeyRing(context.Background(), store, core.KeyRingOptions{KEK: kek})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ring.Close()
+
 	// The store is a core.RevocationFeed: the engine polls it in the background (every 2 s by
 	// default) for revocations made by other instances, until Close.
-	engine, err := core.New(core.Config{Store: store})
+	engine, err := core.New(core.Config{Store: store, Keys: ring})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -71,9 +71,15 @@ func newEngineAt(t testing.TB, s core.Store, now time.Time) *core.Engine {
 	return newEngineWith(t, s, core.NewFakeClock(now))
 }
 
+// Its signing keys are per-process (core.NewEphemeralKeyRing), chosen explicitly: the store
+// could share keys, but these tests check sessions, and the key ring has tests of its own.
 func newEngineWith(t testing.TB, s core.Store, clk core.Clock) *core.Engine {
 	t.Helper()
-	e, err := core.New(core.Config{Store: s, Clock: clk, RotationGrace: 30 * time.Second,
+	keys, err := core.NewEphemeralKeyRing("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := core.New(core.Config{Store: s, Keys: keys, Clock: clk, RotationGrace: 30 * time.Second,
 		RevocationPollInterval: -1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

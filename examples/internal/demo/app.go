@@ -95,6 +95,13 @@ func SetupWith(ctx context.Context, s Settings) (*App, error) {
 			a.closers = append([]func() error{ring.Close}, a.closers...)
 			cfg.Keys, a.Keys = ring, desc
 		} else {
+			// Per-process keys, chosen explicitly (core.New refuses to invent them over a
+			// database that could share keys): fine for one local process, whose clients
+			// refresh once after a restart.
+			if cfg.Keys, err = core.NewEphemeralKeyRing(""); err != nil {
+				_ = a.Close()
+				return nil, err
+			}
 			a.Keys = desc
 		}
 	}
@@ -233,7 +240,7 @@ func Main(framework string, build func(*App) Server) {
 
 // devKeyRing opens the store's key ring under a development KEK kept in path. If the file
 // cannot be used, or the stored keys were sealed under another KEK (the file was deleted), it
-// returns nil and the reason, and the app falls back to in-memory keys.
+// returns nil and the reason, and the app falls back to per-process keys in memory.
 func devKeyRing(ctx context.Context, store core.Store, path string) (*core.StoreKeyRing, string) {
 	kek, created, err := core.DevKEKFile(path)
 	if err != nil {

@@ -3,12 +3,12 @@ package demo
 import (
 	"bytes"
 	"fmt"
-	"github.com/ratchetauth/ratchet/internal/testkit"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	"github.com/ratchetauth/ratchet/stores/memory"
 )
 
