@@ -12,6 +12,7 @@ import (
 
 	fiberratchet "github.com/ratchetauth/ratchet/adapters/fiber"
 	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
+	"github.com/ratchetauth/ratchet/adapters/nethttp/nethttptest"
 	"github.com/ratchetauth/ratchet/core"
 	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
@@ -31,36 +32,21 @@ func churn(ctxSession func() *core.Session) (int, []byte, error) {
 	return 200, []byte(`{"status":"OK"}`), nil
 }
 
-// referenceServer serves the fixture's routes through the net/http reference adapter.
+// referenceServer serves the fixture (nethttptest) through the net/http reference adapter,
+// plus GET /api/churn.
 func referenceServer(t *testing.T, f *adaptertest.Fixture) string {
-	a := httpratchet.New(f.Engine)
-	write := func(w http.ResponseWriter, r *http.Request, st int, body []byte, err error) {
-		if err != nil {
-			a.WriteError(w, r, err)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(st)
-		_, _ = w.Write(body)
-	}
-	me := func(w http.ResponseWriter, r *http.Request) {
-		write(w, r, 200, f.Me(httpratchet.MustSession(r.Context())), nil)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/auth/", a.Handler())
-	mux.Handle("/api/me", a.Require(http.HandlerFunc(me)))
-	mux.Handle("/api/me/strict", a.RequireStoreCheck(http.HandlerFunc(me)))
-	mux.Handle("/api/admin", a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}})(http.HandlerFunc(me)))
-	mux.Handle("/api/churn", a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h, mux, a := nethttptest.Server(f, nil)
+	mux.Handle("GET /api/churn", a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st, body, err := churn(func() *core.Session { return httpratchet.MustSession(r.Context()) })
-		write(w, r, st, body, err)
+		nethttptest.Reply(a, w, r, st, body, err)
 	})))
-	srv := httptest.NewServer(a.CORS(mux))
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
 
-// fiberServer serves the same routes through the Fiber adapter.
+// fiberServer serves the same fixture (fibertest), plus GET /api/churn, through the Fiber
+// adapter.
 func fiberServer(t *testing.T, f *adaptertest.Fixture) string {
 	app, a := fixtureApp(f, nil)
 	app.Get("/api/churn", a.Require, func(c *fiber.Ctx) error {

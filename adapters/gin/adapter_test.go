@@ -1,7 +1,6 @@
 package ginratchet_test
 
 import (
-	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -10,7 +9,7 @@ import (
 
 	ginratchet "github.com/ratchetauth/ratchet/adapters/gin"
 	"github.com/ratchetauth/ratchet/adapters/gin/gintest"
-	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
+	"github.com/ratchetauth/ratchet/adapters/nethttp/nethttptest"
 	"github.com/ratchetauth/ratchet/core"
 	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
@@ -24,34 +23,13 @@ func TestNewNilEnginePanics(t *testing.T) {
 	ginratchet.New(nil)
 }
 
-// netHTTPServer serves the same routes as gintest.Server through the net/http adapter.
-func netHTTPServer(f *adaptertest.Fixture) http.Handler {
-	a := httpratchet.New(f.Engine)
-	me := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, ok := httpratchet.Session(r.Context())
-		body := f.Anonymous()
-		if ok {
-			body = f.Me(s)
-		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		_, _ = w.Write(body)
-	})
-	mux := http.NewServeMux()
-	mux.Handle("/auth/", a.Handler())
-	mux.Handle("GET /api/me", a.Require(me))
-	mux.Handle("GET /api/me/strict", a.RequireStoreCheck(me))
-	mux.Handle("GET /api/optional", a.Optional(me))
-	mux.Handle("GET /api/admin", a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}})(me))
-	return a.CORS(mux)
-}
-
 // TestResponsesMatchNetHTTP sends the same requests, carrying the same tokens, to the gin
 // adapter and to the net/http adapter over one engine and requires identical status, headers
 // and bodies: every error response is written by the core, so any difference is an adapter bug.
 func TestResponsesMatchNetHTTP(t *testing.T) {
 	f := newFixture(t)
 	gr, _ := gintest.Server(f, nil)
-	nh := netHTTPServer(f)
+	nh := nethttptest.NewServer(f)
 
 	bob := signIn(t, gr, "/auth", "header", bobSignInBody())
 	bobAuth := "Bearer " + bob.Header.Get(core.HeaderAccessToken)

@@ -2,96 +2,17 @@ package httpratchet_test
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
+	"github.com/ratchetauth/ratchet/adapters/nethttp/nethttptest"
 	"github.com/ratchetauth/ratchet/core"
 	"github.com/ratchetauth/ratchet/stores/memory"
 	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
-
-// fixtureApp serves the fixture's app routes (documented on adaptertest.Fixture) with a.
-type fixtureApp struct {
-	f *adaptertest.Fixture
-	a *httpratchet.Adapter
-}
-
-func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-func (app fixtureApp) me(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, 200, app.f.Me(httpratchet.MustSession(r.Context())))
-}
-
-func (app fixtureApp) optional(w http.ResponseWriter, r *http.Request) {
-	if s, ok := httpratchet.Session(r.Context()); ok {
-		writeJSON(w, 200, app.f.Me(s))
-		return
-	}
-	writeJSON(w, 200, app.f.Anonymous())
-}
-
-// reply writes a fixture handler's result, mapping session errors through the adapter.
-func (app fixtureApp) reply(w http.ResponseWriter, r *http.Request, status int, body []byte, err error) {
-	if err != nil {
-		app.a.WriteError(w, r, err)
-		return
-	}
-	writeJSON(w, status, body)
-}
-
-func (app fixtureApp) notes(w http.ResponseWriter, r *http.Request) {
-	st, body, err := app.f.Notes(r.Context(), httpratchet.MustSession(r.Context()))
-	app.reply(w, r, st, body, err)
-}
-
-// body reads a bounded request body; false means an error was written.
-func body(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
-	if err != nil {
-		writeJSON(w, 413, []byte(`{"message":"body too large"}`))
-		return nil, false
-	}
-	return b, true
-}
-
-func (app fixtureApp) addNote(w http.ResponseWriter, r *http.Request) {
-	b, ok := body(w, r)
-	if !ok {
-		return
-	}
-	st, out, err := app.f.AddNote(r.Context(), httpratchet.MustSession(r.Context()), b)
-	app.reply(w, r, st, out, err)
-}
-
-func (app fixtureApp) payload(w http.ResponseWriter, r *http.Request) {
-	b, ok := body(w, r)
-	if !ok {
-		return
-	}
-	st, out, err := app.f.MergePayload(r.Context(), httpratchet.MustSession(r.Context()), b)
-	app.reply(w, r, st, out, err)
-}
-
-// mountApp registers the app routes on mux.
-func (app fixtureApp) mountApp(mux *http.ServeMux) {
-	a := app.a
-	mux.Handle("GET /api/me", a.Require(http.HandlerFunc(app.me)))
-	mux.Handle("GET /api/me/strict", a.RequireStoreCheck(http.HandlerFunc(app.me)))
-	mux.Handle("GET /api/optional", a.Optional(http.HandlerFunc(app.optional)))
-	mux.Handle("GET /api/notes", a.Require(http.HandlerFunc(app.notes)))
-	mux.Handle("POST /api/notes", a.Require(http.HandlerFunc(app.addNote)))
-	mux.Handle("POST /api/payload", a.Require(http.HandlerFunc(app.payload)))
-	admin := a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{app.f.AdminOnly()}})
-	mux.Handle("GET /api/admin", admin(http.HandlerFunc(app.me)))
-}
 
 func newFixture(t *testing.T) (*adaptertest.Fixture, *httpratchet.Adapter) {
 	t.Helper()
@@ -112,11 +33,8 @@ func serve(t *testing.T, h http.Handler) *httptest.Server {
 // TestHTTPSuite runs the conformance suite on http.ServeMux with the library routes mounted at
 // /auth/ through Handler.
 func TestHTTPSuite(t *testing.T) {
-	f, a := newFixture(t)
-	mux := http.NewServeMux()
-	mux.Handle("/auth/", a.Handler())
-	fixtureApp{f, a}.mountApp(mux)
-	srv := serve(t, a.CORS(mux))
+	f, _ := newFixture(t)
+	srv := serve(t, nethttptest.NewServer(f))
 	adaptertest.HTTPSuite(t, f.Target(srv.URL))
 }
 
@@ -125,7 +43,7 @@ func TestHTTPSuite(t *testing.T) {
 func TestHTTPSuiteRoutesMiddleware(t *testing.T) {
 	f, a := newFixture(t)
 	mux := http.NewServeMux()
-	fixtureApp{f, a}.mountApp(mux)
+	nethttptest.Routes(mux, a, f)
 	srv := serve(t, a.CORS(a.Routes(mux)))
 	adaptertest.HTTPSuite(t, f.Target(srv.URL))
 }
@@ -150,7 +68,7 @@ func TestEngineAccessor(t *testing.T) {
 	}
 }
 
-func TestRoutesPassesOtherRequestsThrough(t *testing.T) {
+func TestRoutesPassesRequestsOutsideTheBasePath(t *testing.T) {
 	_, a := newFixture(t)
 	var got []string
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -168,7 +86,7 @@ func TestRoutesPassesOtherRequestsThrough(t *testing.T) {
 		{"GET", "/api/me", true, http.StatusTeapot},
 		{"GET", "/auth", true, http.StatusTeapot},         // the base path itself is not a route
 		{"GET", "/authx/signin", true, http.StatusTeapot}, // a sibling prefix is not the base path
-		{"GET", "/auth/unknown", true, http.StatusTeapot}, // unknown library paths belong to the app
+		{"GET", "/auth/unknown", false, 404},              // the base path is the library's: the core's 404
 		{"POST", "/api/auth/signin", true, http.StatusTeapot},
 		{"GET", "/auth/jwt/jwks.json", false, 200},
 		{"GET", "/auth/signout", false, 405},

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ratchetauth/ratchet/adapters/nethttp/nethttptest"
 	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
@@ -77,11 +78,8 @@ func TestBrokenServerHelper(t *testing.T) {
 	if fix == nil {
 		return
 	}
-	f, a := newFixture(t)
-	mux := http.NewServeMux()
-	mux.Handle("/auth/", a.Handler())
-	fixtureApp{f, a}.mountApp(mux)
-	srv := serve(t, mangle(a.CORS(mux), fix))
+	f, _ := newFixture(t)
+	srv := serve(t, mangle(nethttptest.NewServer(f), fix))
 	adaptertest.HTTPSuite(t, f.Target(srv.URL))
 }
 

@@ -25,11 +25,7 @@ func TestChiRoutesMiddleware(t *testing.T) {
 }
 
 func (x *app) routes(r chi.Router) {
-	r.Get("/api/me", x.me.ServeHTTP)
-	r.Get("/api/me/strict", x.strict.ServeHTTP)
-	r.Get("/api/optional", x.optional.ServeHTTP)
-	r.Get("/api/admin", x.admin.ServeHTTP)
-	r.Get("/api/notes", x.notes.ServeHTTP)
-	r.Post("/api/notes", x.addNote.ServeHTTP)
-	r.Post("/api/payload", x.payload.ServeHTTP)
+	for _, rt := range x.appRoutes() {
+		r.Method(rt.Method, rt.Path, rt.Handler)
+	}
 }

@@ -1,20 +1,15 @@
 package routers
 
 import (
-	"net/http"
 	"testing"
 
 	"github.com/gorilla/mux"
 )
 
 func (x *app) gorillaRoutes(r *mux.Router) {
-	r.Handle("/api/me", x.me).Methods(http.MethodGet)
-	r.Handle("/api/me/strict", x.strict).Methods(http.MethodGet)
-	r.Handle("/api/optional", x.optional).Methods(http.MethodGet)
-	r.Handle("/api/admin", x.admin).Methods(http.MethodGet)
-	r.Handle("/api/notes", x.notes).Methods(http.MethodGet)
-	r.Handle("/api/notes", x.addNote).Methods(http.MethodPost)
-	r.Handle("/api/payload", x.payload).Methods(http.MethodPost)
+	for _, rt := range x.appRoutes() {
+		r.Handle(rt.Path, rt.Handler).Methods(rt.Method)
+	}
 }
 
 // TestGorillaPathPrefix mounts the library routes with PathPrefix. UseEncodedPath keeps

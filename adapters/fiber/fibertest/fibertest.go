@@ -149,13 +149,13 @@ func Body(c *fiber.Ctx) ([]byte, *Refusal) {
 	return body, nil
 }
 
-// Reply writes a fixture helper's answer as JSON, or its error through the adapter's
-// WriteError.
+// Reply writes a fixture helper's answer as JSON, with the Content-Type the core writes, or
+// its error through the adapter's WriteError.
 func Reply(a *fiberratchet.Adapter, c *fiber.Ctx, status int, body []byte, err error) error {
 	if err != nil {
 		return a.WriteError(c, err)
 	}
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 	return c.Status(status).Send(body)
 }
 
