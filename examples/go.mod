@@ -15,6 +15,7 @@ require (
 	github.com/ratchetauth/ratchet/adapters/gin v0.1.0
 	github.com/ratchetauth/ratchet/stores/gorm v0.1.0
 	github.com/ratchetauth/ratchet/stores/gorm/pglisten v0.1.0
+	github.com/ratchetauth/ratchet/tests/testdb v0.1.0
 	gorm.io/driver/mysql v1.6.0
 	gorm.io/driver/postgres v1.6.0
 	gorm.io/gorm v1.31.2
@@ -87,4 +88,5 @@ replace (
 	github.com/ratchetauth/ratchet/adapters/gin => ../adapters/gin
 	github.com/ratchetauth/ratchet/stores/gorm => ../stores/gorm
 	github.com/ratchetauth/ratchet/stores/gorm/pglisten => ../stores/gorm/pglisten
+	github.com/ratchetauth/ratchet/tests/testdb => ../tests/testdb
 )

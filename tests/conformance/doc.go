@@ -7,5 +7,5 @@
 // PostgreSQL is read from RATCHET_PG_DSN (default: host=127.0.0.1 port=5432 user=postgres
 // dbname=test sslmode=disable), MariaDB/MySQL from RATCHET_MYSQL_DSN (default:
 // root@tcp(127.0.0.1:3306)/). A missing database skips loudly, or fails with CI=true
-// (testenv.NeedService).
+// (tests/testdb, testenv.NeedService).
 package conformance

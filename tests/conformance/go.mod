@@ -3,15 +3,12 @@ module github.com/ratchetauth/ratchet/tests/conformance
 go 1.24
 
 require (
-	github.com/glebarez/sqlite v1.11.0
 	github.com/ratchetauth/ratchet v0.1.0
 	github.com/ratchetauth/ratchet/adapters/echo v0.1.0
 	github.com/ratchetauth/ratchet/adapters/fiber v0.1.0
 	github.com/ratchetauth/ratchet/adapters/gin v0.1.0
 	github.com/ratchetauth/ratchet/stores/gorm v0.1.0
-	gorm.io/driver/mysql v1.6.0
-	gorm.io/driver/postgres v1.6.0
-	gorm.io/gorm v1.31.2
+	github.com/ratchetauth/ratchet/tests/testdb v0.1.0
 )
 
 require (
@@ -21,6 +18,7 @@ require (
 	github.com/gin-contrib/sse v0.1.0 // indirect
 	github.com/gin-gonic/gin v1.5.0 // indirect
 	github.com/glebarez/go-sqlite v1.21.2 // indirect
+	github.com/glebarez/sqlite v1.11.0 // indirect
 	github.com/go-playground/locales v0.12.1 // indirect
 	github.com/go-playground/universal-translator v0.16.0 // indirect
 	github.com/go-sql-driver/mysql v1.8.1 // indirect
@@ -58,6 +56,9 @@ require (
 	golang.org/x/text v0.24.0 // indirect
 	gopkg.in/go-playground/validator.v9 v9.29.1 // indirect
 	gopkg.in/yaml.v2 v2.2.2 // indirect
+	gorm.io/driver/mysql v1.6.0 // indirect
+	gorm.io/driver/postgres v1.6.0 // indirect
+	gorm.io/gorm v1.31.2 // indirect
 	modernc.org/libc v1.22.5 // indirect
 	modernc.org/mathutil v1.5.0 // indirect
 	modernc.org/memory v1.5.0 // indirect
@@ -70,4 +71,5 @@ replace (
 	github.com/ratchetauth/ratchet/adapters/fiber => ../../adapters/fiber
 	github.com/ratchetauth/ratchet/adapters/gin => ../../adapters/gin
 	github.com/ratchetauth/ratchet/stores/gorm => ../../stores/gorm
+	github.com/ratchetauth/ratchet/tests/testdb => ../testdb
 )

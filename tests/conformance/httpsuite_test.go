@@ -31,7 +31,7 @@ var adapters = []adapter{
 // machine only trades them for timeouts). Each run has a database, schema or file of its own.
 func TestHTTPSuite(t *testing.T) {
 	for _, db := range databases {
-		t.Run(db.name, func(t *testing.T) {
+		t.Run(string(db), func(t *testing.T) {
 			for _, a := range adapters {
 				t.Run(a.name, func(t *testing.T) {
 					f, err := adaptertest.NewFixture(newGORMStore(t, db))

@@ -8,13 +8,14 @@ import (
 	"gorm.io/gorm"
 
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
+	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 // openInstance opens dsn as a separate app instance would: its own *gorm.DB and its own small
 // connection pool, closed at the end of the test.
 func openInstance(t testing.TB, b backend, dsn string) *gorm.DB {
 	t.Helper()
-	db, err := gorm.Open(b.dialector(dsn), quietConfig())
+	db, err := gorm.Open(b.dialector(dsn), testdb.Quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,14 +60,14 @@ func startAll(dbs []*gorm.DB) []error {
 func TestConcurrentStart(t *testing.T) {
 	const instances, trials = 8, 8
 	forEachBackend(t, func(t *testing.T, b backend) {
-		want, _ := b.open(t, quietConfig())
+		want, _ := b.open(t, testdb.Quiet())
 		if _, err := gormstore.New(want, gormstore.Options{AutoMigrate: true}); err != nil {
 			t.Fatal(err)
 		}
 		failed := 0
 		for trial := range trials {
 			t.Run(fmt.Sprint("trial", trial), func(t *testing.T) {
-				_, dsn := b.open(t, quietConfig()) // a fresh, empty schema / database / file
+				_, dsn := b.open(t, testdb.Quiet()) // a fresh, empty schema / database / file
 				dbs := make([]*gorm.DB, instances)
 				for i := range dbs {
 					dbs[i] = openInstance(t, b, dsn)

@@ -8,16 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ratchetauth/ratchet/internal/testkit"
-	"github.com/ratchetauth/ratchet/tests/testdb"
-
 	"github.com/glebarez/sqlite"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
+	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 // recordingPool is a gorm.ConnPool that remembers the last statement (with its arguments)

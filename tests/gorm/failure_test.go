@@ -14,6 +14,7 @@ import (
 
 	"github.com/ratchetauth/ratchet/core"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
+	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 // checkAllFail calls every store operation and requires each to fail with a *gormstore.Error
@@ -86,17 +87,17 @@ type cutClient struct {
 
 func testConnectionCut(t *testing.T, b backend) {
 	ctx := context.Background()
-	direct, dsn := b.open(t, quietConfig())
+	direct, dsn := b.open(t, testdb.Quiet())
 	liveStore, err := gormstore.New(direct, gormstore.Options{AutoMigrate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	px := newProxy(t, b.addr(t, dsn))
-	viaDB, err := gorm.Open(b.dialector(b.via(t, dsn, px.addr)), quietConfig())
+	viaDB, err := gorm.Open(b.dialector(b.via(t, dsn, px.addr)), testdb.Quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool(t, viaDB)
+	testdb.Pool(t, viaDB)
 	s, err := gormstore.New(viaDB, gormstore.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +208,7 @@ func testConnectionCut(t *testing.T, b backend) {
 	checkAllFail(t, s, e, c0.handle, c0.token)
 	// Once the pool has dropped its dead connections, the cause is visible to errors.Is.
 	refused := false
-	for range poolSize + 2 {
+	for range testdb.PoolSize + 2 {
 		if _, err := s.Get(ctx, c0.handle); errors.Is(err, syscall.ECONNREFUSED) {
 			refused = true
 			break
@@ -222,7 +223,7 @@ func testConnectionCut(t *testing.T, b backend) {
 	// a client retries). Drop them, so the checks below judge the data and not the pool.
 	if sqlDB, err := viaDB.DB(); err == nil {
 		sqlDB.SetMaxIdleConns(0)
-		sqlDB.SetMaxIdleConns(poolSize)
+		sqlDB.SetMaxIdleConns(testdb.PoolSize)
 	}
 
 	// Nothing lost, nothing revived.
@@ -269,7 +270,7 @@ func testConnectionCut(t *testing.T, b backend) {
 func TestClosedPool(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		db, dsn := b.open(t, quietConfig())
+		db, dsn := b.open(t, testdb.Quiet())
 		s, err := gormstore.New(db, gormstore.Options{AutoMigrate: true})
 		if err != nil {
 			t.Fatal(err)
@@ -293,11 +294,11 @@ func TestClosedPool(t *testing.T) {
 			t.Errorf("Get on a closed pool: %v", err)
 		}
 
-		db2, err := gorm.Open(b.dialector(dsn), quietConfig())
+		db2, err := gorm.Open(b.dialector(dsn), testdb.Quiet())
 		if err != nil {
 			t.Fatal(err)
 		}
-		pool(t, db2)
+		testdb.Pool(t, db2)
 		s2, err := gormstore.New(db2, gormstore.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -319,10 +320,10 @@ func TestClosedPortNew(t *testing.T) {
 			continue
 		}
 		t.Run(b.name, func(t *testing.T) {
-			_, dsn := b.open(t, quietConfig())
+			_, dsn := b.open(t, testdb.Quiet())
 			px := newProxy(t, b.addr(t, dsn))
 			px.cut() // a port that was just open and is now closed
-			cfg := quietConfig()
+			cfg := testdb.Quiet()
 			cfg.DisableAutomaticPing = true
 			db, err := gorm.Open(b.dialector(b.via(t, dsn, px.addr)), cfg)
 			if err != nil {
@@ -332,7 +333,7 @@ func TestClosedPortNew(t *testing.T) {
 				}
 				return
 			}
-			pool(t, db)
+			testdb.Pool(t, db)
 			_, err = gormstore.New(db, gormstore.Options{AutoMigrate: true})
 			if err == nil || !errors.Is(err, syscall.ECONNREFUSED) {
 				t.Errorf("New over a closed port: %v, want an error matching ECONNREFUSED", err)

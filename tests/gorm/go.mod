@@ -9,6 +9,7 @@ require (
 	github.com/ratchetauth/ratchet v0.1.0
 	github.com/ratchetauth/ratchet/stores/gorm v0.1.0
 	github.com/ratchetauth/ratchet/stores/gorm/pglisten v0.1.0
+	github.com/ratchetauth/ratchet/tests/testdb v0.1.0
 	go.uber.org/goleak v1.3.0
 	gorm.io/driver/mysql v1.6.0
 	gorm.io/driver/postgres v1.6.0
@@ -42,4 +43,5 @@ replace (
 	github.com/ratchetauth/ratchet => ../..
 	github.com/ratchetauth/ratchet/stores/gorm => ../../stores/gorm
 	github.com/ratchetauth/ratchet/stores/gorm/pglisten => ../../stores/gorm/pglisten
+	github.com/ratchetauth/ratchet/tests/testdb => ../testdb
 )

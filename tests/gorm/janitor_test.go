@@ -10,6 +10,7 @@ import (
 
 	"github.com/ratchetauth/ratchet/core"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
+	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 type janitorRun struct {
@@ -22,7 +23,7 @@ type janitorRun struct {
 func TestJanitor(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		db, _ := b.open(t, quietConfig())
+		db, _ := b.open(t, testdb.Quiet())
 		// Warm the pool so that connections opened later (and their driver goroutines) are
 		// not mistaken for the janitor's.
 		if _, err := gormstore.New(db, gormstore.Options{AutoMigrate: true}); err != nil {
@@ -93,7 +94,7 @@ func TestJanitor(t *testing.T) {
 
 // TestJanitorReportsFailures: a janitor whose database is gone reports the error, wrapped.
 func TestJanitorReportsFailures(t *testing.T) {
-	db, _ := openSQLite(t, quietConfig())
+	db, _ := testdb.Open(t, testdb.SQLite, "")
 	runs := make(chan janitorRun, 1024)
 	s, err := gormstore.New(db, gormstore.Options{AutoMigrate: true, JanitorInterval: 5 * time.Millisecond,
 		OnJanitor: func(n int64, err error) {

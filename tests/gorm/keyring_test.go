@@ -12,6 +12,7 @@ import (
 	"github.com/ratchetauth/ratchet/core"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
 	"github.com/ratchetauth/ratchet/testkit/keystoretest"
+	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 // TestKeyRingSuite runs the shared key ring's suite on every database: concurrent starts and
@@ -33,17 +34,17 @@ func TestKeyRingSeparateProcesses(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		const n = 8
 		ctx := context.Background()
-		first, dsn := b.open(t, quietConfig())
+		first, dsn := b.open(t, testdb.Quiet())
 		if _, err := gormstore.New(first, gormstore.Options{AutoMigrate: true}); err != nil {
 			t.Fatal(err)
 		}
 		stores := make([]*gormstore.Store, n)
 		for i := range stores {
-			db, err := gorm.Open(b.dialector(dsn), quietConfig())
+			db, err := gorm.Open(b.dialector(dsn), testdb.Quiet())
 			if err != nil {
 				t.Fatal(err)
 			}
-			pool(t, db)
+			testdb.Pool(t, db)
 			if stores[i], err = gormstore.New(db, gormstore.Options{}); err != nil {
 				t.Fatal(err)
 			}

@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
+	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 // The migration lock as docs/GORM.md ("Concurrent start") documents it, computed here
@@ -218,11 +219,11 @@ var lockStatement = map[string]string{"postgres": "pg_advisory_lock", "mysql": "
 // the same connection, and that the connection comes back with its settings unchanged.
 func TestMigrateWaitsAndRereads(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		want, _ := b.open(t, quietConfig())
+		want, _ := b.open(t, testdb.Quiet())
 		if _, err := gormstore.New(want, gormstore.Options{AutoMigrate: true}); err != nil {
 			t.Fatal(err)
 		}
-		_, dsn := b.open(t, quietConfig())
+		_, dsn := b.open(t, testdb.Quiet())
 		holder := newLockHolder(t, b, dsn, "")
 
 		var out syncBuffer
@@ -321,7 +322,7 @@ func TestMigrateLockDeadline(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		for _, prefix := range []string{"", "p0123456789abcdef0123456789abcd_"} {
 			t.Run(fmt.Sprintf("prefix%d", len(prefix)), func(t *testing.T) {
-				_, dsn := b.open(t, quietConfig())
+				_, dsn := b.open(t, testdb.Quiet())
 				holder := newLockHolder(t, b, dsn, prefix)
 				db := openInstance(t, b, dsn)
 				sqlDB, _ := db.DB()
@@ -372,7 +373,7 @@ func TestMigrateReleasesLock(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		for _, mode := range []string{"error", "panic"} {
 			t.Run(mode, func(t *testing.T) {
-				_, dsn := b.open(t, quietConfig())
+				_, dsn := b.open(t, testdb.Quiet())
 				holder := newLockHolder(t, b, dsn, "")
 				db := openInstance(t, b, dsn)
 				s, err := gormstore.New(db, gormstore.Options{})
@@ -438,7 +439,7 @@ func TestMigrationLockPerTables(t *testing.T) {
 }
 
 func testMigrationLockPerTables(t *testing.T, b backend) {
-	_, dsn := b.open(t, quietConfig())
+	_, dsn := b.open(t, testdb.Quiet())
 	holder := newLockHolder(t, b, dsn, "a_")
 	holder.lock(t)
 	s, err := gormstore.New(openInstance(t, b, dsn), gormstore.Options{TablePrefix: "b_"})
@@ -459,11 +460,11 @@ func testMigrationLockPerTables(t *testing.T, b backend) {
 // on BEGIN.
 func TestSQLiteMigrateRebuildsInsideLock(t *testing.T) {
 	b := backends[2]
-	want, _ := b.open(t, quietConfig())
+	want, _ := b.open(t, testdb.Quiet())
 	if _, err := gormstore.New(want, gormstore.Options{AutoMigrate: true}); err != nil {
 		t.Fatal(err)
 	}
-	db, _ := b.open(t, quietConfig())
+	db, _ := b.open(t, testdb.Quiet())
 	// A signing_keys table whose algorithm column has the wrong type.
 	err := db.Exec(`CREATE TABLE signing_keys (kid text NOT NULL, algorithm integer NOT NULL,
 		public_key blob NOT NULL, private_key_enc blob NOT NULL, created_at datetime NOT NULL,

@@ -15,6 +15,7 @@ import (
 	"github.com/ratchetauth/ratchet/core"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
 	"github.com/ratchetauth/ratchet/testkit/storetest"
+	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 // applyMigrations runs the dialect's SQL files from gormstore.MigrationFS in name order, the
@@ -112,9 +113,9 @@ func shapeOf(t *testing.T, db *gorm.DB, table string) ([]columnShape, []string) 
 func TestMigrationFiles(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		t.Run("SameSchemaAsAutoMigrate", func(t *testing.T) {
-			fromSQL, _ := b.open(t, quietConfig())
+			fromSQL, _ := b.open(t, testdb.Quiet())
 			applyMigrations(t, fromSQL, b.name)
-			fromGORM, _ := b.open(t, quietConfig())
+			fromGORM, _ := b.open(t, testdb.Quiet())
 			if _, err := gormstore.New(fromGORM, gormstore.Options{AutoMigrate: true}); err != nil {
 				t.Fatal(err)
 			}
@@ -137,19 +138,19 @@ func TestMigrationFiles(t *testing.T) {
 		// An app that created version 1 with AutoMigrate (or the 0001 file) and upgrades with
 		// AutoMigrate ends up with the schema of the SQL files.
 		t.Run("AutoMigrateUpgradesVersion1", func(t *testing.T) {
-			upgraded, _ := b.open(t, quietConfig())
+			upgraded, _ := b.open(t, testdb.Quiet())
 			applyMigrationRange(t, upgraded, b.name, "0001", "0001")
 			if _, err := gormstore.New(upgraded, gormstore.Options{AutoMigrate: true}); err != nil {
 				t.Fatal(err)
 			}
-			fromSQL, _ := b.open(t, quietConfig())
+			fromSQL, _ := b.open(t, testdb.Quiet())
 			applyMigrations(t, fromSQL, b.name)
 			sameSchema(t, fromSQL, upgraded)
 		})
 		t.Run("UpgradeKeepsVersion1Rows", func(t *testing.T) { testUpgradeKeepsRows(t, b) })
 		t.Run("StoreSuite", func(t *testing.T) {
 			storetest.StoreSuite(t, func(t *testing.T) core.Store {
-				db, _ := b.open(t, quietConfig())
+				db, _ := b.open(t, testdb.Quiet())
 				applyMigrations(t, db, b.name)
 				s, err := gormstore.New(db, gormstore.Options{})
 				if err != nil {
@@ -220,7 +221,7 @@ func testUpgradeKeepsRows(t *testing.T, b backend) {
 	oldRevoked.Revoked = true
 	other := record("olga", epoch)
 
-	db, _ := b.open(t, quietConfig())
+	db, _ := b.open(t, testdb.Quiet())
 	applyMigrationRange(t, db, b.name, "0001", "0001")
 	for _, r := range []*core.Record{live, oldRevoked, other} {
 		insertVersion1(t, db, r)

@@ -12,6 +12,7 @@ import (
 	"github.com/ratchetauth/ratchet/core"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
 	"github.com/ratchetauth/ratchet/stores/gorm/pglisten"
+	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 // BenchmarkRevocationNotifyCost is what the NOTIFY adds to a revocation on PostgreSQL:
@@ -28,7 +29,7 @@ import (
 // NOTIFY with listeners also signals their backends).
 func BenchmarkRevocationNotifyCost(b *testing.B) {
 	ctx := context.Background()
-	db, dsn := postgresBackend(b).open(b, quietConfig())
+	db, dsn := postgresBackend(b).open(b, testdb.Quiet())
 	s, err := gormstore.New(db, gormstore.Options{AutoMigrate: true})
 	if err != nil {
 		b.Fatal(err)

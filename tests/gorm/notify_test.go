@@ -27,6 +27,7 @@ import (
 	"github.com/ratchetauth/ratchet/core"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
 	"github.com/ratchetauth/ratchet/stores/gorm/pglisten"
+	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 // pushWait bounds every wait for a pushed change: a safety net against a hung test, far
@@ -78,10 +79,9 @@ func newPair(t testing.TB, o pairOpts) *pgPair {
 			}
 		}
 	} else {
-		admin = adminSQL(t, "PostgreSQL", "pgx", pgBaseDSN())
-		t.Cleanup(func() { _ = admin.Close() })
+		admin = testdb.Admin(t, testdb.Postgres)
 	}
-	db, dsn := pg.open(t, quietConfig())
+	db, dsn := pg.open(t, testdb.Quiet())
 	sa, err := gormstore.New(db, gormstore.Options{AutoMigrate: true})
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ func newPair(t testing.TB, o pairOpts) *pgPair {
 			in.ring, cfg.Keys = r, r
 		}
 		if o.push {
-			in.app = uniqueName("rt_listen_")
+			in.app = testdb.UniqueName("rt_listen_")
 			cfg.ChangeNotifier = pglisten.New(dsn, s.NotifyChannel(), pglisten.WithApplicationName(in.app), pglisten.WithLogger(quiet))
 		}
 		e, err := core.New(cfg)
@@ -428,7 +428,7 @@ func (r *rawListener) expectNone(what string) {
 // every key change that changed a row, nothing otherwise.
 func TestNotifyPayloads(t *testing.T) {
 	ctx := context.Background()
-	db, dsn := postgresBackend(t).open(t, quietConfig())
+	db, dsn := postgresBackend(t).open(t, testdb.Quiet())
 	s, err := gormstore.New(db, gormstore.Options{AutoMigrate: true})
 	if err != nil {
 		t.Fatal(err)
@@ -527,7 +527,7 @@ func TestNotifyPayloads(t *testing.T) {
 // short identifier; it is empty where there are no notifications.
 func TestNotifyChannel(t *testing.T) {
 	pg := postgresBackend(t)
-	db, dsn := pg.open(t, quietConfig())
+	db, dsn := pg.open(t, testdb.Quiet())
 	s1, err := gormstore.New(db, gormstore.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -537,7 +537,7 @@ func TestNotifyChannel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dbOther, _ := pg.open(t, quietConfig()) // another schema, same table names
+	dbOther, _ := pg.open(t, testdb.Quiet()) // another schema, same table names
 	otherSchema, err := gormstore.New(dbOther, gormstore.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -576,7 +576,7 @@ func backendNamed(t testing.TB, name string) backend {
 // and the revocation still reaches other instances through the feed.
 func TestNotifyFailureIsNotAnError(t *testing.T) {
 	ctx := context.Background()
-	db, _ := postgresBackend(t).open(t, quietConfig())
+	db, _ := postgresBackend(t).open(t, testdb.Quiet())
 	var logs syncBuffer
 	s, err := gormstore.New(db, gormstore.Options{AutoMigrate: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
@@ -617,11 +617,11 @@ func TestNotifyFailureIsNotAnError(t *testing.T) {
 // second instance of the app would.
 func secondInstance(t testing.TB, b backend, dsn string) *gormstore.Store {
 	t.Helper()
-	db, err := gorm.Open(b.dialector(dsn), quietConfig())
+	db, err := gorm.Open(b.dialector(dsn), testdb.Quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool(t, db)
+	testdb.Pool(t, db)
 	s, err := gormstore.New(db, gormstore.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ratchetauth/ratchet/core"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
+	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 // TestSQLiteBusy: while another connection holds SQLite's write lock for longer than the busy
@@ -21,11 +22,11 @@ import (
 func TestSQLiteBusy(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "busy.db")
-	db, err := gorm.Open(sqlite.Open(sqliteDSN(path, 50)), quietConfig())
+	db, err := gorm.Open(sqlite.Open(testdb.SQLiteDSN(path, 50)), testdb.Quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool(t, db)
+	testdb.Pool(t, db)
 	s, err := gormstore.New(db, gormstore.Options{AutoMigrate: true})
 	if err != nil {
 		t.Fatal(err)
@@ -42,11 +43,11 @@ func TestSQLiteBusy(t *testing.T) {
 	before := mustGet(t, s, tk.Handle)
 
 	// The lock holder is a separate pool on the same file, as another process would be.
-	other, err := gorm.Open(sqlite.Open(sqliteDSN(path, 50)), quietConfig())
+	other, err := gorm.Open(sqlite.Open(testdb.SQLiteDSN(path, 50)), testdb.Quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool(t, other)
+	testdb.Pool(t, other)
 	release := holdLock(t, backend{name: "sqlite"}, other, s.SessionsTable(), tk.Handle)
 
 	busy := func(op string, err error) {
@@ -93,22 +94,22 @@ func TestSQLiteBusy(t *testing.T) {
 func TestNewChecksConnection(t *testing.T) {
 	t.Run("sqlite busy_timeout 0", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "nobusy.db")
-		db, err := gorm.Open(sqlite.Open("file:"+path+"?_pragma=busy_timeout(0)"), quietConfig())
+		db, err := gorm.Open(sqlite.Open("file:"+path+"?_pragma=busy_timeout(0)"), testdb.Quiet())
 		if err != nil {
 			t.Fatal(err)
 		}
-		pool(t, db)
+		testdb.Pool(t, db)
 		if _, err := gormstore.New(db, gormstore.Options{}); err == nil || !strings.Contains(err.Error(), "busy_timeout") {
 			t.Errorf("New with busy_timeout=0: %v", err)
 		}
 	})
 	t.Run("sqlite WAL is switched on", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "nowal.db")
-		db, err := gorm.Open(sqlite.Open("file:"+path), quietConfig())
+		db, err := gorm.Open(sqlite.Open("file:"+path), testdb.Quiet())
 		if err != nil {
 			t.Fatal(err)
 		}
-		pool(t, db)
+		testdb.Pool(t, db)
 		if _, err := gormstore.New(db, gormstore.Options{}); err != nil {
 			t.Fatal(err)
 		}
@@ -122,13 +123,13 @@ func TestNewChecksConnection(t *testing.T) {
 			if b.name != "mysql" {
 				continue
 			}
-			_, dsn := b.open(t, quietConfig())
+			_, dsn := b.open(t, testdb.Quiet())
 			dsn = strings.Replace(dsn, "parseTime=true", "parseTime=false", 1)
-			db, err := gorm.Open(b.dialector(dsn), quietConfig())
+			db, err := gorm.Open(b.dialector(dsn), testdb.Quiet())
 			if err != nil {
 				t.Fatal(err)
 			}
-			pool(t, db)
+			testdb.Pool(t, db)
 			if _, err := gormstore.New(db, gormstore.Options{}); err == nil || !strings.Contains(err.Error(), "parseTime=true") {
 				t.Errorf("New without parseTime: %v", err)
 			}
@@ -138,7 +139,7 @@ func TestNewChecksConnection(t *testing.T) {
 		if _, err := gormstore.New(nil, gormstore.Options{}); err == nil {
 			t.Error("New(nil) succeeded")
 		}
-		db, _ := openSQLite(t, quietConfig())
+		db, _ := testdb.Open(t, testdb.SQLite, "")
 		if _, err := gormstore.New(db, gormstore.Options{JanitorInterval: -1}); err == nil {
 			t.Error("negative JanitorInterval accepted")
 		}

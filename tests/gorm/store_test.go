@@ -10,6 +10,7 @@ import (
 
 	"github.com/ratchetauth/ratchet/core"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
+	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 // TestNilAndEmptyColumns: nil Data, Payload and Secret come back nil; empty ones come back
@@ -188,7 +189,7 @@ func TestDeleteExpiredBoundary(t *testing.T) {
 // other's rows, and their indexes do not collide (PostgreSQL index names are per schema).
 func TestTablePrefix(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
-		db, _ := b.open(t, quietConfig())
+		db, _ := b.open(t, testdb.Quiet())
 		a, err := gormstore.New(db, gormstore.Options{TablePrefix: "app1_", AutoMigrate: true})
 		if err != nil {
 			t.Fatal(err)

@@ -8,12 +8,13 @@ import (
 	"github.com/ratchetauth/ratchet/core"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
 	"github.com/ratchetauth/ratchet/testkit/storetest"
+	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 // newStore opens a fresh database on b and returns a migrated store over it.
 func newStore(t testing.TB, b backend, opts gormstore.Options) (*gormstore.Store, *gorm.DB) {
 	t.Helper()
-	db, _ := b.open(t, quietConfig())
+	db, _ := b.open(t, testdb.Quiet())
 	opts.AutoMigrate = true
 	s, err := gormstore.New(db, opts)
 	if err != nil {

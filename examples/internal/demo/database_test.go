@@ -2,9 +2,6 @@ package demo
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,7 +11,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/internal/testenv"
+	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 func TestParseDatabaseURL(t *testing.T) {
@@ -84,24 +81,15 @@ func openURL(t *testing.T, raw string) (*App, error) {
 // The postgres:// and mysql:// forms against the machine's PostgreSQL and MariaDB, each in a
 // database of its own. Skipped when a server is missing, except under CI=true.
 func TestOpenServers(t *testing.T) {
-	suffix := fmt.Sprintf("demo_%d", time.Now().UnixNano())
 	t.Run("postgres", func(t *testing.T) {
-		admin := admin(t, "PostgreSQL", "pgx", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&connect_timeout=5")
-		if _, err := admin.Exec("CREATE SCHEMA " + suffix); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _, _ = admin.Exec("DROP SCHEMA " + suffix + " CASCADE") })
-		setupAndSignIn(t, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path="+url.QueryEscape(suffix))
-		onePooledConnection(t, "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path="+url.QueryEscape(suffix))
+		d := testdb.NewPostgres(t, "demo_open_")
+		setupAndSignIn(t, d.URL)
+		onePooledConnection(t, d.URL)
 	})
 	t.Run("mysql", func(t *testing.T) {
-		admin := admin(t, "MariaDB/MySQL", "mysql", "root@tcp(127.0.0.1:3306)/?timeout=5s")
-		if _, err := admin.Exec("CREATE DATABASE " + suffix); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _, _ = admin.Exec("DROP DATABASE " + suffix) })
-		setupAndSignIn(t, "mysql://root@tcp(127.0.0.1:3306)/"+suffix)
-		onePooledConnection(t, "mysql://root@tcp(127.0.0.1:3306)/"+suffix)
+		d := testdb.NewMariaDB(t, "demo_open_")
+		setupAndSignIn(t, d.URL)
+		onePooledConnection(t, d.URL)
 	})
 	t.Run("sqlite", func(t *testing.T) {
 		onePooledConnection(t, "sqlite://"+filepath.Join(t.TempDir(), "one.db"))
@@ -173,20 +161,6 @@ func TestNetworkDatabaseNeedsKEK(t *testing.T) {
 			t.Errorf("%s without RATCHET_KEK: %v", raw, err)
 		}
 	}
-}
-
-func admin(t *testing.T, service, driver, dsn string) *sql.DB {
-	db, err := sql.Open(driver, dsn)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		testenv.NeedService(t, service, err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
 }
 
 // setupAndSignIn opens the store through DATABASE_URL and issues and lists a session.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 // Pool starts the example as a process on PostgreSQL, then on MariaDB, with
@@ -25,18 +26,18 @@ import (
 // pg_stat_activity by application_name, MariaDB's processlist by database.
 func Pool(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
-		name, dbURL, admin := postgresSchema(t, "pool")
-		poolBounded(t, dbURL, func(ctx context.Context) (int, error) {
+		d := testdb.NewPostgres(t, "demo_pool_")
+		poolBounded(t, d.URL, func(ctx context.Context) (int, error) {
 			var n int
-			err := admin.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", name).Scan(&n)
+			err := d.Admin.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", d.Name).Scan(&n)
 			return n, err
 		})
 	})
 	t.Run("mariadb", func(t *testing.T) {
-		name, dbURL, admin := mariadbDatabase(t, "pool")
-		poolBounded(t, dbURL, func(ctx context.Context) (int, error) {
+		d := testdb.NewMariaDB(t, "demo_pool_")
+		poolBounded(t, d.URL, func(ctx context.Context) (int, error) {
 			var n int
-			err := admin.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = ?", name).Scan(&n)
+			err := d.Admin.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = ?", d.Name).Scan(&n)
 			return n, err
 		})
 	})
@@ -137,12 +138,10 @@ func poolBounded(t *testing.T, dbURL string, connections func(context.Context) (
 // sees the other's sign-out; the cookies are Secure with the __Host-/__Secure- prefixes.
 func Fleet(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
-		_, dbURL, _ := postgresSchema(t, "fleet")
-		fleet(t, dbURL)
+		fleet(t, testdb.NewPostgres(t, "demo_fleet_").URL)
 	})
 	t.Run("mariadb", func(t *testing.T) {
-		_, dbURL, _ := mariadbDatabase(t, "fleet")
-		fleet(t, dbURL)
+		fleet(t, testdb.NewMariaDB(t, "demo_fleet_").URL)
 	})
 }
 

@@ -5,31 +5,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
-	"fmt"
 	"io"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	_ "github.com/go-sql-driver/mysql" // the admin connections to MariaDB
-	_ "github.com/jackc/pgx/v5/stdlib" // and to PostgreSQL
-
-	"github.com/ratchetauth/ratchet/internal/testenv"
-)
-
-// The local database servers the network tests use (each test in a schema or database of
-// its own, dropped at the end), as in the rest of the repository.
-const (
-	postgresAdminDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&connect_timeout=5"
-	postgresBase     = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	mariadbAdminDSN  = "root@tcp(127.0.0.1:3306)/?timeout=5s"
-	mariadbBase      = "mysql://root@tcp(127.0.0.1:3306)/"
 )
 
 // running is an example started as a real process (the test binary re-executed as main).
@@ -137,62 +119,6 @@ func startApps(t *testing.T, n int, env ...string) []*running {
 		}
 	}
 	return apps
-}
-
-// adminDB opens an administrative connection to a local database server, or fails (CI=true)
-// or skips loudly when the server is missing.
-func adminDB(t *testing.T, service, driver, dsn string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open(driver, dsn)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		testenv.NeedService(t, service, err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
-}
-
-// uniqueName is a schema or database name no other test (or concurrent test binary) uses.
-func uniqueName(what string) string {
-	return fmt.Sprintf("demo_%s_%d_%d", what, os.Getpid(), time.Now().UnixNano())
-}
-
-// postgresSchema creates a schema of its own in PostgreSQL's test database, dropped when the
-// test ends, and returns its name, the DATABASE_URL that puts the app's tables there (the
-// schema also names the app's connections: application_name) and the admin connection.
-func postgresSchema(t *testing.T, what string) (name, databaseURL string, admin *sql.DB) {
-	t.Helper()
-	admin = adminDB(t, "PostgreSQL", "pgx", postgresAdminDSN)
-	name = uniqueName(what)
-	if _, err := admin.Exec("CREATE SCHEMA " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + name + " CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", name, err)
-		}
-	})
-	return name, postgresBase + "&search_path=" + url.QueryEscape(name) + "&application_name=" + url.QueryEscape(name), admin
-}
-
-// mariadbDatabase creates a database of its own on MariaDB, dropped when the test ends.
-func mariadbDatabase(t *testing.T, what string) (name, databaseURL string, admin *sql.DB) {
-	t.Helper()
-	admin = adminDB(t, "MariaDB/MySQL", "mysql", mariadbAdminDSN)
-	name = uniqueName(what)
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE " + name); err != nil {
-			t.Errorf("dropping database %s: %v", name, err)
-		}
-	})
-	return name, mariadbBase + name, admin
 }
 
 // randomRefreshToken has the shape of a refresh token (handle.body.tag, base64url of 16, 32
