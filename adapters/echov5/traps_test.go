@@ -12,11 +12,12 @@ import (
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	"github.com/ratchetauth/ratchet/stores/memory"
 	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 
 	echoratchet "github.com/ratchetauth/ratchet/adapters/echov5"
-	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
+	"github.com/ratchetauth/ratchet/adapters/nethttp/nethttptest"
 )
 
 // Cookie names of the fixture engine (Insecure cookies are unprefixed).
@@ -29,8 +30,8 @@ const (
 // as separate Set-Cookie fields on every path that writes cookies.
 func TestSetCookieHeadersAllSurvive(t *testing.T) {
 	f := newFixture(t)
-	if f.Engine.AccessCookieName() != accessCookie || f.Engine.RefreshCookieName() != refreshCookie {
-		t.Fatalf("fixture cookie names changed: %s, %s", f.Engine.AccessCookieName(), f.Engine.RefreshCookieName())
+	if access, refresh := testkit.CookieNames(f.Engine); access != accessCookie || refresh != refreshCookie {
+		t.Fatalf("fixture cookie names changed: %s, %s", access, refresh)
 	}
 	e := fixtureApp(f, nil)
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -419,7 +420,7 @@ func TestHTTPErrorHandlerDoesNotRewriteOurBodies(t *testing.T) {
 		return errors.New("app failure")
 	}, a.Require)
 	echoSrv := serve(t, e)
-	refSrv := serve(t, nethttpFixtureApp(f))
+	refSrv := serve(t, nethttptest.NewServer(f))
 
 	alice := signIn(t, echoSrv.URL+"/auth/signin").Header.Get(core.HeaderAccessToken)
 	bobIn := do(t, "POST", echoSrv.URL+"/auth/signin",
@@ -499,24 +500,6 @@ func TestHTTPErrorHandlerDoesNotRewriteOurBodies(t *testing.T) {
 	if noTea.Status != 401 || noTea.Body != `{"message":"unauthorised"}` {
 		t.Errorf("teapot without a token: %d %s", noTea.Status, noTea.Body)
 	}
-}
-
-// nethttpFixtureApp is the reference: the same fixture routes served by the net/http adapter.
-func nethttpFixtureApp(f *adaptertest.Fixture) http.Handler {
-	a := httpratchet.New(f.Engine)
-	mux := http.NewServeMux()
-	mux.Handle("/auth/", a.Handler())
-	me := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(f.Me(httpratchet.MustSession(r.Context())))
-	})
-	mux.Handle("GET /api/me", a.Require(me))
-	mux.Handle("GET /api/me/strict", a.RequireStoreCheck(me))
-	mux.Handle("GET /api/admin", a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}})(me))
-	mux.Handle("POST /api/notes", a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusNoContent)
-	})))
-	return a.CORS(mux)
 }
 
 // TestNewPanicsOnNilEngine guards the constructor.

@@ -12,6 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/labstack/echo/v5"
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	"github.com/ratchetauth/ratchet/stores/memory"
 
 	echoratchet "github.com/ratchetauth/ratchet/adapters/echov5"
@@ -147,7 +148,7 @@ func BenchmarkEchoV5(b *testing.B) {
 			}, mw(a))
 			req := get("Authorization", "Bearer "+s.tokens.AccessToken)
 			if cookie {
-				req = get("Cookie", s.engine.AccessCookieName()+"="+s.tokens.AccessToken)
+				req = get("Cookie", cookieName(s.engine)+"="+s.tokens.AccessToken)
 			}
 			run(b, e, req)
 		})
@@ -169,4 +170,10 @@ func BenchmarkEchoV5(b *testing.B) {
 		}, jwtMiddleware(publicKey(b, s.engine)))
 		run(b, e, get("Authorization", "Bearer "+s.tokens.AccessToken))
 	})
+}
+
+// cookieName is the engine's access cookie name.
+func cookieName(e *core.Engine) string {
+	access, _ := testkit.CookieNames(e)
+	return access
 }
