@@ -1,6 +1,6 @@
 module github.com/ratchetauth/ratchet/examples
 
-go 1.24
+go 1.25.0
 
 require (
 	github.com/gin-gonic/gin v1.11.0
@@ -9,8 +9,10 @@ require (
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/jackc/pgx/v5 v5.7.6
 	github.com/labstack/echo/v4 v4.13.4
+	github.com/labstack/echo/v5 v5.4.6
 	github.com/ratchetauth/ratchet v0.1.0
 	github.com/ratchetauth/ratchet/adapters/echo v0.1.0
+	github.com/ratchetauth/ratchet/adapters/echov5 v0.1.0
 	github.com/ratchetauth/ratchet/adapters/fiber v0.1.0
 	github.com/ratchetauth/ratchet/adapters/gin v0.1.0
 	github.com/ratchetauth/ratchet/stores/gorm v0.1.0
@@ -66,14 +68,14 @@ require (
 	github.com/valyala/tcplisten v1.0.0 // indirect
 	go.uber.org/mock v0.5.0 // indirect
 	golang.org/x/arch v0.20.0 // indirect
-	golang.org/x/crypto v0.40.0 // indirect
-	golang.org/x/mod v0.25.0 // indirect
-	golang.org/x/net v0.42.0 // indirect
-	golang.org/x/sync v0.16.0 // indirect
-	golang.org/x/sys v0.35.0 // indirect
-	golang.org/x/text v0.27.0 // indirect
-	golang.org/x/time v0.11.0 // indirect
-	golang.org/x/tools v0.34.0 // indirect
+	golang.org/x/crypto v0.54.0 // indirect
+	golang.org/x/mod v0.37.0 // indirect
+	golang.org/x/net v0.57.0 // indirect
+	golang.org/x/sync v0.22.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
+	golang.org/x/text v0.40.0 // indirect
+	golang.org/x/time v0.15.0 // indirect
+	golang.org/x/tools v0.47.0 // indirect
 	google.golang.org/protobuf v1.36.9 // indirect
 	modernc.org/libc v1.22.5 // indirect
 	modernc.org/mathutil v1.5.0 // indirect
@@ -84,6 +86,7 @@ require (
 replace (
 	github.com/ratchetauth/ratchet => ../
 	github.com/ratchetauth/ratchet/adapters/echo => ../adapters/echo
+	github.com/ratchetauth/ratchet/adapters/echov5 => ../adapters/echov5
 	github.com/ratchetauth/ratchet/adapters/fiber => ../adapters/fiber
 	github.com/ratchetauth/ratchet/adapters/gin => ../adapters/gin
 	github.com/ratchetauth/ratchet/stores/gorm => ../stores/gorm
