@@ -22,11 +22,15 @@ help:
 	@echo "make bench  - run the benchmarks"
 	@echo "make lint   - gofmt, go mod tidy -diff, go vet and staticcheck in every module"
 	@echo "make fuzz   - run every fuzz target for FUZZTIME (default 30s)"
+	@echo "make release-check - install every library module with go get from outside the repository"
+	@echo "              (a module proxy made from the working tree, no network) and run the README's programs"
+	@echo "make set-version V=v0.2.0 - write V to VERSION, every go.mod and README's install lines"
+	@echo "make release-tags - print the git tag commands for VERSION (docs/RELEASING.md)"
 
 run:
 	$(GO) run ./examples/gin
 
-test: test-interop-deps test-go test-floors test-e2e
+test: test-interop-deps test-go test-floors test-e2e release-check
 
 # The jose interop test (tests/interop/jose_test.go, run by test-go) needs node and the npm packages
 # of tests/interop/jose/package-lock.json. Under CI=true they are always installed (a missing node is
@@ -131,3 +135,22 @@ fleet:
 
 fleet-short:
 	cd tests/fleet && FLEET=1 $(GO) test -count=1 -v -timeout 15m -run '^TestFleetShort$$' .
+
+# Releases (docs/RELEASING.md). Every library module (each go.work module outside tests/ and
+# examples/) carries the version in VERSION, and every go.mod requires its sibling modules at it.
+# release-check: the go.mod files and README.md agree with VERSION and the quick-start programs
+# (tests/release's tests), then a file module proxy is made from the working tree and, in a new
+# module outside the repository with no network and an empty module cache, the README's install
+# lines run and each quick-start program is built, started on a loopback port and signed into.
+# It never skips; any failure fails make. The tool runs with GOWORK=off: it needs nothing from
+# the workspace.
+.PHONY: release-check set-version release-tags
+release-check:
+	cd tests/release && GOWORK=off $(GO) test -count=1 ./... && GOWORK=off $(GO) run . check
+
+set-version:
+	@test -n "$(V)" || { echo "usage: make set-version V=v0.2.0"; exit 2; }
+	cd tests/release && GOWORK=off $(GO) run . set-version $(V)
+
+release-tags:
+	@cd tests/release && GOWORK=off $(GO) run . tags

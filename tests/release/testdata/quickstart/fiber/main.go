@@ -1,0 +1,50 @@
+// Quick start on Fiber v2: the library routes under /auth and one protected route, with
+// sessions in memory. Run it, then sign in as alice@example.com / demo-password.
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+
+	"github.com/gofiber/fiber/v2"
+
+	fiberratchet "github.com/ratchetauth/ratchet/adapters/fiber"
+	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/stores/memory"
+)
+
+func main() {
+	engine, err := core.New(core.Config{
+		Store:          memory.New(),                      // stores/gorm in production
+		AllowedOrigins: []string{"http://localhost:3000"}, // the website
+		Authenticate:   signIn,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	a := fiberratchet.New(engine)
+	app := fiber.New()
+	app.Use(a.CORS)
+	a.Mount(app) // POST /auth/signin, /auth/session/refresh, /auth/signout; /auth/sessions; JWKS
+	app.Get("/api/me", a.Require, func(c *fiber.Ctx) error {
+		return c.JSON(fiber.Map{"userId": fiberratchet.MustSession(c).UserID()})
+	})
+	log.Fatal(app.Listen(addr()))
+}
+
+// signIn checks the demo user's password; replace it with your user store.
+func signIn(_ context.Context, r *core.SignInRequest) (*core.Identity, error) {
+	if r.Email != "alice@example.com" || r.Password != "demo-password" {
+		return nil, core.ErrWrongCredentials
+	}
+	return &core.Identity{UserID: "alice", User: map[string]string{"email": r.Email}}, nil
+}
+
+// addr is $ADDR, or localhost:8080.
+func addr() string {
+	if a := os.Getenv("ADDR"); a != "" {
+		return a
+	}
+	return "localhost:8080"
+}
