@@ -47,6 +47,21 @@ func (c *Check) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	var off *Offline
+	defer func() {
+		if c.Keep {
+			c.Log("kept %s", scratch)
+			return
+		}
+		if off != nil { // the private module cache is read-only: go clean empties it
+			if cerr := off.Clean(context.Background(), scratch); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+		if rerr := os.RemoveAll(scratch); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
 	if rel, err := filepath.Rel(r.Root, scratch); err == nil && !strings.HasPrefix(rel, "..") {
 		return fmt.Errorf("the temporary directory %s is inside the repository; set TMPDIR elsewhere", scratch)
 	}
@@ -84,22 +99,9 @@ func (c *Check) Run(ctx context.Context) (err error) {
 	}
 	c.Log("proxy written to %s (%s)", proxy, since(t))
 
-	off, err := NewOffline(scratch, proxy, machineCache, buildCache)
-	if err != nil {
+	if off, err = NewOffline(scratch, proxy, machineCache, buildCache); err != nil {
 		return err
 	}
-	defer func() {
-		if c.Keep {
-			c.Log("kept %s", scratch)
-			return
-		}
-		if cerr := off.Clean(context.Background(), scratch); cerr != nil && err == nil {
-			err = cerr
-		}
-		if rerr := os.RemoveAll(scratch); rerr != nil && err == nil {
-			err = rerr
-		}
-	}()
 
 	pins, err := r.examplePins()
 	if err != nil {
