@@ -80,7 +80,7 @@ e2e/node_modules/.package-lock.json: e2e/package.json e2e/package-lock.json
 
 # The workspace resolves each framework to the highest version any module asks for; this pass
 # tests every adapter alone (GOWORK=off) on the lowest framework version its go.mod pins.
-FLOOR_MODULES := adapters/gin adapters/echo adapters/fiber
+FLOOR_MODULES := adapters/gin adapters/echo adapters/echov5 adapters/fiber
 test-floors:
 	@set -e; for m in $(FLOOR_MODULES); do \
 		echo "== go test -race (GOWORK=off, pinned framework floor) $$m"; \
