@@ -1,15 +1,14 @@
 package ginratchet_test
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	"github.com/ratchetauth/ratchet/stores/memory"
 	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
@@ -48,33 +47,10 @@ func newEngine(t testing.TB, base string, routes core.Routes) *core.Engine {
 	return e
 }
 
-// exchange is a completed request, served in-process.
-type exchange struct {
-	Status int
-	Header http.Header
-	Body   string
-}
+// exchange and serve: one request served in-process (testkit.Serve).
+type exchange = testkit.Exchange
 
-// serve runs one request through h synchronously. hdr is name, value pairs; "Cookie" may
-// repeat.
-func serve(h http.Handler, method, path, body string, hdr ...string) exchange {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Add(hdr[i], hdr[i+1])
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	res := rec.Result()
-	b, _ := io.ReadAll(res.Body)
-	return exchange{Status: res.StatusCode, Header: res.Header, Body: string(b)}
-}
+var serve = testkit.Serve
 
 // signIn signs a user in through {base}/signin and returns the exchange. mode is "header" or
 // "cookie".

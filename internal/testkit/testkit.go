@@ -1,6 +1,6 @@
 // Package testkit holds the helpers the public test kits under testkit/ (storetest,
-// keystoretest, adaptertest) share. It is internal: the kits' users never see it, and it
-// promises nothing beyond what those kits need.
+// keystoretest, adaptertest) and ratchet's own tests share. It is internal: the kits' users
+// never see it, and it promises nothing beyond what those kits and tests need.
 package testkit
 
 import (

@@ -2,8 +2,6 @@ package cors
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	ginratchet "github.com/ratchetauth/ratchet/adapters/gin"
 	"github.com/ratchetauth/ratchet/adapters/gin/gintest"
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	"github.com/ratchetauth/ratchet/stores/memory"
 	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
@@ -67,29 +66,10 @@ func TestHTTPSuite(t *testing.T) {
 	adaptertest.HTTPSuite(t, f.Target(srv.URL))
 }
 
-type exchange struct {
-	Status int
-	Header http.Header
-	Body   string
-}
+// exchange and serve: one request served in-process (testkit.Serve).
+type exchange = testkit.Exchange
 
-func serve(h http.Handler, method, path, body string, hdr ...string) exchange {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Add(hdr[i], hdr[i+1])
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	b, _ := io.ReadAll(rec.Result().Body)
-	return exchange{rec.Code, rec.Result().Header, string(b)}
-}
+var serve = testkit.Serve
 
 func listHas(list, name string) bool {
 	for _, item := range strings.Split(list, ",") {

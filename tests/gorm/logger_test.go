@@ -1,12 +1,10 @@
 package gormtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"log"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,26 +12,12 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/testkit"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
 )
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a goroutine-safe buffer (testkit.SyncBuffer).
+type syncBuffer = testkit.SyncBuffer
 
 // verboseLogger logs every statement with its values (ParameterizedQueries off): the worst
 // GORM logger an app could hand the store.

@@ -145,6 +145,20 @@ func Admin(t testing.TB, kind Kind) *sql.DB {
 	return db
 }
 
+// create runs the CREATE statement on admin now and the DROP statement when the test ends
+// (before admin closes: cleanups run last-in first-out).
+func create(t testing.TB, admin *sql.DB, createSQL, dropSQL string) {
+	t.Helper()
+	if _, err := admin.Exec(createSQL); err != nil {
+		t.Fatalf("%s: %v", createSQL, err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec(dropSQL); err != nil {
+			t.Errorf("%s: %v", dropSQL, err)
+		}
+	})
+}
+
 // Database is a fresh, empty database of one test, dropped when the test ends.
 type Database struct {
 	Kind Kind
@@ -169,14 +183,7 @@ func NewPostgres(t testing.TB, prefix string) *Database {
 	t.Helper()
 	admin := Admin(t, Postgres)
 	name := UniqueName(prefix)
-	if _, err := admin.Exec("CREATE SCHEMA " + name); err != nil {
-		t.Fatalf("create schema %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + name + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
+	create(t, admin, "CREATE SCHEMA "+name, "DROP SCHEMA "+name+" CASCADE")
 	cfg, err := pgconn.ParseConfig(PostgresDSN())
 	if err != nil {
 		t.Fatalf("RATCHET_PG_DSN: %v", err)
@@ -204,14 +211,7 @@ func NewMariaDB(t testing.TB, prefix string) *Database {
 	t.Helper()
 	admin := Admin(t, MariaDB)
 	name := UniqueName(prefix)
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE " + name); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
+	create(t, admin, "CREATE DATABASE "+name, "DROP DATABASE "+name)
 	cfg, err := mysql.ParseDSN(MariaDBDSN())
 	if err != nil {
 		t.Fatalf("RATCHET_MYSQL_DSN: %v", err)

@@ -2,16 +2,16 @@ package demotest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"io"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ratchetauth/ratchet/internal/testkit"
 )
 
 // running is an example started as a real process (the test binary re-executed as main).
@@ -33,23 +33,8 @@ func (r *running) logTail() string {
 	return strings.Join(keep[max(0, len(keep)-40):], "\n")
 }
 
-// syncBuffer is a bytes.Buffer safe for the process's writer and the test's reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a goroutine-safe buffer (testkit.SyncBuffer).
+type syncBuffer = testkit.SyncBuffer
 
 // startApp runs the example's main with env (VAR=value…) on a free loopback port, waits for
 // its banner and returns it. When the test ends, the process gets SIGTERM and must exit 0.
