@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -109,34 +110,85 @@ func (c *Check) Run(ctx context.Context) (err error) {
 	}
 	goVersion := r.Module(".").File.Go.Version
 
-	// Every install line in one module, and every package of every library module built.
-	t = time.Now()
-	all := filepath.Join(scratch, "all")
-	if err := newConsumer(all, "all", goVersion); err != nil {
-		return err
-	}
-	for _, p := range rd.Order {
-		if err := off.runInstall(ctx, all, rd.Install[p]); err != nil {
-			return err
-		}
-	}
-	if err := off.checkResolved(ctx, r, all, r.Libraries()); err != nil {
-		return err
-	}
-	if _, err := off.Go(ctx, all, "build", "-trimpath", r.Path+"/..."); err != nil {
-		return err
-	}
-	c.Log("all: %d install lines, go build %s/... (%s)", len(rd.Order), r.Path, since(t))
-
+	// The consumer modules are independent (the go command locks the shared caches), so a few
+	// run at once: most of their time is spent waiting for the compiler and the programs.
+	jobs := []func(context.Context) error{func(ctx context.Context) error {
+		return c.runAll(ctx, off, rd, filepath.Join(scratch, "all"), goVersion)
+	}}
 	for _, p := range programs {
-		t = time.Now()
-		if err := c.runProgram(ctx, off, rd, p, pins, filepath.Join(scratch, "quickstart-"+p.Name), goVersion); err != nil {
-			return fmt.Errorf("quick start %s: %w", p.Name, err)
-		}
-		c.Log("quickstart %s: installed, built, signed in, refreshed (%s)", p.Name, since(t))
+		jobs = append(jobs, func(ctx context.Context) error {
+			t := time.Now()
+			if err := c.runProgram(ctx, off, rd, p, pins, filepath.Join(scratch, "quickstart-"+p.Name), goVersion); err != nil {
+				return fmt.Errorf("quick start %s: %w", p.Name, err)
+			}
+			c.Log("quickstart %s: installed, built, signed in, refreshed (%s)", p.Name, since(t))
+			return nil
+		})
+	}
+	if err := runAtMost(ctx, 3, jobs); err != nil {
+		return err
 	}
 	c.Log("release check passed in %s", since(start))
 	return nil
+}
+
+// runAll runs every install line in one module and builds every package of every library
+// module there.
+func (c *Check) runAll(ctx context.Context, off *Offline, rd *Readme, dir, goVersion string) error {
+	r, t := c.Repo, time.Now()
+	if err := newConsumer(dir, "all", goVersion); err != nil {
+		return err
+	}
+	for _, p := range rd.Order {
+		if err := off.runInstall(ctx, dir, rd.Install[p]); err != nil {
+			return err
+		}
+	}
+	if err := off.checkResolved(ctx, r, dir, r.Libraries()); err != nil {
+		return err
+	}
+	if _, err := off.Go(ctx, dir, "build", "-trimpath", r.Path+"/..."); err != nil {
+		return err
+	}
+	c.Log("all: %d install lines, go build %s/... (%s)", len(rd.Order), r.Path, since(t))
+	return nil
+}
+
+// runAtMost runs jobs, at most n at a time, and returns the first error; the context the
+// others run under is cancelled when one fails.
+func runAtMost(ctx context.Context, n int, jobs []func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, n)
+	errs := make(chan error, len(jobs))
+	var wg sync.WaitGroup
+	for _, job := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs <- ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			if err := job(ctx); err != nil {
+				errs <- err // before cancel: the first error in errs is the one that stopped the others
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	var first error
+	for err := range errs {
+		// A job stopped by the cancellation reports that; report the failure that caused it.
+		if first == nil || (errors.Is(first, context.Canceled) && !errors.Is(err, context.Canceled)) {
+			first = err
+		}
+	}
+	return first
 }
 
 // runProgram installs what program p imports in a fresh module, as the README says, builds
