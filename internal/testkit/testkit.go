@@ -67,3 +67,15 @@ func CookieNames(e *core.Engine) (access, refresh string) { return corehooks.Coo
 
 // RefreshPath returns e's refresh route, which is also the refresh cookie's Path.
 func RefreshPath(e *core.Engine) string { return corehooks.RefreshPath(e) }
+
+// EphemeralKeyRing is a per-process key ring with the default algorithm
+// (core.NewEphemeralKeyRing), for engines whose signing keys the test does not care about:
+// core.New refuses a nil Config.Keys over a store that could share keys.
+func EphemeralKeyRing(t testing.TB) core.KeyRing {
+	t.Helper()
+	ring, err := core.NewEphemeralKeyRing("")
+	if err != nil {
+		t.Fatalf("core.NewEphemeralKeyRing: %v", err)
+	}
+	return ring
+}

@@ -58,11 +58,11 @@ const (
 // CORS must be enabled for WebsiteOrigin (with the adapter's own CORS helper, or the
 // framework's CORS middleware configured with core.CORSAllowedHeaders() and credentials).
 //
-// Besides the defaults, the engine has a typed ArrayClaim FixtureRoleClaim fed from a role map
-// the tests change with SetRoles (alice: admin, bob and carol: user), a LifetimePolicy giving
-// carol short lifetimes, MaxSessionsPerUser FixtureMaxSessions, RecentAuthForSessionRoutes
-// FixtureRecentAuth, and a RefreshAnomaly hook that
-// answers core.AnomalyLog and records each anomaly (Anomalies).
+// Besides the defaults, the engine has per-process signing keys (core.NewEphemeralKeyRing),
+// a typed ArrayClaim FixtureRoleClaim fed from a role map the tests change with SetRoles
+// (alice: admin, bob and carol: user), a LifetimePolicy giving carol short lifetimes,
+// MaxSessionsPerUser FixtureMaxSessions, RecentAuthForSessionRoutes FixtureRecentAuth, and a
+// RefreshAnomaly hook that answers core.AnomalyLog and records each anomaly (Anomalies).
 type Fixture struct {
 	Engine *core.Engine
 	Clock  *core.FakeClock
@@ -89,8 +89,15 @@ func NewFixture(store core.Store) (*Fixture, error) {
 	f.roleClaim = core.ArrayClaim(FixtureRoleClaim, FixtureRoleMaxAge, func(_ context.Context, userID string) ([]string, error) {
 		return f.Roles(userID), nil
 	})
+	// Per-process keys, chosen explicitly: core.New refuses a nil Keys over a store that could
+	// share them (the GORM store), and the suite does not test key sharing.
+	keys, err := core.NewEphemeralKeyRing("")
+	if err != nil {
+		return nil, err
+	}
 	e, err := core.New(core.Config{
 		Store:          store,
+		Keys:           keys,
 		Clock:          clk,
 		AccessTTL:      FixtureAccessTTL,
 		RotationGrace:  FixtureGrace,

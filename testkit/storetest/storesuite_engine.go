@@ -41,6 +41,7 @@ func newEngine(t *testing.T, store core.Store, mutate ...func(*core.Config)) *en
 	fx := &engineFixture{clock: core.NewFakeClock(suiteEpoch), store: store}
 	cfg := core.Config{
 		Store:         store,
+		Keys:          testkit.EphemeralKeyRing(t),
 		Clock:         fx.clock,
 		AccessTTL:     suiteAccessTTL,
 		RefreshTTL:    suiteRefreshTTL,

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ratchetauth/ratchet/internal/testkit"
 	"log/slog"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/ratchetauth/ratchet/internal/testkit"
 
 	"github.com/ratchetauth/ratchet/core"
 	"github.com/ratchetauth/ratchet/internal/testenv"
@@ -136,14 +137,7 @@ func testRevocationFeed(t *testing.T, newStore func(t *testing.T) core.Store) {
 	}
 	ctx := context.Background()
 	clk := core.NewFakeClock(suiteEpoch)
-	key, err := core.GenerateKey(core.AlgEdDSA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := core.NewStaticKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring := testkit.EphemeralKeyRing(t)
 	mk := func() *core.Engine {
 		e, err := core.New(core.Config{Store: store, Keys: ring, Clock: clk, RevocationPollInterval: -1,
 			Logger: slog.New(slog.DiscardHandler)})
