@@ -8,8 +8,14 @@
 //	})
 //	store, err := gormstore.New(db, gormstore.Options{AutoMigrate: true, JanitorInterval: time.Hour})
 //	defer store.Close()
-//	engine, err := core.New(core.Config{Store: store})
+//	kek, previous, err := core.KEKFromEnv() // RATCHET_KEK: the signing keys are sealed under it
+//	keys, err := core.NewStoreKeyRing(ctx, store, core.KeyRingOptions{KEK: kek, PreviousKEKs: previous})
+//	defer keys.Close()
+//	engine, err := core.New(core.Config{Store: store, Keys: keys})
 //	defer engine.Close() // stops the engine's revocation poller
+//
+// core.New refuses this store without Config.Keys: per-process keys would make every instance
+// refuse the others' tokens (core.NewEphemeralKeyRing is the explicit opt-out for tests).
 //
 // # Transitions
 //
