@@ -65,7 +65,7 @@ test-e2e:
 e2e-deps: $(CHROMIUM) e2e/node_modules/.package-lock.json
 
 e2e: e2e-deps
-	@echo "== e2e: real-browser tests (gin and fiber examples; demo page and supertokens-website)"
+	@echo "== e2e: real-browser tests (gin, fiber and echov5 examples; demo page and supertokens-website)"
 	cd e2e && CHROMIUM=$(CHROMIUM) npm test
 
 $(CHROMIUM):

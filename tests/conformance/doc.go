@@ -1,5 +1,5 @@
 // Package conformance holds no code: its tests run adaptertest.HTTPSuite, attack section
-// included, on every adapter (net/http, Gin, Echo, Fiber) with the GORM store on SQLite,
+// included, on every adapter (net/http, Gin, Echo v4 and v5, Fiber) with the GORM store on SQLite,
 // PostgreSQL and MariaDB/MySQL, each run on a database (file, schema or database) of its own
 // that is dropped at the end. The adapters' own modules run the suite on the memory store;
 // this module shows the same wire protocol holds on the store an app runs in production.

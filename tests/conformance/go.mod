@@ -1,6 +1,6 @@
 module github.com/ratchetauth/ratchet/tests/conformance
 
-go 1.24
+go 1.25.0
 
 require (
 	github.com/ratchetauth/ratchet v0.1.0
@@ -10,6 +10,8 @@ require (
 	github.com/ratchetauth/ratchet/stores/gorm v0.1.0
 	github.com/ratchetauth/ratchet/tests/testdb v0.1.0
 )
+
+require github.com/labstack/echo/v5 v5.0.0 // indirect
 
 require (
 	filippo.io/edwards25519 v1.1.0 // indirect
@@ -42,6 +44,7 @@ require (
 	github.com/mattn/go-isatty v0.0.17 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.1 // indirect
+	github.com/ratchetauth/ratchet/adapters/echov5 v0.1.0
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/rogpeppe/go-internal v1.9.0 // indirect
 	github.com/ugorji/go/codec v1.1.7 // indirect
@@ -49,11 +52,11 @@ require (
 	github.com/valyala/fasthttp v1.32.0 // indirect
 	github.com/valyala/fasttemplate v0.0.0-20170224212429-dcecefd839c4 // indirect
 	github.com/valyala/tcplisten v1.0.0 // indirect
-	golang.org/x/crypto v0.37.0 // indirect
-	golang.org/x/net v0.21.0 // indirect
-	golang.org/x/sync v0.13.0 // indirect
-	golang.org/x/sys v0.32.0 // indirect
-	golang.org/x/text v0.24.0 // indirect
+	golang.org/x/crypto v0.47.0 // indirect
+	golang.org/x/net v0.49.0 // indirect
+	golang.org/x/sync v0.19.0 // indirect
+	golang.org/x/sys v0.40.0 // indirect
+	golang.org/x/text v0.33.0 // indirect
 	gopkg.in/go-playground/validator.v9 v9.29.1 // indirect
 	gopkg.in/yaml.v2 v2.2.2 // indirect
 	gorm.io/driver/mysql v1.6.0 // indirect
@@ -73,3 +76,5 @@ replace (
 	github.com/ratchetauth/ratchet/stores/gorm => ../../stores/gorm
 	github.com/ratchetauth/ratchet/tests/testdb => ../testdb
 )
+
+replace github.com/ratchetauth/ratchet/adapters/echov5 => ../../adapters/echov5

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ratchetauth/ratchet/adapters/echo/echotest"
+	"github.com/ratchetauth/ratchet/adapters/echov5/echov5test"
 	"github.com/ratchetauth/ratchet/adapters/fiber/fibertest"
 	"github.com/ratchetauth/ratchet/adapters/gin/gintest"
 	"github.com/ratchetauth/ratchet/adapters/nethttp/nethttptest"
@@ -22,6 +23,7 @@ var adapters = []adapter{
 	{name: "nethttp", serve: func(t *testing.T, f *adaptertest.Fixture) string { return serveHandler(t, nethttptest.NewServer(f)) }},
 	{name: "gin", serve: func(t *testing.T, f *adaptertest.Fixture) string { return serveHandler(t, gintest.NewServer(f)) }},
 	{name: "echo", serve: func(t *testing.T, f *adaptertest.Fixture) string { return serveHandler(t, echotest.NewServer(f)) }},
+	{name: "echov5", serve: func(t *testing.T, f *adaptertest.Fixture) string { return serveHandler(t, echov5test.NewServer(f)) }},
 	{name: "fiber", serve: serveFiber},
 }
 

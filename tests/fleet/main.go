@@ -55,7 +55,7 @@ func Preset(name, db string) (Config, error) {
 	}
 	switch name {
 	case "full":
-		c.Frameworks = []string{"gin", "fiber", "gin"}
+		c.Frameworks = []string{"gin", "fiber", "echov5"}
 		c.Instances, c.Clients, c.Duration = 3, 12, 20*time.Second
 		c.Scenarios = scenarioNames()
 	case "short":
@@ -296,8 +296,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("-db %q: want postgres, mariadb or sqlite", c.DB)
 	}
 	for _, fw := range c.Frameworks {
-		if fw != "gin" && fw != "fiber" && fw != "echo" && fw != "nethttp" {
-			return fmt.Errorf("-frameworks: unknown %q (gin, fiber, echo, nethttp)", fw)
+		if fw != "gin" && fw != "fiber" && fw != "echo" && fw != "echov5" && fw != "nethttp" {
+			return fmt.Errorf("-frameworks: unknown %q (gin, fiber, echo, echov5, nethttp)", fw)
 		}
 	}
 	for _, s := range c.Scenarios {
