@@ -107,7 +107,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		preset     = fs.String("preset", "full", "defaults for the flags below: full or short")
 		root       = fs.String("root", "", "repository root (default: the directory with go.work above the working directory)")
 		instances  = fs.Int("instances", 0, "instances (preset: full 3, short 2)")
-		frameworks = fs.String("frameworks", "", "frameworks cycled over the instances (preset: full gin,fiber,gin; short gin,fiber)")
+		frameworks = fs.String("frameworks", "", "frameworks cycled over the instances (preset: full gin,fiber,echov5; short gin,fiber)")
 		clients    = fs.Int("clients", 0, "simulated browsers per scenario (preset: full 12, short 6; overload multiplies)")
 		tabs       = fs.Int("tabs", 0, "tabs per browser, sharing one token jar (preset 3)")
 		duration   = fs.Duration("duration", 0, "load per scenario (preset: full 20s, short 3s and 8s of overload)")
