@@ -58,7 +58,7 @@ func mustGet(t testing.TB, s core.Store, handle string) *core.Record {
 
 // newEngine returns an engine over s with a fake clock at epoch, closed at the end of the
 // test. It does not poll the revocation feed in the background (tests that need the feed
-// call Engine.PollRevocations, or start their own engines).
+// call testkit.PollRevocations, or start their own engines).
 func newEngine(t testing.TB, s core.Store) (*core.Engine, *core.FakeClock) {
 	t.Helper()
 	clk := core.NewFakeClock(epoch)
