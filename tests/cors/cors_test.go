@@ -66,9 +66,7 @@ func TestHTTPSuite(t *testing.T) {
 	adaptertest.HTTPSuite(t, f.Target(srv.URL))
 }
 
-// exchange and serve: one request served in-process (testkit.Serve).
-type exchange = testkit.Exchange
-
+// serve is one request served in-process.
 var serve = testkit.Serve
 
 func listHas(list, name string) bool {
