@@ -10,7 +10,7 @@ import (
 // The versioned SQL migrations ship inside the package, for migration tools that read an
 // fs.FS. A store built with the SQLite driver is shown in the gormtest module's examples.
 func Example_migrations() {
-	files, _ := fs.Glob(gormstore.MigrationFS, "migrations/*/*.sql")
+	files, _ := fs.Glob(gormstore.MigrationFS(), "migrations/*/*.sql")
 	for _, f := range files {
 		fmt.Println(f)
 	}

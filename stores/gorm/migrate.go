@@ -3,18 +3,20 @@ package gormstore
 import (
 	"context"
 	"embed"
+	"io/fs"
 
 	"gorm.io/gorm"
 )
 
-// MigrationFS holds the versioned SQL migrations, one directory per dialect:
-// postgres/, mysql/ and sqlite/, each with files named NNNN_description.sql applied in name
-// order. They create exactly the schema that Migrate creates, with the default table names
-// (no TablePrefix), for teams that run their own migration tool (goose, golang-migrate,
-// atlas, …) instead of AutoMigrate.
-//
+// MigrationFS returns the versioned SQL migrations, one directory per dialect under
+// migrations/: postgres/, mysql/ and sqlite/, each with files named NNNN_description.sql
+// applied in name order. They create exactly the schema that Migrate creates, with the default
+// table names (no TablePrefix), for teams that run their own migration tool (goose,
+// golang-migrate, atlas, …) instead of AutoMigrate. The files are read-only.
+func MigrationFS() fs.FS { return migrationFiles }
+
 //go:embed migrations
-var MigrationFS embed.FS
+var migrationFiles embed.FS
 
 // mysqlTableOptions: InnoDB for row locks and transactions; utf8mb4 so that session data and
 // User-Agent strings keep every character; a binary collation so text compares exactly.

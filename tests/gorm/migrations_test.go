@@ -18,7 +18,7 @@ import (
 	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
-// applyMigrations runs the dialect's SQL files from gormstore.MigrationFS in name order, the
+// applyMigrations runs the dialect's SQL files from gormstore.MigrationFS() in name order, the
 // way an external migration tool would.
 func applyMigrations(t testing.TB, db *gorm.DB, dialect string) {
 	t.Helper()
@@ -31,7 +31,7 @@ func applyMigrations(t testing.TB, db *gorm.DB, dialect string) {
 func applyMigrationRange(t testing.TB, db *gorm.DB, dialect, first, last string) {
 	t.Helper()
 	dir := path.Join("migrations", dialect)
-	files, err := fs.Glob(gormstore.MigrationFS, dir+"/*.sql")
+	files, err := fs.Glob(gormstore.MigrationFS(), dir+"/*.sql")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no migrations in %s: %v", dir, err)
 	}
@@ -41,7 +41,7 @@ func applyMigrationRange(t testing.TB, db *gorm.DB, dialect, first, last string)
 		if version, _, _ := strings.Cut(path.Base(f), "_"); version < first || version > last {
 			continue
 		}
-		b, err := fs.ReadFile(gormstore.MigrationFS, f)
+		b, err := fs.ReadFile(gormstore.MigrationFS(), f)
 		if err != nil {
 			t.Fatal(err)
 		}
