@@ -185,8 +185,9 @@ func (e *Engine) logDigest(v string) string {
 	return "h:" + hex.EncodeToString(m.Sum(nil)[:8])
 }
 
-// NoLimit is a Limiter that never blocks, to switch off one limit while keeping the others.
-var NoLimit Limiter = noLimit{}
+// NoLimit returns a Limiter that never blocks, to switch off one limit while keeping the
+// others: RateLimits{RefreshFailuresPerIP: core.NoLimit()}.
+func NoLimit() Limiter { return noLimit{} }
 
 type noLimit struct{}
 

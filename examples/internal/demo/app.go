@@ -132,7 +132,7 @@ func (s Settings) EngineConfig(store core.Store) core.Config {
 		RateLimits: core.RateLimits{
 			SignInPerIP:          core.NewMemoryLimiter(100, 5*time.Minute, nil),
 			SignInPerAccount:     core.NewMemoryLimiter(20, 15*time.Minute, nil),
-			RefreshFailuresPerIP: core.NoLimit,
+			RefreshFailuresPerIP: core.NoLimit(),
 		},
 	}
 }
