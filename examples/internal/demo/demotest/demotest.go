@@ -2,8 +2,7 @@
 // real process. Every example's main_test.go runs it:
 //
 //	func TestMain(m *testing.M) { demotest.Main(m, main) }
-//	func TestContract(t *testing.T) { demotest.Contract(t, server) }
-//	func TestProcess(t *testing.T) { demotest.Process(t) }
+//	func TestExample(t *testing.T) { demotest.All(t, server) }
 package demotest
 
 import (
