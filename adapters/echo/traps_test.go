@@ -3,12 +3,10 @@ package echoratchet_test
 import (
 	"errors"
 	"fmt"
-	"github.com/ratchetauth/ratchet/internal/testkit"
 	"net/http"
-	"slices"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/ratchetauth/ratchet/internal/testkit"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -17,13 +15,7 @@ import (
 	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 
 	echoratchet "github.com/ratchetauth/ratchet/adapters/echo"
-	"github.com/ratchetauth/ratchet/adapters/nethttp/nethttptest"
-)
-
-// Cookie names of the fixture engine (Insecure cookies are unprefixed).
-const (
-	accessCookie  = "sAccessToken"
-	refreshCookie = "sRefreshToken"
+	"github.com/ratchetauth/ratchet/internal/adaptercheck"
 )
 
 // TestSetCookieHeadersAllSurvive: a cookie set by app middleware and both token cookies arrive
@@ -40,52 +32,7 @@ func TestSetCookieHeadersAllSurvive(t *testing.T) {
 			return next(c)
 		}
 	})
-	srv := serve(t, e)
-
-	names := func(h http.Header) []string {
-		var out []string
-		for _, c := range (&http.Response{Header: h}).Cookies() {
-			out = append(out, c.Name)
-		}
-		slices.Sort(out)
-		return out
-	}
-	want := []string{"app_pref", accessCookie, refreshCookie}
-	slices.Sort(want)
-
-	// Sign-in in cookie mode.
-	in := signIn(t, srv.URL+"/auth/signin", "st-auth-mode", "cookie")
-	if got := names(in.Header); !slices.Equal(got, want) {
-		t.Fatalf("sign-in Set-Cookie names = %v, want %v (raw %q)", got, want, in.Header.Values("Set-Cookie"))
-	}
-	rt := cookieNamed(in.Header, refreshCookie)
-
-	// Refresh in cookie mode.
-	ref := do(t, "POST", srv.URL+"/auth/session/refresh", "", "rid", "session", "Cookie", refreshCookie+"="+rt.Value)
-	if ref.Status != 200 {
-		t.Fatalf("refresh: %d %s", ref.Status, ref.Body)
-	}
-	if got := names(ref.Header); !slices.Equal(got, want) {
-		t.Errorf("refresh Set-Cookie names = %v, want %v", got, want)
-	}
-
-	// A failed refresh clears both cookies, next to the app's.
-	bad := do(t, "POST", srv.URL+"/auth/session/refresh", "", "rid", "session", "Cookie", refreshCookie+"=garbage")
-	if bad.Status != 401 {
-		t.Fatalf("garbage refresh: %d %s", bad.Status, bad.Body)
-	}
-	if got := names(bad.Header); !slices.Equal(got, want) {
-		t.Errorf("failed refresh Set-Cookie names = %v, want %v", got, want)
-	}
-	if c := cookieNamed(bad.Header, accessCookie); c == nil || c.MaxAge >= 0 {
-		t.Errorf("access cookie not cleared: %+v", c)
-	}
-
-	// Header-mode sign-in from a client holding old cookies clears them.
-	hdr := signIn(t, srv.URL+"/auth/signin", "Cookie", accessCookie+"=old", "Cookie", refreshCookie+"=old")
-	if got := names(hdr.Header); !slices.Equal(got, want) {
-		t.Errorf("header-mode sign-in Set-Cookie names = %v, want %v", got, want)
-	}
+	adaptercheck.SetCookieHeadersAllSurvive(t, serve(t, e).URL)
 }
 
 // exposeMiddleware plays app middleware that exposes its own headers, with two fields.
@@ -104,37 +51,12 @@ func TestExposeHeadersAppended(t *testing.T) {
 	f := newFixture(t)
 	e := fixtureApp(f, nil)
 	e.Use(exposeMiddleware)
-	srv := serve(t, e)
-
-	check := func(what string, h http.Header, want ...string) {
-		t.Helper()
-		for _, w := range append([]string{"X-Request-Id", "X-Trace-Id"}, want...) {
-			if !listHas(h, "Access-Control-Expose-Headers", w) {
-				t.Errorf("%s: Access-Control-Expose-Headers %q lacks %s", what, h.Values("Access-Control-Expose-Headers"), w)
-			}
-		}
-	}
-	in := signIn(t, srv.URL+"/auth/signin")
-	check("sign-in", in.Header, core.HeaderAccessToken, core.HeaderRefreshToken, core.HeaderFrontToken)
-
-	at := in.Header.Get(core.HeaderAccessToken)
-	pl := do(t, "POST", srv.URL+"/api/payload", `{"theme":"dark"}`, "Authorization", "Bearer "+at, "Content-Type", "application/json")
-	if pl.Status != 200 {
-		t.Fatalf("payload: %d %s", pl.Status, pl.Body)
-	}
-	check("payload re-issue", pl.Header, core.HeaderAccessToken, core.HeaderFrontToken)
-
-	bad := do(t, "POST", srv.URL+"/auth/session/refresh", "", "Authorization", "Bearer garbage")
-	if bad.Status != 401 {
-		t.Fatalf("garbage refresh: %d %s", bad.Status, bad.Body)
-	}
-	check("clear tokens", bad.Header, core.HeaderAccessToken, core.HeaderRefreshToken, core.HeaderFrontToken)
+	adaptercheck.ExposeHeadersAppended(t, serve(t, e).URL)
 
 	// Echo's own CORS middleware with ExposeHeaders, then core's additions.
 	f2 := newFixture(t)
 	srv2 := serve(t, fixtureApp(f2, echoCORS("X-Request-Id", "X-Trace-Id")))
-	in2 := signIn(t, srv2.URL+"/auth/signin", "Origin", adaptertest.WebsiteOrigin)
-	check("sign-in behind middleware.CORS", in2.Header, core.HeaderAccessToken, core.HeaderRefreshToken, core.HeaderFrontToken)
+	adaptercheck.ExposeHeadersKeptBehindCORS(t, srv2.URL, "middleware.CORS")
 }
 
 // echoCORS is Echo's CORS middleware configured as the adapter docs ask.
@@ -162,50 +84,7 @@ func TestEchoCORSMiddlewareOrdering(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			srv := serve(t, fixtureApp(f, tc.cors(echoratchet.New(f.Engine))))
-			origin := adaptertest.WebsiteOrigin
-
-			for _, path := range []string{"/api/me", "/api/notes", "/auth/session/refresh", "/auth/signout"} {
-				pre := do(t, "OPTIONS", srv.URL+path, "", "Origin", origin,
-					"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "rid, content-type, st-auth-mode")
-				if pre.Status != 204 && pre.Status != 200 {
-					t.Errorf("preflight %s: %d %s", path, pre.Status, pre.Body)
-				}
-				if pre.Header.Get("Access-Control-Allow-Origin") != origin || pre.Header.Get("Access-Control-Allow-Credentials") != "true" {
-					t.Errorf("preflight %s: allow-origin %q, credentials %q", path,
-						pre.Header.Get("Access-Control-Allow-Origin"), pre.Header.Get("Access-Control-Allow-Credentials"))
-				}
-				for _, h := range core.CORSAllowedHeaders() {
-					if !listHas(pre.Header, "Access-Control-Allow-Headers", h) {
-						t.Errorf("preflight %s: Allow-Headers %q lacks %s", path, pre.Header.Get("Access-Control-Allow-Headers"), h)
-					}
-				}
-			}
-
-			// A 401 from the middleware keeps the CORS headers.
-			no := do(t, "GET", srv.URL+"/api/me", "", "Origin", origin)
-			if no.Status != 401 || no.Body != `{"message":"unauthorised"}` {
-				t.Errorf("no token: %d %s", no.Status, no.Body)
-			}
-			if no.Header.Get("Access-Control-Allow-Origin") != origin {
-				t.Errorf("401 without Access-Control-Allow-Origin: %v", no.Header)
-			}
-
-			// Cookie-mode sign-in and an authenticated cross-origin call.
-			in := signIn(t, srv.URL+"/auth/signin", "Origin", origin, "st-auth-mode", "cookie")
-			if !listHas(in.Header, "Access-Control-Expose-Headers", core.HeaderFrontToken) {
-				t.Errorf("sign-in does not expose front-token: %q", in.Header.Values("Access-Control-Expose-Headers"))
-			}
-			at := cookieNamed(in.Header, accessCookie)
-			me := do(t, "GET", srv.URL+"/api/me", "", "Origin", origin, "Cookie", accessCookie+"="+at.Value)
-			if me.Status != 200 || me.Header.Get("Access-Control-Allow-Origin") != origin {
-				t.Errorf("me: %d %s (allow-origin %q)", me.Status, me.Body, me.Header.Get("Access-Control-Allow-Origin"))
-			}
-
-			// Another origin gets no CORS grant.
-			evil := do(t, "GET", srv.URL+"/api/me", "", "Origin", "http://evil.test", "Cookie", accessCookie+"="+at.Value)
-			if got := evil.Header.Get("Access-Control-Allow-Origin"); got != "" {
-				t.Errorf("disallowed origin granted: %q", got)
-			}
+			adaptercheck.CORSOrdering(t, srv.URL)
 		})
 	}
 }
@@ -224,16 +103,7 @@ func TestOptionsPassThroughSessionMiddleware(t *testing.T) {
 	g := e.Group("/global", a.Require)
 	g.OPTIONS("/x", ok)
 	g.GET("/x", ok)
-	srv := serve(t, e)
-	for _, p := range []string{"/require", "/strict", "/verify", "/global/x"} {
-		r := do(t, "OPTIONS", srv.URL+p, "", "Origin", adaptertest.WebsiteOrigin, "Access-Control-Request-Method", "GET")
-		if r.Status != 200 || r.Body != "options reached "+p {
-			t.Errorf("OPTIONS %s: %d %q", p, r.Status, r.Body)
-		}
-	}
-	if r := do(t, "GET", srv.URL+"/global/x", ""); r.Status != 401 {
-		t.Errorf("GET /global/x without a token: %d %s", r.Status, r.Body)
-	}
+	adaptercheck.OptionsPassThrough(t, serve(t, e).URL, []string{"/require", "/strict", "/verify", "/global/x"}, "/global/x")
 }
 
 // TestGroupAndCustomBasePath mounts the routes on a nested group at BasePath /api/v1/auth:
@@ -265,32 +135,10 @@ func TestGroupAndCustomBasePath(t *testing.T) {
 	api.GET("/me", func(c echo.Context) error {
 		return c.String(http.StatusOK, echoratchet.MustSession(c).UserID())
 	}, a.Require)
-	srv := serve(t, e)
-
-	in := signIn(t, srv.URL+"/api/v1/auth/signin", "st-auth-mode", "cookie")
-	if in.Header.Get("X-Group") != "api" || routeMW != 1 {
-		t.Errorf("group middleware header %q, Mount middleware ran %d times", in.Header.Get("X-Group"), routeMW)
-	}
-	rc := cookieNamed(in.Header, refreshCookie)
-	if rc == nil || rc.Path != "/api/v1/auth/session/refresh" {
-		t.Fatalf("refresh cookie %+v, want Path /api/v1/auth/session/refresh", rc)
-	}
-	at := cookieNamed(in.Header, accessCookie).Value
-	if r := do(t, "GET", srv.URL+"/api/v1/me", "", "Cookie", accessCookie+"="+at); r.Status != 200 || r.Body != "user-alice" {
-		t.Errorf("me: %d %s", r.Status, r.Body)
-	}
-	ref := do(t, "POST", srv.URL+"/api/v1/auth/session/refresh", "", "rid", "session", "Cookie", refreshCookie+"="+rc.Value)
-	if ref.Status != 200 || cookieNamed(ref.Header, refreshCookie) == nil {
-		t.Errorf("refresh: %d %s", ref.Status, ref.Body)
-	}
-	if r := do(t, "GET", srv.URL+"/api/v1/auth/jwt/jwks.json", ""); r.Status != 200 || !strings.Contains(r.Body, `"keys"`) {
-		t.Errorf("jwks: %d %s", r.Status, r.Body)
-	}
-	if r := do(t, "DELETE", srv.URL+"/api/v1/auth/sessions/nope", "", "Cookie", accessCookie+"="+at, "rid", "session"); r.Status != 404 || r.Body != `{"message":"session not found"}` {
-		t.Errorf("delete unknown session: %d %s", r.Status, r.Body)
-	}
-	if r := do(t, "POST", srv.URL+"/auth/signin", signInBody, "Content-Type", "application/json"); r.Status != 404 {
-		t.Errorf("default base path still answers: %d %s", r.Status, r.Body)
+	adaptercheck.CustomBasePath(t, serve(t, e).URL)
+	// The Mount middleware ran once for each library request: signin, refresh, jwks, delete.
+	if routeMW != 4 {
+		t.Errorf("Mount middleware ran %d times, want 4", routeMW)
 	}
 
 	// A group that is not the base path is refused at startup instead of serving 404s.
@@ -340,18 +188,7 @@ func TestDisabledRoutes(t *testing.T) {
 	echoratchet.New(eng).Mount(e)
 	e.GET("/auth/sessions", func(c echo.Context) error { return c.String(http.StatusOK, "app sessions") })
 	srv := serve(t, e)
-	if r := do(t, "GET", srv.URL+"/auth/jwt/jwks.json", ""); r.Status != 404 || r.Body != `{"message":"not found"}` {
-		t.Errorf("disabled JWKS: %d %s, want the core's 404", r.Status, r.Body)
-	}
-	if r := do(t, "POST", srv.URL+"/auth/signin", signInBody, "Content-Type", "application/json"); r.Status != 200 || r.Body != "app sign-in" {
-		t.Errorf("app's own sign-in (registered before Mount): %d %s", r.Status, r.Body)
-	}
-	if r := do(t, "GET", srv.URL+"/auth/sessions", ""); r.Status != 200 || r.Body != "app sessions" {
-		t.Errorf("app's own sessions route (registered after Mount): %d %s", r.Status, r.Body)
-	}
-	if r := do(t, "POST", srv.URL+"/auth/session/refresh", ""); r.Status != 401 {
-		t.Errorf("refresh still mounted: %d %s", r.Status, r.Body)
-	}
+	adaptercheck.DisabledRoutes(t, srv.URL)
 }
 
 // rewritingErrorHandler is an app's HTTPErrorHandler that rewrites every error it sees.
@@ -379,87 +216,7 @@ func TestHTTPErrorHandlerDoesNotRewriteOurBodies(t *testing.T) {
 	e.GET("/api/plain-error", func(c echo.Context) error {
 		return errors.New("app failure")
 	}, a.Require)
-	echoSrv := serve(t, e)
-	refSrv := serve(t, nethttptest.NewServer(f))
-
-	alice := signIn(t, echoSrv.URL+"/auth/signin").Header.Get(core.HeaderAccessToken)
-	bobIn := do(t, "POST", echoSrv.URL+"/auth/signin",
-		`{"email":"`+adaptertest.BobEmail+`","password":"`+adaptertest.DemoPassword+`"}`, "Content-Type", "application/json")
-	bobTok := bobIn.Header.Get(core.HeaderAccessToken)
-	cookieIn := signIn(t, echoSrv.URL+"/auth/signin", "st-auth-mode", "cookie")
-	cookieAT := cookieNamed(cookieIn.Header, accessCookie).Value
-
-	type req struct {
-		name, method, path, body string
-		headers                  []string
-		status                   int
-	}
-	cases := []req{
-		{"no token", "GET", "/api/me", "", nil, 401},
-		{"strict no token", "GET", "/api/me/strict", "", nil, 401},
-		{"malformed bearer", "GET", "/api/me", "", []string{"Authorization", "Bearer a.b.c"}, 401},
-		{"invalid claim", "GET", "/api/admin", "", []string{"Authorization", "Bearer " + bobTok}, 403},
-		{"csrf: cookie POST without rid", "POST", "/api/notes", `{"text":"x"}`, []string{"Cookie", accessCookie + "=" + cookieAT}, 403},
-		{"csrf: foreign origin", "POST", "/api/notes", `{"text":"x"}`, []string{"Cookie", accessCookie + "=" + cookieAT, "rid", "session", "Origin", "http://evil.test"}, 403},
-		{"refresh without token", "POST", "/auth/session/refresh", "", nil, 401},
-		{"refresh with garbage", "POST", "/auth/session/refresh", "", []string{"Authorization", "Bearer garbage"}, 401},
-		{"signin wrong method", "GET", "/auth/signin", "", nil, 405},
-		{"signin wrong content type", "POST", "/auth/signin", "{}", []string{"Content-Type", "text/plain"}, 415},
-		{"signin bad body", "POST", "/auth/signin", `{"email":1}`, []string{"Content-Type", "application/json"}, 400},
-		{"signin wrong password", "POST", "/auth/signin", `{"email":"` + adaptertest.AliceEmail + `","password":"x"}`, []string{"Content-Type", "application/json"}, 200},
-		{"signout without token", "POST", "/auth/signout", "", nil, 401},
-		{"sessions without token", "GET", "/auth/sessions", "", nil, 401},
-		{"revoke-others without token", "POST", "/auth/sessions/revoke-others", "", nil, 401},
-		{"revoke-others wrong method", "GET", "/auth/sessions/revoke-others", "", nil, 405},
-		{"delete unknown session", "DELETE", "/auth/sessions/unknown", "", []string{"Authorization", "Bearer " + alice}, 404},
-	}
-	compared := []string{"Content-Type", "Cache-Control", "Allow", "front-token", "st-access-token", "st-refresh-token",
-		"Access-Control-Expose-Headers", "Set-Cookie", "Vary"}
-	for _, tc := range cases {
-		got := do(t, tc.method, echoSrv.URL+tc.path, tc.body, tc.headers...)
-		want := do(t, tc.method, refSrv.URL+tc.path, tc.body, tc.headers...)
-		if want.Status != tc.status {
-			t.Fatalf("%s: reference server answered %d %s, want %d", tc.name, want.Status, want.Body, tc.status)
-		}
-		if got.Status != want.Status {
-			t.Errorf("%s: status %d, net/http %d", tc.name, got.Status, want.Status)
-		}
-		sameBytes(t, tc.name+": body", got.Body, want.Body)
-		if strings.Contains(got.Body, "rewritten") {
-			t.Errorf("%s: HTTPErrorHandler rewrote the body: %s", tc.name, got.Body)
-		}
-		for _, h := range compared {
-			if g, w := got.Header.Values(h), want.Header.Values(h); !slices.Equal(g, w) {
-				t.Errorf("%s: header %s = %q, net/http %q", tc.name, h, g, w)
-			}
-		}
-	}
-
-	// An expired access token: try refresh.
-	f.Clock.Advance(adaptertest.FixtureAccessTTL + time.Second)
-	got := do(t, "GET", echoSrv.URL+"/api/me", "", "Authorization", "Bearer "+alice)
-	want := do(t, "GET", refSrv.URL+"/api/me", "", "Authorization", "Bearer "+alice)
-	if got.Status != 401 || want.Status != 401 {
-		t.Errorf("expired token: %d, net/http %d", got.Status, want.Status)
-	}
-	sameBytes(t, "expired token: body", got.Body, want.Body)
-	sameBytes(t, "expired token: body", got.Body, `{"message":"try refresh token"}`)
-	alice = signIn(t, echoSrv.URL+"/auth/signin").Header.Get(core.HeaderAccessToken)
-
-	// The app's own errors still go through its HTTPErrorHandler.
-	tea := do(t, "GET", echoSrv.URL+"/api/teapot", "", "Authorization", "Bearer "+alice)
-	if tea.Status != http.StatusTeapot || !strings.Contains(tea.Body, "rewritten") || !strings.Contains(tea.Body, "short and stout") {
-		t.Errorf("app HTTPError: %d %s", tea.Status, tea.Body)
-	}
-	pe := do(t, "GET", echoSrv.URL+"/api/plain-error", "", "Authorization", "Bearer "+alice)
-	if pe.Status != 500 || !strings.Contains(pe.Body, "app failure") {
-		t.Errorf("app error: %d %s", pe.Status, pe.Body)
-	}
-	// ...but only once the session passed: without one the middleware answers first.
-	noTea := do(t, "GET", echoSrv.URL+"/api/teapot", "")
-	if noTea.Status != 401 || noTea.Body != `{"message":"unauthorised"}` {
-		t.Errorf("teapot without a token: %d %s", noTea.Status, noTea.Body)
-	}
+	adaptercheck.ErrorsMatchNetHTTP(t, f, serve(t, e).URL)
 }
 
 // TestNewPanicsOnNilEngine guards the constructor.

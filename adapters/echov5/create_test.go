@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v5"
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/adaptercheck"
 
 	echoratchet "github.com/ratchetauth/ratchet/adapters/echov5"
 )
@@ -30,22 +31,5 @@ func TestCreateSessionAndWriteError(t *testing.T) {
 		s := echoratchet.MustSession(c)
 		return c.String(http.StatusOK, s.UserID()+" "+s.Claim("plan").(string))
 	}, a.Require)
-	srv := serve(t, e)
-
-	in := do(t, "POST", srv.URL+"/login/carol", "")
-	at := in.Header.Get(core.HeaderAccessToken)
-	if in.Status != 200 || at == "" || in.Header.Get(core.HeaderFrontToken) == "" {
-		t.Fatalf("login: %d %s %v", in.Status, in.Body, in.Header)
-	}
-	if me := do(t, "GET", srv.URL+"/me", "", "Authorization", "Bearer "+at); me.Status != 200 || me.Body != "carol pro" {
-		t.Errorf("me: %d %s", me.Status, me.Body)
-	}
-	ck := do(t, "POST", srv.URL+"/login/dave", "", "st-auth-mode", "cookie")
-	if cookieNamed(ck.Header, accessCookie) == nil || cookieNamed(ck.Header, refreshCookie) == nil {
-		t.Errorf("cookie-mode login set no cookies: %v", ck.Header.Values("Set-Cookie"))
-	}
-	no := do(t, "POST", srv.URL+"/login/nobody", "")
-	if no.Status != 401 || no.Body != `{"message":"unauthorised"}` || no.Header.Get("Content-Type") != "application/json; charset=utf-8" {
-		t.Errorf("WriteError: %d %q %s", no.Status, no.Header.Get("Content-Type"), no.Body)
-	}
+	adaptercheck.CreateSessionAndWriteError(t, serve(t, e).URL)
 }
