@@ -1,106 +1,18 @@
 package bench
 
 import (
-	"context"
-	"crypto/ed25519"
-	"encoding/base64"
-	"encoding/json"
-	"github.com/ratchetauth/ratchet/internal/testkit"
 	"net/http"
 	"testing"
 
 	echojwt "github.com/labstack/echo-jwt/v4"
 	"github.com/labstack/echo/v4"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/stores/memory"
+	"github.com/ratchetauth/ratchet/internal/benchkit"
 
 	echoratchet "github.com/ratchetauth/ratchet/adapters/echo"
 )
 
-// sink is a reusable http.ResponseWriter, so every variant pays the same (near zero) for the
-// response side and the numbers show only routing plus middleware.
-type sink struct {
-	h      http.Header
-	status int
-	n      int
-}
-
-func (s *sink) Header() http.Header         { return s.h }
-func (s *sink) WriteHeader(code int)        { s.status = code }
-func (s *sink) Write(p []byte) (int, error) { s.n += len(p); return len(p), nil }
-func (s *sink) reset()                      { clear(s.h); s.status, s.n = 0, 0 }
-
-// setup is one engine with one live session.
-type setup struct {
-	engine *core.Engine
-	tokens *core.Tokens
-}
-
-func newSetup(b *testing.B, cfg core.Config) setup {
-	b.Helper()
-	cfg.Store = memory.New()
-	e, err := core.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	t, err := e.IssueTokens(context.Background(), "user-bench", core.CreateOptions{Payload: map[string]any{"role": "admin"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return setup{engine: e, tokens: t}
-}
-
-// publicKey reads the engine's Ed25519 verification key from its JWKS, the way a gateway
-// would, so echo-jwt verifies the very same token with the very same key.
-func publicKey(b *testing.B, e *core.Engine) ed25519.PublicKey {
-	b.Helper()
-	doc, err := e.Config().Keys.JWKS()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var set struct {
-		Keys []struct{ Kty, Crv, X string } `json:"keys"`
-	}
-	if err := json.Unmarshal(doc, &set); err != nil || len(set.Keys) != 1 || set.Keys[0].Crv != "Ed25519" {
-		b.Fatalf("JWKS %s: %v", doc, err)
-	}
-	x, err := base64.RawURLEncoding.DecodeString(set.Keys[0].X)
-	if err != nil || len(x) != ed25519.PublicKeySize {
-		b.Fatalf("JWK x: %v", err)
-	}
-	return ed25519.PublicKey(x)
-}
-
 func ok(c echo.Context) error { return c.String(http.StatusOK, "ok") }
-
-// run serves req through h b.N times after checking one response.
-func run(b *testing.B, h http.Handler, req *http.Request) {
-	b.Helper()
-	w := &sink{h: http.Header{}}
-	h.ServeHTTP(w, req)
-	if w.status != http.StatusOK || w.n != 2 {
-		b.Fatalf("warm-up request: status %d, %d bytes", w.status, w.n)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		w.reset()
-		h.ServeHTTP(w, req)
-	}
-	b.StopTimer()
-	if w.status != http.StatusOK {
-		b.Fatalf("status %d", w.status)
-	}
-}
-
-func get(header, value string) *http.Request {
-	r, _ := http.NewRequest("GET", "/api/me", nil)
-	r.RemoteAddr = "192.0.2.1:1234"
-	if header != "" {
-		r.Header.Set(header, value)
-	}
-	return r
-}
 
 // BenchmarkEcho measures one GET through Echo's router per op, in every variant of the same
 // run: a bare handler, the ratchet middleware (warm verified-token cache, cold cache, cookie
@@ -109,13 +21,13 @@ func BenchmarkEcho(b *testing.B) {
 	b.Run("bare", func(b *testing.B) {
 		e := echo.New()
 		e.GET("/api/me", ok)
-		run(b, e, get("", ""))
+		benchkit.Run(b, e, benchkit.Get("", ""))
 	})
 
 	ratchet := func(name string, cfg core.Config, mw func(*echoratchet.Adapter) echo.MiddlewareFunc, cookie bool) {
 		b.Run(name, func(b *testing.B) {
-			s := newSetup(b, cfg)
-			a := echoratchet.New(s.engine)
+			s := benchkit.NewSetup(b, cfg)
+			a := echoratchet.New(s.Engine)
 			e := echo.New()
 			e.GET("/api/me", func(c echo.Context) error {
 				if _, ok := echoratchet.Session(c); !ok {
@@ -123,11 +35,11 @@ func BenchmarkEcho(b *testing.B) {
 				}
 				return ok(c)
 			}, mw(a))
-			req := get("Authorization", "Bearer "+s.tokens.AccessToken)
+			req := s.Bearer()
 			if cookie {
-				req = get("Cookie", cookieName(s.engine)+"="+s.tokens.AccessToken)
+				req = s.Cookie()
 			}
-			run(b, e, req)
+			benchkit.Run(b, e, req)
 		})
 	}
 	require := func(a *echoratchet.Adapter) echo.MiddlewareFunc { return a.Require }
@@ -137,20 +49,14 @@ func BenchmarkEcho(b *testing.B) {
 	ratchet("ratchet_strict", core.Config{}, func(a *echoratchet.Adapter) echo.MiddlewareFunc { return a.RequireStoreCheck }, false)
 
 	b.Run("echojwt_eddsa", func(b *testing.B) {
-		s := newSetup(b, core.Config{})
+		s := benchkit.NewSetup(b, core.Config{})
 		e := echo.New()
 		e.GET("/api/me", func(c echo.Context) error {
 			if c.Get("user") == nil {
 				return c.NoContent(http.StatusInternalServerError)
 			}
 			return ok(c)
-		}, echojwt.WithConfig(echojwt.Config{SigningKey: publicKey(b, s.engine), SigningMethod: "EdDSA"}))
-		run(b, e, get("Authorization", "Bearer "+s.tokens.AccessToken))
+		}, echojwt.WithConfig(echojwt.Config{SigningKey: benchkit.PublicKey(b, s.Engine), SigningMethod: "EdDSA"}))
+		benchkit.Run(b, e, s.Bearer())
 	})
-}
-
-// cookieName is the engine's access cookie name.
-func cookieName(e *core.Engine) string {
-	access, _ := testkit.CookieNames(e)
-	return access
 }
