@@ -136,9 +136,10 @@ func TestGroupAndCustomBasePath(t *testing.T) {
 		return c.String(http.StatusOK, echoratchet.MustSession(c).UserID())
 	}, a.Require)
 	adaptercheck.CustomBasePath(t, serve(t, e).URL)
-	// The Mount middleware ran once for each library request: signin, refresh, jwks, delete.
-	if routeMW != 4 {
-		t.Errorf("Mount middleware ran %d times, want 4", routeMW)
+	// The Mount middleware ran once for each library request: signin, sessions, refresh, jwks,
+	// delete, signout.
+	if routeMW != 6 {
+		t.Errorf("Mount middleware ran %d times, want 6", routeMW)
 	}
 
 	// A group that is not the base path is refused at startup instead of serving 404s.

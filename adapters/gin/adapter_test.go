@@ -11,6 +11,7 @@ import (
 	"github.com/ratchetauth/ratchet/adapters/gin/gintest"
 	"github.com/ratchetauth/ratchet/adapters/nethttp/nethttptest"
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/adaptercheck"
 	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
@@ -31,7 +32,7 @@ func TestResponsesMatchNetHTTP(t *testing.T) {
 	gr, _ := gintest.Server(f, nil)
 	nh := nethttptest.NewServer(f)
 
-	bob := signIn(t, gr, "/auth", "header", bobSignInBody())
+	bob := signIn(t, gr, "/auth", "header", adaptercheck.BobSignInBody)
 	bobAuth := "Bearer " + bob.Header.Get(core.HeaderAccessToken)
 	alice := cookies(signIn(t, gr, "/auth", "cookie", signInBody).Header)
 	aliceCookies := cookieLine(t, alice["sAccessToken"], alice["sRefreshToken"])

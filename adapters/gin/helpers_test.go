@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/adaptercheck"
 	"github.com/ratchetauth/ratchet/internal/testkit"
 	"github.com/ratchetauth/ratchet/stores/memory"
 	"github.com/ratchetauth/ratchet/testkit/adaptertest"
@@ -15,20 +16,13 @@ import (
 
 func init() { gin.SetMode(gin.TestMode) }
 
-const signInBody = `{"email":"` + adaptertest.AliceEmail + `","password":"` + adaptertest.DemoPassword + `"}`
+// The framework-neutral helpers are adaptercheck's, shared with the other adapters' tests.
+const signInBody = adaptercheck.SignInBody
 
-func bobSignInBody() string {
-	return `{"email":"` + adaptertest.BobEmail + `","password":"` + adaptertest.DemoPassword + `"}`
-}
+var newFixture = adaptercheck.NewFixture
 
-func newFixture(t testing.TB) *adaptertest.Fixture {
-	t.Helper()
-	f, err := adaptertest.NewFixture(memory.New())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
+// listen serves h on a real listener until the test ends and returns its URL.
+func listen(t testing.TB, h http.Handler) string { return adaptercheck.Serve(t, h).URL }
 
 // newEngine is the fixture's configuration with a different base path and routes.
 func newEngine(t testing.TB, base string, routes core.Routes) *core.Engine {
@@ -91,14 +85,4 @@ func cookieLine(t testing.TB, cs ...*http.Cookie) string {
 		parts = append(parts, c.Name+"="+c.Value)
 	}
 	return strings.Join(parts, "; ")
-}
-
-// listHas reports whether a comma-separated header list contains name (case-insensitive).
-func listHas(list, name string) bool {
-	for _, item := range strings.Split(list, ",") {
-		if strings.EqualFold(strings.TrimSpace(item), name) {
-			return true
-		}
-	}
-	return false
 }

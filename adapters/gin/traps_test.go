@@ -4,7 +4,6 @@ package ginratchet_test
 
 import (
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -12,87 +11,42 @@ import (
 	ginratchet "github.com/ratchetauth/ratchet/adapters/gin"
 	"github.com/ratchetauth/ratchet/adapters/gin/gintest"
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/adaptercheck"
 	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
-// appMiddleware is what apps put in front of everything: it sets its own cookie and exposes
-// its own header before the adapter runs.
-func appMiddleware(c *gin.Context) {
-	c.SetCookie("app", "1", 0, "/", "", false, true)
-	c.Writer.Header().Set("Access-Control-Expose-Headers", "X-Request-Id")
-	c.Writer.Header().Set("X-Request-Id", "req-1")
-}
-
-func appServer(t *testing.T) (http.Handler, *adaptertest.Fixture) {
+// appServer is the fixture app (gintest.Routes) behind mw and the adapter's CORS, served on
+// a real listener; it returns the URL.
+func appServer(t *testing.T, mw ...gin.HandlerFunc) string {
 	f := newFixture(t)
 	a := ginratchet.New(f.Engine)
 	r := gin.New()
-	r.Use(appMiddleware, a.CORS)
+	r.Use(append(mw, a.CORS)...)
 	a.Mount(r)
 	gintest.Routes(r, a, f)
-	return r, f
+	return listen(t, r)
 }
 
 // TestSetCookieHeadersAllSurvive: the app's cookie and both token cookies reach the client on
 // sign-in, refresh and sign-out (gin's c.SetCookie and the core's AddHeader share one header).
 func TestSetCookieHeadersAllSurvive(t *testing.T) {
-	r, _ := appServer(t)
-	check := func(step string, x exchange, wantValues bool) map[string]*http.Cookie {
-		t.Helper()
-		lines := x.Header.Values("Set-Cookie")
-		c := cookies(x.Header)
-		if len(lines) != 3 || c["app"] == nil || c["sAccessToken"] == nil || c["sRefreshToken"] == nil {
-			t.Fatalf("%s: %d %s: Set-Cookie lines %q, want app, sAccessToken and sRefreshToken", step, x.Status, x.Body, lines)
-		}
-		if wantValues != (c["sAccessToken"].Value != "" && c["sRefreshToken"].Value != "") {
-			t.Fatalf("%s: token cookies %q, want values: %v", step, lines, wantValues)
-		}
-		return c
-	}
-	c := check("sign-in", signIn(t, r, "/auth", "cookie", signInBody), true)
-	x := serve(r, "POST", "/auth/session/refresh", "", "Cookie", cookieLine(t, c["sRefreshToken"]), "rid", "session")
-	if x.Status != 200 {
-		t.Fatalf("refresh: %d %s", x.Status, x.Body)
-	}
-	c = check("refresh", x, true)
-	x = serve(r, "POST", "/auth/signout", "", "Cookie", cookieLine(t, c["sAccessToken"]), "rid", "session")
-	if x.Status != 200 {
-		t.Fatalf("sign-out: %d %s", x.Status, x.Body)
-	}
-	check("sign-out", x, false)
+	adaptercheck.SetCookieHeadersAllSurvive(t, appServer(t, func(c *gin.Context) {
+		c.SetCookie("app_pref", "dark", 0, "/", "", false, true)
+	}))
 }
 
 // TestExposeHeadersAppended: the core appends the protocol's headers to an
-// Access-Control-Expose-Headers value set earlier by app middleware instead of replacing it.
+// Access-Control-Expose-Headers value set earlier by app middleware instead of replacing it,
+// whether the app set one field (which stays one) or two.
 func TestExposeHeadersAppended(t *testing.T) {
-	r, _ := appServer(t)
-	check := func(step string, x exchange, want ...string) {
-		t.Helper()
-		lines := x.Header.Values("Access-Control-Expose-Headers")
-		if len(lines) != 1 {
-			t.Fatalf("%s: Access-Control-Expose-Headers lines %q, want one", step, lines)
-		}
-		for _, n := range append([]string{"X-Request-Id"}, want...) {
-			if !listHas(lines[0], n) {
-				t.Errorf("%s: Access-Control-Expose-Headers %q lacks %s", step, lines[0], n)
-			}
-		}
-	}
-	x := signIn(t, r, "/auth", "header", signInBody, "Origin", adaptertest.WebsiteOrigin)
-	check("sign-in", x, core.HeaderFrontToken, core.HeaderAccessToken, core.HeaderRefreshToken)
-	auth := "Bearer " + x.Header.Get(core.HeaderAccessToken)
-
-	p := serve(r, "POST", "/api/payload", `{"theme":"dark"}`, "Authorization", auth, "Origin", adaptertest.WebsiteOrigin)
-	if p.Status != 200 {
-		t.Fatalf("payload: %d %s", p.Status, p.Body)
-	}
-	check("payload merge", p, core.HeaderFrontToken, core.HeaderAccessToken)
-
-	e := serve(r, "POST", "/auth/session/refresh", "", "Authorization", "Bearer nonsense", "Origin", adaptertest.WebsiteOrigin)
-	if e.Status != 401 {
-		t.Fatalf("refresh with garbage: %d %s", e.Status, e.Body)
-	}
-	check("token-clearing error", e, core.HeaderFrontToken, core.HeaderAccessToken, core.HeaderRefreshToken)
+	adaptercheck.ExposeHeadersOneField(t, appServer(t, func(c *gin.Context) {
+		c.Writer.Header().Set("Access-Control-Expose-Headers", "X-Request-Id")
+		c.Writer.Header().Set("X-Request-Id", "req-1")
+	}))
+	adaptercheck.ExposeHeadersAppended(t, appServer(t, func(c *gin.Context) {
+		c.Writer.Header().Set("Access-Control-Expose-Headers", "X-Request-Id")
+		c.Writer.Header().Add("Access-Control-Expose-Headers", "X-Trace-Id")
+	}))
 }
 
 // TestCORSOrdering: with a.CORS registered first on the engine, preflights are answered even
@@ -100,47 +54,37 @@ func TestExposeHeadersAppended(t *testing.T) {
 // middleware never sees them, and error responses carry CORS headers so the browser SDK can
 // read a 401 and refresh.
 func TestCORSOrdering(t *testing.T) {
-	f := newFixture(t)
-	r, _ := gintest.Server(f, nil)
-	origin := adaptertest.WebsiteOrigin
-	for _, path := range []string{"/api/me", "/api/me/strict", "/api/admin", "/auth/signin", "/auth/session/refresh", "/nowhere"} {
-		x := serve(r, "OPTIONS", path, "", "Origin", origin, "Access-Control-Request-Method", "POST",
-			"Access-Control-Request-Headers", "rid, fdi-version, anti-csrf, authorization, st-auth-mode, content-type")
-		if x.Status != 204 || x.Body != "" || x.Header.Get("Access-Control-Allow-Origin") != origin ||
-			x.Header.Get("Access-Control-Allow-Credentials") != "true" {
-			t.Errorf("preflight %s: %d %q %v", path, x.Status, x.Body, x.Header)
-		}
-		for _, h := range core.CORSAllowedHeaders() {
-			if !listHas(x.Header.Get("Access-Control-Allow-Headers"), h) {
-				t.Errorf("preflight %s: Access-Control-Allow-Headers %q lacks %s", path, x.Header.Get("Access-Control-Allow-Headers"), h)
-			}
-		}
-	}
-	x := serve(r, "GET", "/api/me", "", "Origin", origin)
-	if x.Status != 401 || x.Header.Get("Access-Control-Allow-Origin") != origin || x.Header.Get("Access-Control-Allow-Credentials") != "true" {
-		t.Errorf("401 from Require: %d %v, want CORS headers on the error", x.Status, x.Header)
-	}
-	x = serve(r, "OPTIONS", "/api/me", "", "Origin", "http://evil.test", "Access-Control-Request-Method", "GET")
-	if x.Status != 204 || x.Header.Get("Access-Control-Allow-Origin") != "" || x.Header.Get("Access-Control-Allow-Credentials") != "" {
-		t.Errorf("preflight from a disallowed origin: %d %v, want 204 without CORS grants", x.Status, x.Header)
-	}
+	r, _ := gintest.Server(newFixture(t), nil)
+	adaptercheck.CORSOrdering(t, listen(t, r), adaptercheck.Preflight204(),
+		adaptercheck.PreflightPaths("/api/me/strict", "/api/admin", "/auth/signin", "/nowhere"))
 }
 
 // TestOptionsPassesSessionMiddleware: a plain OPTIONS request is not the middleware's business,
-// even when the session middleware runs before CORS or there is no CORS at all.
+// with no CORS at all (adaptercheck.OptionsPassThrough), and when the session middleware runs
+// before CORS the preflight still gets CORS's answer.
 func TestOptionsPassesSessionMiddleware(t *testing.T) {
 	f := newFixture(t)
 	a := ginratchet.New(f.Engine)
-	for name, mw := range map[string]gin.HandlerFunc{
+	mws := map[string]gin.HandlerFunc{
 		"Require": a.Require, "Strict": a.RequireStoreCheck, "Optional": a.Optional,
 		"Verify": a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}}),
-	} {
+	}
+	reached := func(c *gin.Context) { c.String(200, "options reached "+c.Request.URL.Path) }
+	r := gin.New()
+	var paths []string
+	for name, mw := range mws {
+		r.OPTIONS("/"+name, mw, reached)
+		paths = append(paths, "/"+name)
+	}
+	g := r.Group("/global", a.Require)
+	g.OPTIONS("/x", reached)
+	g.GET("/x", reached)
+	adaptercheck.OptionsPassThrough(t, listen(t, r), append(paths, "/global/x"), "/global/x")
+
+	for name, mw := range mws {
 		r := gin.New()
 		r.Use(mw, a.CORS)
 		r.OPTIONS("/api/thing", func(c *gin.Context) { c.String(200, "handled") })
-		if x := serve(r, "OPTIONS", "/api/thing", ""); x.Status != 200 || x.Body != "handled" {
-			t.Errorf("%s: plain OPTIONS: %d %q", name, x.Status, x.Body)
-		}
 		x := serve(r, "OPTIONS", "/api/thing", "", "Origin", adaptertest.WebsiteOrigin, "Access-Control-Request-Method", "GET")
 		if x.Status != 204 || x.Header.Get("Access-Control-Allow-Origin") != adaptertest.WebsiteOrigin {
 			t.Errorf("%s before CORS: preflight: %d %v", name, x.Status, x.Header)
@@ -165,8 +109,10 @@ func TestPreflightStatusIsCommitted(t *testing.T) {
 }
 
 // TestGroupsAndCustomBasePath mounts the library routes with BasePath "/api/v1/auth" on the
-// engine itself, on a group that is a prefix of the base path and on a group at the base path,
-// and runs a whole cookie-mode session through each.
+// engine itself, on groups that are a prefix of the base path and on a group at the base path,
+// and runs adaptercheck.CustomBasePath (a whole cookie-mode session) through each. The
+// "X-Group" header it wants comes from engine middleware: gin groups of the different mounts
+// do not all lie on /api/v1.
 func TestGroupsAndCustomBasePath(t *testing.T) {
 	const base = "/api/v1/auth"
 	mounts := map[string]func(*gin.Engine) gin.IRouter{
@@ -180,40 +126,10 @@ func TestGroupsAndCustomBasePath(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			a := ginratchet.New(newEngine(t, base, core.Routes{}))
 			r := gin.New()
-			r.Use(a.CORS)
+			r.Use(a.CORS, func(c *gin.Context) { c.Header("X-Group", "api") })
 			a.Mount(mount(r))
-			private := r.Group("/api/v1/private", a.Require)
-			private.GET("/me", func(c *gin.Context) { c.String(200, ginratchet.MustSession(c).UserID()) })
-
-			if x := serve(r, "POST", "/auth/signin", signInBody); x.Status != 404 {
-				t.Fatalf("default base path still served: %d %s", x.Status, x.Body)
-			}
-			x := signIn(t, r, base, "cookie", signInBody)
-			c := cookies(x.Header)
-			if c["sRefreshToken"] == nil || c["sRefreshToken"].Path != base+"/session/refresh" {
-				t.Fatalf("refresh cookie %+v, want Path %s/session/refresh", c["sRefreshToken"], base)
-			}
-			at := cookieLine(t, c["sAccessToken"])
-			if me := serve(r, "GET", "/api/v1/private/me", "", "Cookie", at); me.Status != 200 || me.Body != "user-alice" {
-				t.Fatalf("group behind Require: %d %s", me.Status, me.Body)
-			}
-			if me := serve(r, "GET", "/api/v1/private/me", ""); me.Status != 401 {
-				t.Fatalf("group behind Require without a token: %d %s", me.Status, me.Body)
-			}
-			if s := serve(r, "GET", base+"/sessions", "", "Cookie", at); s.Status != 200 || !strings.Contains(s.Body, `"current":true`) {
-				t.Fatalf("sessions: %d %s", s.Status, s.Body)
-			}
-			if j := serve(r, "GET", base+"/jwt/jwks.json", ""); j.Status != 200 || !strings.Contains(j.Body, `"keys"`) {
-				t.Fatalf("jwks: %d %s", j.Status, j.Body)
-			}
-			x = serve(r, "POST", base+"/session/refresh", "", "Cookie", cookieLine(t, c["sRefreshToken"]), "rid", "session")
-			if x.Status != 200 || cookies(x.Header)["sAccessToken"] == nil {
-				t.Fatalf("refresh: %d %s", x.Status, x.Body)
-			}
-			x = serve(r, "POST", base+"/signout", "", "Cookie", cookieLine(t, cookies(x.Header)["sAccessToken"]), "rid", "session")
-			if x.Status != 200 {
-				t.Fatalf("sign-out: %d %s", x.Status, x.Body)
-			}
+			r.GET("/api/v1/me", a.Require, func(c *gin.Context) { c.String(200, ginratchet.MustSession(c).UserID()) })
+			adaptercheck.CustomBasePath(t, listen(t, r))
 		})
 	}
 }
@@ -272,7 +188,7 @@ func TestAbortSemantics(t *testing.T) {
 	a := ginratchet.New(f.Engine)
 	setup := gin.New()
 	a.Mount(setup)
-	bob := "Bearer " + signIn(t, setup, "/auth", "header", bobSignInBody()).Header.Get(core.HeaderAccessToken)
+	bob := "Bearer " + signIn(t, setup, "/auth", "header", adaptercheck.BobSignInBody).Header.Get(core.HeaderAccessToken)
 	alice := bearer(t, setup, "/auth")
 	tampered := alice[:len(alice)-4] + "AAAA" // well formed, bad signature
 

@@ -43,6 +43,11 @@ func SetCookieHeadersAllSurvive(t *testing.T, url string) {
 	if got := names(ref.Header); !slices.Equal(got, want) {
 		t.Errorf("refresh Set-Cookie names = %v, want %v", got, want)
 	}
+	for _, n := range []string{AccessCookie, RefreshCookie} {
+		if c := CookieNamed(ref.Header, n); c == nil || c.Value == "" {
+			t.Errorf("refresh: %s has no value: %q", n, ref.Header.Values("Set-Cookie"))
+		}
+	}
 
 	// A failed refresh clears both cookies, next to the app's.
 	bad := Do(t, "POST", url+"/auth/session/refresh", "", "rid", "session", "Cookie", RefreshCookie+"=garbage")
@@ -60,6 +65,24 @@ func SetCookieHeadersAllSurvive(t *testing.T, url string) {
 	hdr := SignIn(t, url+"/auth/signin", "Cookie", AccessCookie+"=old", "Cookie", RefreshCookie+"=old")
 	if got := names(hdr.Header); !slices.Equal(got, want) {
 		t.Errorf("header-mode sign-in Set-Cookie names = %v, want %v", got, want)
+	}
+
+	// Sign-out in cookie mode clears both token cookies, next to the app's.
+	at := CookieNamed(ref.Header, AccessCookie)
+	if at == nil {
+		t.Fatalf("refresh set no access cookie: %q", ref.Header.Values("Set-Cookie"))
+	}
+	out := Do(t, "POST", url+"/auth/signout", "", "rid", "session", "Cookie", AccessCookie+"="+at.Value)
+	if out.Status != 200 {
+		t.Fatalf("sign-out: %d %s", out.Status, out.Body)
+	}
+	if got := names(out.Header); !slices.Equal(got, want) {
+		t.Errorf("sign-out Set-Cookie names = %v, want %v", got, want)
+	}
+	for _, n := range []string{AccessCookie, RefreshCookie} {
+		if c := CookieNamed(out.Header, n); c == nil || c.Value != "" || c.MaxAge >= 0 {
+			t.Errorf("sign-out: %s not cleared: %+v", n, c)
+		}
 	}
 }
 
@@ -99,6 +122,44 @@ func ExposeHeadersAppended(t *testing.T, url string) {
 	exposes(t, "clear tokens", bad.Header, core.HeaderAccessToken, core.HeaderRefreshToken, core.HeaderFrontToken)
 }
 
+// ExposeHeadersOneField: on the fixture app at url, behind app middleware that sets
+// Access-Control-Expose-Headers to the one field "X-Request-Id", core's token headers are
+// appended to that field (never a second one, never replacing the app's) on sign-in, on a
+// payload re-issue and on clearing the tokens; on sign-in the field is exactly the app's
+// header and then the three token headers.
+func ExposeHeadersOneField(t *testing.T, url string) {
+	t.Helper()
+	one := func(what string, h http.Header, want ...string) {
+		t.Helper()
+		lines := h.Values("Access-Control-Expose-Headers")
+		if len(lines) != 1 || !strings.HasPrefix(lines[0], "X-Request-Id, ") {
+			t.Fatalf("%s: Access-Control-Expose-Headers fields %q, want one beginning with the app's X-Request-Id", what, lines)
+		}
+		for _, w := range want {
+			if !ListHas(h, "Access-Control-Expose-Headers", w) {
+				t.Errorf("%s: Access-Control-Expose-Headers %q lacks %s", what, lines[0], w)
+			}
+		}
+	}
+	in := SignIn(t, url+"/auth/signin", "Origin", adaptertest.WebsiteOrigin)
+	one("sign-in", in.Header, core.HeaderAccessToken, core.HeaderRefreshToken, core.HeaderFrontToken)
+	if got, want := in.Header.Get("Access-Control-Expose-Headers"), "X-Request-Id, st-access-token, st-refresh-token, front-token"; got != want {
+		t.Errorf("sign-in: Access-Control-Expose-Headers %q, want %q", got, want)
+	}
+	at := in.Header.Get(core.HeaderAccessToken)
+	pl := Do(t, "POST", url+"/api/payload", `{"theme":"dark"}`, "Authorization", "Bearer "+at,
+		"Content-Type", "application/json", "Origin", adaptertest.WebsiteOrigin)
+	if pl.Status != 200 {
+		t.Fatalf("payload: %d %s", pl.Status, pl.Body)
+	}
+	one("payload re-issue", pl.Header, core.HeaderAccessToken, core.HeaderFrontToken)
+	bad := Do(t, "POST", url+"/auth/session/refresh", "", "Authorization", "Bearer garbage", "Origin", adaptertest.WebsiteOrigin)
+	if bad.Status != 401 {
+		t.Fatalf("garbage refresh: %d %s", bad.Status, bad.Body)
+	}
+	one("clear tokens", bad.Header, core.HeaderAccessToken, core.HeaderRefreshToken, core.HeaderFrontToken)
+}
+
 // ExposeHeadersKeptBehindCORS: on the fixture app at url behind the framework's own CORS
 // middleware configured to expose X-Request-Id and X-Trace-Id, a cross-origin sign-in
 // exposes those and core's token headers (what names the middleware in messages).
@@ -112,13 +173,22 @@ func ExposeHeadersKeptBehindCORS(t *testing.T, url, what string) {
 // adaptertest.WebsiteOrigin, preflights never reach the session middleware or the engine's
 // 405, 401s still carry the CORS headers a browser needs to let the SDK read them, a
 // cookie-mode cross-origin session works, and another origin gets no grant.
-func CORSOrdering(t *testing.T, url string) {
+//
+// Options ask for more: PreflightPaths adds paths to preflight, Preflight204 demands exactly
+// a 204 without a body.
+func CORSOrdering(t *testing.T, url string, opts ...CORSOption) {
 	t.Helper()
+	var o corsOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	origin := adaptertest.WebsiteOrigin
-	for _, path := range []string{"/api/me", "/api/notes", "/auth/session/refresh", "/auth/signout"} {
+	for _, path := range append([]string{"/api/me", "/api/notes", "/auth/session/refresh", "/auth/signout"}, o.paths...) {
 		pre := Do(t, "OPTIONS", url+path, "", "Origin", origin,
 			"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "rid, content-type, st-auth-mode")
-		if pre.Status != 204 && pre.Status != 200 {
+		if o.only204 && (pre.Status != 204 || pre.Body != "") {
+			t.Errorf("preflight %s: %d %q, want 204 without a body", path, pre.Status, pre.Body)
+		} else if pre.Status != 204 && pre.Status != 200 {
 			t.Errorf("preflight %s: %d %s", path, pre.Status, pre.Body)
 		}
 		if pre.Header.Get("Access-Control-Allow-Origin") != origin || pre.Header.Get("Access-Control-Allow-Credentials") != "true" {
@@ -137,8 +207,18 @@ func CORSOrdering(t *testing.T, url string) {
 	if no.Status != 401 || no.Body != `{"message":"unauthorised"}` {
 		t.Errorf("no token: %d %s", no.Status, no.Body)
 	}
-	if no.Header.Get("Access-Control-Allow-Origin") != origin {
-		t.Errorf("401 without Access-Control-Allow-Origin: %v", no.Header)
+	if no.Header.Get("Access-Control-Allow-Origin") != origin || no.Header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Errorf("401 without Access-Control-Allow-Origin and -Credentials: %v", no.Header)
+	}
+
+	// Header-mode cross-origin sign-in and a bearer call.
+	hin := SignIn(t, url+"/auth/signin", "Origin", origin)
+	if hin.Header.Get("Access-Control-Allow-Origin") != origin {
+		t.Errorf("header-mode sign-in: allow-origin %q", hin.Header.Get("Access-Control-Allow-Origin"))
+	}
+	bme := Do(t, "GET", url+"/api/me", "", "Origin", origin, "Authorization", "Bearer "+hin.Header.Get(core.HeaderAccessToken))
+	if bme.Status != 200 || bme.Header.Get("Access-Control-Allow-Origin") != origin {
+		t.Errorf("bearer me: %d %s (allow-origin %q)", bme.Status, bme.Body, bme.Header.Get("Access-Control-Allow-Origin"))
 	}
 
 	// Cookie-mode sign-in and an authenticated cross-origin call.
@@ -157,7 +237,32 @@ func CORSOrdering(t *testing.T, url string) {
 	if got := evil.Header.Get("Access-Control-Allow-Origin"); got != "" {
 		t.Errorf("disallowed origin granted: %q", got)
 	}
+	evilPre := Do(t, "OPTIONS", url+"/api/me", "", "Origin", "http://evil.test", "Access-Control-Request-Method", "GET")
+	if o.only204 && evilPre.Status != 204 {
+		t.Errorf("preflight from a disallowed origin: %d, want 204", evilPre.Status)
+	}
+	if evilPre.Header.Get("Access-Control-Allow-Origin") != "" || evilPre.Header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Errorf("preflight from a disallowed origin granted: %v", evilPre.Header)
+	}
 }
+
+// CORSOption asks CORSOrdering for more than its default checks.
+type CORSOption func(*corsOptions)
+
+type corsOptions struct {
+	paths   []string
+	only204 bool
+}
+
+// PreflightPaths has CORSOrdering preflight these paths as well (routes without an OPTIONS
+// handler, or no route at all, where a framework runs middleware on its 404 chain).
+func PreflightPaths(paths ...string) CORSOption {
+	return func(o *corsOptions) { o.paths = append(o.paths, paths...) }
+}
+
+// Preflight204 has CORSOrdering demand exactly a 204 without a body for every preflight,
+// a disallowed origin's included.
+func Preflight204() CORSOption { return func(o *corsOptions) { o.only204 = true } }
 
 // OptionsPassThrough: an app at url answers "options reached "+path with a 200 to OPTIONS on
 // each path (each behind a session middleware, no token, no CORS middleware); guarded is a
@@ -169,6 +274,9 @@ func OptionsPassThrough(t *testing.T, url string, paths []string, guarded string
 		if r.Status != 200 || r.Body != "options reached "+p {
 			t.Errorf("OPTIONS %s: %d %q", p, r.Status, r.Body)
 		}
+		if r := Do(t, "OPTIONS", url+p, "", "Authorization", "Bearer garbage"); r.Status != 200 || r.Body != "options reached "+p {
+			t.Errorf("plain OPTIONS %s with a garbage token: %d %q", p, r.Status, r.Body)
+		}
 	}
 	if r := Do(t, "GET", url+guarded, ""); r.Status != 401 {
 		t.Errorf("GET %s without a token: %d %s", guarded, r.Status, r.Body)
@@ -178,7 +286,8 @@ func OptionsPassThrough(t *testing.T, url string, paths []string, guarded string
 // CustomBasePath: an app at url mounts the library at BasePath /api/v1/auth on a group
 // /api/v1 whose middleware sets "X-Group: api", serves GET /api/v1/me (the user ID, behind
 // Require), and nothing at /auth. Cookies are scoped to the custom path, every library route
-// answers there, and the default base path does not.
+// answers there (a whole cookie-mode session, sign-out included), and the default base path
+// does not.
 func CustomBasePath(t *testing.T, url string) {
 	t.Helper()
 	in := SignIn(t, url+"/api/v1/auth/signin", "st-auth-mode", "cookie")
@@ -193,6 +302,12 @@ func CustomBasePath(t *testing.T, url string) {
 	if r := Do(t, "GET", url+"/api/v1/me", "", "Cookie", AccessCookie+"="+at); r.Status != 200 || r.Body != "user-alice" {
 		t.Errorf("me: %d %s", r.Status, r.Body)
 	}
+	if r := Do(t, "GET", url+"/api/v1/me", ""); r.Status != 401 {
+		t.Errorf("me without a token: %d %s", r.Status, r.Body)
+	}
+	if r := Do(t, "GET", url+"/api/v1/auth/sessions", "", "Cookie", AccessCookie+"="+at); r.Status != 200 || !strings.Contains(r.Body, `"current":true`) {
+		t.Errorf("sessions: %d %s", r.Status, r.Body)
+	}
 	ref := Do(t, "POST", url+"/api/v1/auth/session/refresh", "", "rid", "session", "Cookie", RefreshCookie+"="+rc.Value)
 	if ref.Status != 200 || CookieNamed(ref.Header, RefreshCookie) == nil {
 		t.Errorf("refresh: %d %s", ref.Status, ref.Body)
@@ -205,6 +320,11 @@ func CustomBasePath(t *testing.T, url string) {
 	}
 	if r := Do(t, "POST", url+"/auth/signin", SignInBody, "Content-Type", "application/json"); r.Status != 404 {
 		t.Errorf("default base path still answers: %d %s", r.Status, r.Body)
+	}
+	if nat := CookieNamed(ref.Header, AccessCookie); nat != nil {
+		if r := Do(t, "POST", url+"/api/v1/auth/signout", "", "rid", "session", "Cookie", AccessCookie+"="+nat.Value); r.Status != 200 {
+			t.Errorf("sign-out: %d %s", r.Status, r.Body)
+		}
 	}
 }
 
