@@ -8,19 +8,12 @@ import (
 
 	fiberratchet "github.com/ratchetauth/ratchet/adapters/fiber"
 	"github.com/ratchetauth/ratchet/adapters/fiber/fibertest"
-	"github.com/ratchetauth/ratchet/stores/memory"
+	"github.com/ratchetauth/ratchet/internal/adaptercheck"
 	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
-// newFixture builds the HTTPSuite fixture engine on the memory store.
-func newFixture(t testing.TB) *adaptertest.Fixture {
-	t.Helper()
-	f, err := adaptertest.NewFixture(memory.New())
-	if err != nil {
-		t.Fatalf("NewFixture: %v", err)
-	}
-	return f
-}
+// newFixture builds the HTTPSuite fixture engine on the memory store (adaptercheck's).
+var newFixture = adaptercheck.NewFixture
 
 // newApp is a Fiber app configured as tests want it: quiet, otherwise Fiber's defaults
 // (mutable strings over reused buffers included).

@@ -9,14 +9,27 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/cors"
 
 	fiberratchet "github.com/ratchetauth/ratchet/adapters/fiber"
+	"github.com/ratchetauth/ratchet/adapters/fiber/fibertest"
 	"github.com/ratchetauth/ratchet/core"
+	"github.com/ratchetauth/ratchet/internal/adaptercheck"
 	"github.com/ratchetauth/ratchet/stores/memory"
 	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 // TestSetCookiesAllSurvive: the two token cookies survive next to cookies the app sets with
 // Fiber's c.Cookie before and after the library route runs.
+//
+// adaptercheck.SetCookieHeadersAllSurvive runs first, with one app cookie set before the chain.
 func TestSetCookiesAllSurvive(t *testing.T) {
+	pref := newApp()
+	pref.Use(func(c *fiber.Ctx) error {
+		c.Cookie(&fiber.Cookie{Name: "app_pref", Value: "dark", Path: "/"})
+		return c.Next()
+	})
+	pf := newFixture(t)
+	fibertest.Mount(pref, fiberratchet.New(pf.Engine), pf)
+	adaptercheck.SetCookieHeadersAllSurvive(t, serve(t, pref))
+
 	f := newFixture(t)
 	a := fiberratchet.New(f.Engine)
 	app := newApp()
@@ -95,109 +108,64 @@ func cookieVal(line string) string {
 }
 
 // TestExposeHeadersAppended: the core appends to Access-Control-Expose-Headers; what app
-// middleware or Fiber's CORS middleware put there first stays.
+// middleware or Fiber's CORS middleware put there first stays, and fasthttp keeps it all in
+// one field.
 func TestExposeHeadersAppended(t *testing.T) {
 	const tokensExposed = "st-access-token, st-refresh-token, front-token"
-	t.Run("app middleware", func(t *testing.T) {
-		f := newFixture(t)
-		a := fiberratchet.New(f.Engine)
-		app := newApp()
-		app.Use(func(c *fiber.Ctx) error {
-			c.Set(fiber.HeaderAccessControlExposeHeaders, "X-Request-Id")
-			return c.Next()
-		})
-		a.Mount(app)
-		r := do(t, "POST", serve(t, app)+"/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword))
-		if got := r.Header.Values("Access-Control-Expose-Headers"); !slices.Equal(got, []string{"X-Request-Id, " + tokensExposed}) {
-			t.Fatalf("Access-Control-Expose-Headers = %q", got)
-		}
-	})
-	t.Run("several fields", func(t *testing.T) {
-		f := newFixture(t)
-		a := fiberratchet.New(f.Engine)
-		app := newApp()
-		app.Use(func(c *fiber.Ctx) error {
-			c.Response().Header.Add(fiber.HeaderAccessControlExposeHeaders, "X-Request-Id")
-			c.Response().Header.Add(fiber.HeaderAccessControlExposeHeaders, "X-Trace")
-			return c.Next()
-		})
-		a.Mount(app)
-		r := do(t, "POST", serve(t, app)+"/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword))
-		if got := r.Header.Values("Access-Control-Expose-Headers"); !slices.Equal(got, []string{"X-Request-Id, X-Trace, " + tokensExposed}) {
-			t.Fatalf("Access-Control-Expose-Headers = %q", got)
-		}
-	})
-	t.Run("fiber cors", func(t *testing.T) {
-		f := newFixture(t)
-		a := fiberratchet.New(f.Engine)
-		app := newApp()
-		cfg := fiberCORSConfig()
-		cfg.ExposeHeaders = "X-Request-Id"
-		app.Use(cors.New(cfg))
-		a.Mount(app)
-		r := do(t, "POST", serve(t, app)+"/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword),
+	// oneField: a sign-in on url answers exactly one Access-Control-Expose-Headers field, want.
+	oneField := func(t *testing.T, url, want string) {
+		t.Helper()
+		r := do(t, "POST", url+"/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword),
 			"Origin", adaptertest.WebsiteOrigin)
 		if r.Status != 200 {
 			t.Fatalf("sign-in: %v", r)
 		}
-		if got := r.Header.Values("Access-Control-Expose-Headers"); !slices.Equal(got, []string{"X-Request-Id, " + tokensExposed}) {
-			t.Fatalf("Access-Control-Expose-Headers = %q", got)
+		if got := r.Header.Values("Access-Control-Expose-Headers"); !slices.Equal(got, []string{want}) {
+			t.Fatalf("Access-Control-Expose-Headers = %q, want %q", got, want)
 		}
+	}
+	// withApp is the fixture app behind mw (no CORS middleware).
+	withApp := func(t *testing.T, mw fiber.Handler) string {
+		f := newFixture(t)
+		app := newApp()
+		app.Use(mw)
+		fibertest.Mount(app, fiberratchet.New(f.Engine), f)
+		return serve(t, app)
+	}
+	t.Run("app middleware", func(t *testing.T) {
+		adaptercheck.ExposeHeadersOneField(t, withApp(t, func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderAccessControlExposeHeaders, "X-Request-Id")
+			return c.Next()
+		}))
+	})
+	t.Run("several fields", func(t *testing.T) {
+		url := withApp(t, func(c *fiber.Ctx) error {
+			c.Response().Header.Add(fiber.HeaderAccessControlExposeHeaders, "X-Request-Id")
+			c.Response().Header.Add(fiber.HeaderAccessControlExposeHeaders, "X-Trace-Id")
+			return c.Next()
+		})
+		adaptercheck.ExposeHeadersAppended(t, url)
+		oneField(t, url, "X-Request-Id, X-Trace-Id, "+tokensExposed)
+	})
+	t.Run("fiber cors", func(t *testing.T) {
+		cfg := fiberCORSConfig()
+		cfg.ExposeHeaders = "X-Request-Id,X-Trace-Id" // written as given
+		app, _ := fixtureApp(newFixture(t), cors.New(cfg))
+		url := serve(t, app)
+		adaptercheck.ExposeHeadersKeptBehindCORS(t, url, "fiber cors")
+		oneField(t, url, "X-Request-Id,X-Trace-Id, "+tokensExposed)
 	})
 }
 
-// TestFiberCORSOrdering: with Fiber's CORS middleware first, preflights never reach the
-// session layer, and error answers of the session layer still carry CORS headers (or the
-// browser could not read the 401 that starts a refresh). Session middleware placed before the
-// CORS middleware lets OPTIONS through.
+// TestFiberCORSOrdering: with Fiber's CORS middleware first (or the adapter's), preflights
+// never reach the session layer, and error answers of the session layer still carry CORS
+// headers (or the browser could not read the 401 that starts a refresh): adaptercheck's
+// CORSOrdering. Session middleware placed before the CORS middleware lets OPTIONS through.
 func TestFiberCORSOrdering(t *testing.T) {
 	o := adaptertest.WebsiteOrigin
-	checkPreflight := func(t *testing.T, r *reply) {
-		t.Helper()
-		if r.Status != fiber.StatusNoContent {
-			t.Fatalf("preflight: %v", r)
-		}
-		if r.Header.Get("Access-Control-Allow-Origin") != o || r.Header.Get("Access-Control-Allow-Credentials") != "true" {
-			t.Errorf("preflight CORS headers: %q", r.Header)
-		}
-		allowed := strings.ToLower(r.Header.Get("Access-Control-Allow-Headers"))
-		for _, h := range core.CORSAllowedHeaders() {
-			if !strings.Contains(allowed, h) {
-				t.Errorf("Access-Control-Allow-Headers %q lacks %q", allowed, h)
-			}
-		}
-	}
-
 	t.Run("cors first", func(t *testing.T) {
-		f := newFixture(t)
-		app, _ := fixtureApp(f, fiberCORS())
-		url := serve(t, app)
-		for _, p := range []string{"/auth/signin", "/auth/session/refresh", "/api/me", "/api/notes"} {
-			checkPreflight(t, do(t, "OPTIONS", url+p, nil, "Origin", o, "Access-Control-Request-Method", "POST",
-				"Access-Control-Request-Headers", "rid, authorization, content-type"))
-		}
-		r := do(t, "GET", url+"/api/me", nil, "Origin", o)
-		if r.Status != 401 || string(r.Body) != `{"message":"unauthorised"}` {
-			t.Fatalf("unauthenticated: %v", r)
-		}
-		if r.Header.Get("Access-Control-Allow-Origin") != o || r.Header.Get("Access-Control-Allow-Credentials") != "true" {
-			t.Errorf("401 lacks CORS headers: %q", r.Header)
-		}
-		in := do(t, "POST", url+"/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword), "Origin", o)
-		if in.Status != 200 || in.Header.Get("Access-Control-Allow-Origin") != o {
-			t.Fatalf("cross-origin sign-in: %v %q", in, in.Header)
-		}
-		if !strings.Contains(in.Header.Get("Access-Control-Expose-Headers"), "front-token") {
-			t.Errorf("front-token not exposed: %q", in.Header.Get("Access-Control-Expose-Headers"))
-		}
-		me := do(t, "GET", url+"/api/me", nil, "Origin", o, "Authorization", "Bearer "+in.Header.Get("St-Access-Token"))
-		if me.Status != 200 || me.Header.Get("Access-Control-Allow-Origin") != o {
-			t.Fatalf("cross-origin /api/me: %v %q", me, me.Header)
-		}
-		evil := do(t, "OPTIONS", url+"/api/me", nil, "Origin", "http://evil.test", "Access-Control-Request-Method", "GET")
-		if evil.Header.Get("Access-Control-Allow-Origin") != "" {
-			t.Errorf("disallowed origin got CORS headers: %q", evil.Header)
-		}
+		app, _ := fixtureApp(newFixture(t), fiberCORS())
+		adaptercheck.CORSOrdering(t, serve(t, app), adaptercheck.Preflight204(), adaptercheck.PreflightPaths("/auth/signin"))
 	})
 
 	t.Run("session middleware before cors", func(t *testing.T) {
@@ -207,21 +175,26 @@ func TestFiberCORSOrdering(t *testing.T) {
 		api := app.Group("/api", a.Require, fiberCORS())
 		api.Get("/me", func(c *fiber.Ctx) error { return c.Send(f.Me(fiberratchet.MustSession(c))) })
 		url := serve(t, app)
-		checkPreflight(t, do(t, "OPTIONS", url+"/api/me", nil, "Origin", o, "Access-Control-Request-Method", "GET"))
+		r := do(t, "OPTIONS", url+"/api/me", nil, "Origin", o, "Access-Control-Request-Method", "GET")
+		if r.Status != fiber.StatusNoContent {
+			t.Fatalf("preflight: %v", r)
+		}
+		if r.Header.Get("Access-Control-Allow-Origin") != o || r.Header.Get("Access-Control-Allow-Credentials") != "true" {
+			t.Errorf("preflight CORS headers: %q", r.Header)
+		}
+		for _, h := range core.CORSAllowedHeaders() {
+			if !adaptercheck.ListHas(r.Header, "Access-Control-Allow-Headers", h) {
+				t.Errorf("Access-Control-Allow-Headers %q lacks %q", r.Header.Get("Access-Control-Allow-Headers"), h)
+			}
+		}
 		if r := do(t, "GET", url+"/api/me", nil, "Origin", o); r.Status != 401 {
 			t.Fatalf("GET without a session: %v", r)
 		}
 	})
 
 	t.Run("adapter cors", func(t *testing.T) {
-		f := newFixture(t)
-		app, _ := fixtureApp(f, nil)
-		url := serve(t, app)
-		checkPreflight(t, do(t, "OPTIONS", url+"/api/me", nil, "Origin", o, "Access-Control-Request-Method", "GET"))
-		r := do(t, "GET", url+"/api/me", nil, "Origin", o)
-		if r.Status != 401 || r.Header.Get("Access-Control-Allow-Origin") != o {
-			t.Fatalf("401 with CORS: %v %q", r, r.Header)
-		}
+		app, _ := fixtureApp(newFixture(t), nil)
+		adaptercheck.CORSOrdering(t, serve(t, app), adaptercheck.Preflight204(), adaptercheck.NoCredentialsForDisallowed())
 	})
 }
 
@@ -237,8 +210,9 @@ func fiberCORSConfig() cors.Config {
 // fiberCORS is github.com/gofiber/fiber/v2/middleware/cors configured for the fixture.
 func fiberCORS() fiber.Handler { return cors.New(fiberCORSConfig()) }
 
-// TestGroupsAndCustomBasePath mounts the library routes on a nested group under a custom base
-// path and runs sign-in, a protected route, refresh and JWKS there.
+// TestGroupsAndCustomBasePath mounts the library routes on a nested group (with group
+// middleware) under a custom base path and runs adaptercheck.CustomBasePath there; Fiber also
+// serves an app route under the base path, and routes outside the group are untouched.
 func TestGroupsAndCustomBasePath(t *testing.T) {
 	e, err := core.New(core.Config{
 		Store:          memory.New(),
@@ -253,51 +227,25 @@ func TestGroupsAndCustomBasePath(t *testing.T) {
 	a := fiberratchet.New(e)
 	app := newApp()
 	app.Use(a.CORS)
-	v1 := app.Group("/api").Group("/v1")
+	v1 := app.Group("/api").Group("/v1", func(c *fiber.Ctx) error {
+		c.Set("X-Group", "api")
+		return c.Next()
+	})
 	a.Mount(v1)
 	v1.Get("/me", a.Require, func(c *fiber.Ctx) error { return c.SendString(fiberratchet.MustSession(c).UserID()) })
 	v1.Get("/auth/custom", func(c *fiber.Ctx) error { return c.SendString("app route under the base path") })
 	app.Get("/health", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	url := serve(t, app)
 
-	in := do(t, "POST", url+"/api/v1/auth/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword), "st-auth-mode", "cookie")
-	if in.Status != 200 {
-		t.Fatalf("sign-in: %v", in)
-	}
-	var refreshPath string
-	for _, line := range in.Header.Values("Set-Cookie") {
-		if strings.HasPrefix(line, "sRefreshToken=") {
-			for _, attr := range strings.Split(line, "; ") {
-				if p, ok := strings.CutPrefix(attr, "Path="); ok {
-					refreshPath = p
-				}
-			}
-		}
-	}
-	if refreshPath != "/api/v1/auth/session/refresh" {
-		t.Errorf("refresh cookie Path = %q", refreshPath)
-	}
-	cookies := "sAccessToken=" + in.cookie("sAccessToken")
-	if r := do(t, "GET", url+"/api/v1/me", nil, "Cookie", cookies); r.Status != 200 || string(r.Body) != "user-alice" {
-		t.Fatalf("/api/v1/me: %v", r)
-	}
-	ref := do(t, "POST", url+"/api/v1/auth/session/refresh", nil, "Cookie", "sRefreshToken="+in.cookie("sRefreshToken"), "rid", "session")
-	if ref.Status != 200 || ref.cookie("sAccessToken") == "" {
-		t.Fatalf("refresh: %v", ref)
-	}
-	if r := do(t, "GET", url+"/api/v1/auth/jwt/jwks.json", nil); r.Status != 200 || !strings.Contains(string(r.Body), `"keys"`) {
-		t.Fatalf("jwks: %v", r)
-	}
+	adaptercheck.CustomBasePath(t, url)
 	if r := do(t, "GET", url+"/api/v1/auth/custom", nil); r.Status != 200 || string(r.Body) != "app route under the base path" {
 		t.Fatalf("app route under the base path: %v", r)
 	}
 	if r := do(t, "GET", url+"/health", nil); r.Status != 200 {
 		t.Fatalf("route outside the group: %v", r)
 	}
-	for _, p := range []string{"/auth/signin", "/api/v1/signin"} {
-		if r := do(t, "POST", url+p, signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword)); r.Status != 404 {
-			t.Errorf("POST %s outside the base path: %v", p, r)
-		}
+	if r := do(t, "POST", url+"/api/v1/signin", signInBody(adaptertest.AliceEmail, adaptertest.DemoPassword)); r.Status != 404 {
+		t.Errorf("POST /api/v1/signin outside the base path: %v", r)
 	}
 }
 
@@ -325,7 +273,8 @@ func TestMountOnApp(t *testing.T) {
 	}
 }
 
-// TestOptionsPassesThrough: Verify never answers OPTIONS itself, whatever the token state.
+// TestOptionsPassesThrough: Verify never answers OPTIONS itself, whatever the token state,
+// with every session middleware installed globally; and the handler sees no session.
 func TestOptionsPassesThrough(t *testing.T) {
 	f := newFixture(t)
 	a := fiberratchet.New(f.Engine)
@@ -337,15 +286,9 @@ func TestOptionsPassesThrough(t *testing.T) {
 		if _, ok := fiberratchet.Session(c); ok {
 			return c.Status(500).SendString("a session on OPTIONS")
 		}
-		return c.SendStatus(fiber.StatusNoContent)
+		return c.SendString("options reached /api/thing")
 	})
-	url := serve(t, app)
-	if r := do(t, "OPTIONS", url+"/api/thing", nil, "Authorization", "Bearer garbage"); r.Status != 204 {
-		t.Fatalf("OPTIONS: %v", r)
-	}
-	if r := do(t, "GET", url+"/api/thing", nil); r.Status != 401 {
-		t.Fatalf("GET: %v", r)
-	}
+	adaptercheck.OptionsPassThrough(t, serve(t, app), []string{"/api/thing"}, "/api/thing")
 }
 
 // TestSessionHelpers covers Session, MustSession and New's nil check.
