@@ -2,6 +2,7 @@ package httpratchet_test
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,25 +11,17 @@ import (
 	httpratchet "github.com/ratchetauth/ratchet/adapters/nethttp"
 	"github.com/ratchetauth/ratchet/adapters/nethttp/nethttptest"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/stores/memory"
+	"github.com/ratchetauth/ratchet/internal/adaptercheck"
 	"github.com/ratchetauth/ratchet/testkit/adaptertest"
 )
 
 func newFixture(t *testing.T) (*adaptertest.Fixture, *httpratchet.Adapter) {
 	t.Helper()
-	f, err := adaptertest.NewFixture(memory.New())
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := adaptercheck.NewFixture(t)
 	return f, httpratchet.New(f.Engine)
 }
 
-func serve(t *testing.T, h http.Handler) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
-}
+var serve = adaptercheck.Serve
 
 // TestHTTPSuite runs the conformance suite on http.ServeMux with the library routes mounted at
 // /auth/ through Handler.
@@ -197,19 +190,19 @@ func TestOptionalWithoutTokenHasNoSession(t *testing.T) {
 }
 
 // TestVerifyLetsPreflightsThrough: OPTIONS reaches the next handler (for example a framework
-// CORS handler) without a session check.
+// CORS handler) without a session check, behind every session middleware.
 func TestVerifyLetsPreflightsThrough(t *testing.T) {
-	_, a := newFixture(t)
-	called := false
-	h := a.RequireStoreCheck(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		called = true
-		w.WriteHeader(204)
-	}))
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("OPTIONS", "/x", nil))
-	if !called || rec.Code != 204 {
-		t.Errorf("OPTIONS: called %v, status %d", called, rec.Code)
-	}
+	f, a := newFixture(t)
+	reached := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "options reached "+r.URL.Path)
+	})
+	mux := http.NewServeMux()
+	mux.Handle("OPTIONS /require", a.Require(reached))
+	mux.Handle("OPTIONS /strict", a.RequireStoreCheck(reached))
+	mux.Handle("OPTIONS /optional", a.Optional(reached))
+	mux.Handle("OPTIONS /verify", a.Verify(core.VerifyOptions{Validators: []core.ClaimValidator{f.AdminOnly()}})(reached))
+	mux.Handle("/global/x", a.Require(reached))
+	adaptercheck.OptionsPassThrough(t, serve(t, mux).URL, []string{"/require", "/strict", "/optional", "/verify", "/global/x"}, "/global/x")
 }
 
 func TestWriteErrorMapsSessionErrors(t *testing.T) {
@@ -236,29 +229,16 @@ func TestWriteErrorMapsSessionErrors(t *testing.T) {
 	}
 }
 
+// TestExposeHeadersSetTwiceByAppMiddlewareSurvive: app middleware around the fixture server
+// exposes its own headers in two fields; core's token headers are appended, never replacing
+// them.
 func TestExposeHeadersSetTwiceByAppMiddlewareSurvive(t *testing.T) {
-	f, err := adaptertest.NewFixture(memory.New())
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := httpratchet.New(f.Engine)
-	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Add("Access-Control-Expose-Headers", "X-One")
-		w.Header().Add("Access-Control-Expose-Headers", "X-Two")
-		a.Handler().ServeHTTP(w, r)
-	})
-	srv := httptest.NewServer(app)
-	defer srv.Close()
-	res, err := http.Post(srv.URL+"/auth/signin", "application/json",
-		strings.NewReader(`{"email":"`+adaptertest.AliceEmail+`","password":"`+adaptertest.DemoPassword+`"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	got := strings.Join(res.Header.Values("Access-Control-Expose-Headers"), ", ")
-	for _, want := range []string{"X-One", "X-Two", "front-token", "st-access-token"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("Access-Control-Expose-Headers %q lost %s", got, want)
-		}
-	}
+	f, _ := newFixture(t)
+	app := nethttptest.NewServer(f)
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Access-Control-Expose-Headers", "X-Request-Id")
+		w.Header().Add("Access-Control-Expose-Headers", "X-Trace-Id")
+		app.ServeHTTP(w, r)
+	}))
+	adaptercheck.ExposeHeadersAppended(t, srv.URL)
 }
