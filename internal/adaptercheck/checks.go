@@ -35,14 +35,21 @@ func SetCookieHeadersAllSurvive(t *testing.T, url string) {
 	}
 	rt := CookieNamed(in.Header, RefreshCookie)
 
+	// step posts to path with the headers, wants status and the three cookies.
+	step := func(what, path string, status int, headers ...string) Result {
+		t.Helper()
+		r := Do(t, "POST", url+path, "", append([]string{"rid", "session"}, headers...)...)
+		if r.Status != status {
+			t.Fatalf("%s: %d %s", what, r.Status, r.Body)
+		}
+		if got := names(r.Header); !slices.Equal(got, want) {
+			t.Errorf("%s Set-Cookie names = %v, want %v", what, got, want)
+		}
+		return r
+	}
+
 	// Refresh in cookie mode.
-	ref := Do(t, "POST", url+"/auth/session/refresh", "", "rid", "session", "Cookie", RefreshCookie+"="+rt.Value)
-	if ref.Status != 200 {
-		t.Fatalf("refresh: %d %s", ref.Status, ref.Body)
-	}
-	if got := names(ref.Header); !slices.Equal(got, want) {
-		t.Errorf("refresh Set-Cookie names = %v, want %v", got, want)
-	}
+	ref := step("refresh", "/auth/session/refresh", 200, "Cookie", RefreshCookie+"="+rt.Value)
 	for _, n := range []string{AccessCookie, RefreshCookie} {
 		if c := CookieNamed(ref.Header, n); c == nil || c.Value == "" {
 			t.Errorf("refresh: %s has no value: %q", n, ref.Header.Values("Set-Cookie"))
@@ -50,13 +57,7 @@ func SetCookieHeadersAllSurvive(t *testing.T, url string) {
 	}
 
 	// A failed refresh clears both cookies, next to the app's.
-	bad := Do(t, "POST", url+"/auth/session/refresh", "", "rid", "session", "Cookie", RefreshCookie+"=garbage")
-	if bad.Status != 401 {
-		t.Fatalf("garbage refresh: %d %s", bad.Status, bad.Body)
-	}
-	if got := names(bad.Header); !slices.Equal(got, want) {
-		t.Errorf("failed refresh Set-Cookie names = %v, want %v", got, want)
-	}
+	bad := step("failed refresh", "/auth/session/refresh", 401, "Cookie", RefreshCookie+"=garbage")
 	if c := CookieNamed(bad.Header, AccessCookie); c == nil || c.MaxAge >= 0 {
 		t.Errorf("access cookie not cleared: %+v", c)
 	}
@@ -72,13 +73,7 @@ func SetCookieHeadersAllSurvive(t *testing.T, url string) {
 	if at == nil {
 		t.Fatalf("refresh set no access cookie: %q", ref.Header.Values("Set-Cookie"))
 	}
-	out := Do(t, "POST", url+"/auth/signout", "", "rid", "session", "Cookie", AccessCookie+"="+at.Value)
-	if out.Status != 200 {
-		t.Fatalf("sign-out: %d %s", out.Status, out.Body)
-	}
-	if got := names(out.Header); !slices.Equal(got, want) {
-		t.Errorf("sign-out Set-Cookie names = %v, want %v", got, want)
-	}
+	out := step("sign-out", "/auth/signout", 200, "Cookie", AccessCookie+"="+at.Value)
 	for _, n := range []string{AccessCookie, RefreshCookie} {
 		if c := CookieNamed(out.Header, n); c == nil || c.Value != "" || c.MaxAge >= 0 {
 			t.Errorf("sign-out: %s not cleared: %+v", n, c)
@@ -369,8 +364,12 @@ func CreateSessionAndWriteError(t *testing.T, url string) {
 		t.Errorf("me: %d %s", me.Status, me.Body)
 	}
 	ck := Do(t, "POST", url+"/login/dave", "", "st-auth-mode", "cookie")
-	if CookieNamed(ck.Header, AccessCookie) == nil || CookieNamed(ck.Header, RefreshCookie) == nil {
-		t.Errorf("cookie-mode login set no cookies: %v", ck.Header.Values("Set-Cookie"))
+	cat := CookieNamed(ck.Header, AccessCookie)
+	if cat == nil || CookieNamed(ck.Header, RefreshCookie) == nil || ck.Header.Get(core.HeaderFrontToken) == "" {
+		t.Fatalf("cookie-mode login: %d, cookies %v, front-token %q", ck.Status, ck.Header.Values("Set-Cookie"), ck.Header.Get(core.HeaderFrontToken))
+	}
+	if me := Do(t, "GET", url+"/me", "", "Cookie", AccessCookie+"="+cat.Value); me.Status != 200 || me.Body != "dave pro" {
+		t.Errorf("me with the cookie session: %d %s", me.Status, me.Body)
 	}
 	no := Do(t, "POST", url+"/login/nobody", "")
 	if no.Status != 401 || no.Body != `{"message":"unauthorised"}` || no.Header.Get("Content-Type") != "application/json; charset=utf-8" {
