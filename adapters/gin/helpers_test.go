@@ -63,26 +63,3 @@ func bearer(t testing.TB, h http.Handler, base string) string {
 	x := signIn(t, h, base, "header", signInBody)
 	return "Bearer " + x.Header.Get(core.HeaderAccessToken)
 }
-
-// cookies returns the name=value pairs of the response's Set-Cookie headers, by name.
-func cookies(h http.Header) map[string]*http.Cookie {
-	out := map[string]*http.Cookie{}
-	for _, c := range (&http.Response{Header: h}).Cookies() {
-		out[c.Name] = c
-	}
-	return out
-}
-
-// cookieLine joins cookies into a Cookie request header; a missing cookie fails the test.
-func cookieLine(t testing.TB, cs ...*http.Cookie) string {
-	t.Helper()
-	parts := make([]string, 0, len(cs))
-	for _, c := range cs {
-		if c == nil {
-			t.Fatal("an expected cookie is missing")
-			return ""
-		}
-		parts = append(parts, c.Name+"="+c.Value)
-	}
-	return strings.Join(parts, "; ")
-}
