@@ -155,15 +155,26 @@ func (a *Adapter) serveAuth(c *fiber.Ctx) error {
 	if a.e.ServeAuth(c.UserContext(), request{c}, response{c}) {
 		return nil
 	}
-	// Not a library route: the app's own routes come first. When none matches, Fiber's
-	// router returns a 404 *fiber.Error without writing anything; the core answers instead.
+	// Not a library route: the app's own routes come first; when none serves it, the core
+	// answers.
 	err := c.Next()
-	var fe *fiber.Error
-	if errors.As(err, &fe) && fe.Code == fiber.StatusNotFound && len(c.Response().Body()) == 0 {
+	if unmatched(c, err) {
 		a.e.WriteNotFound(c.UserContext(), request{c}, response{c})
 		return nil
 	}
 	return err
+}
+
+// unmatched reports whether c.Next found no route: Fiber's router then returns a 404
+// *fiber.Error with nothing written (recent releases), or, in older ones (v2.26, the floor), writes
+// "Cannot METHOD path" with 404 itself and returns nil.
+func unmatched(c *fiber.Ctx, err error) bool {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return fe.Code == fiber.StatusNotFound && len(c.Response().Body()) == 0
+	}
+	return err == nil && c.Response().StatusCode() == fiber.StatusNotFound &&
+		string(c.Response().Body()) == "Cannot "+c.Method()+" "+c.Path()
 }
 
 // CORS is middleware that sets credentialed CORS headers for the engine's AllowedOrigins and
