@@ -2,6 +2,7 @@ package fiberratchet_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
@@ -31,8 +32,12 @@ func serve(t testing.TB, app *fiber.App) string {
 	}
 	t.Cleanup(func() {
 		// fasthttp's Shutdown waits for every connection, including ones the client dialled
-		// and never used (net/http dials spares); close the client's side first.
+		// and never used (net/http dials spares); close the clients' side first (hc, and the
+		// default transport adaptercheck's requests go through).
 		hc.CloseIdleConnections()
+		if tr, ok := http.DefaultTransport.(*http.Transport); ok {
+			tr.CloseIdleConnections()
+		}
 		if err := shutdown(); err != nil {
 			t.Error(err)
 		}
