@@ -339,3 +339,18 @@ func TestSessionHelpers(t *testing.T) {
 	}()
 	fiberratchet.New(nil)
 }
+
+// TestDisabledRoutes: a route switched off in core.Config.Routes gets the core's 404, unless
+// the app serves it, before or after Mount.
+func TestDisabledRoutes(t *testing.T) {
+	eng, err := core.New(core.Config{Store: memory.New(), Authenticate: adaptertest.DemoAuthenticate,
+		Routes: core.Routes{DisableJWKS: true, DisableSignIn: true, DisableSessions: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := newApp()
+	app.Post("/auth/signin", func(c *fiber.Ctx) error { return c.SendString("app sign-in") })
+	fiberratchet.New(eng).Mount(app)
+	app.Get("/auth/sessions", func(c *fiber.Ctx) error { return c.SendString("app sessions") })
+	adaptercheck.DisabledRoutes(t, serve(t, app))
+}
