@@ -178,6 +178,9 @@ type Config struct {
 	// Admission bounds the store work the engine runs at once and sheds what cannot start
 	// in time (503 with Retry-After); see Admission. On by default.
 	Admission Admission
+	// Audit configures the writer of security events to the store's audit log, used when the
+	// store implements AuditLog; see AuditConfig and docs/AUDIT.md.
+	Audit AuditConfig
 	// TokenHeaderBudget caps how many bytes one session's tokens may add to a request's
 	// headers (see ErrTokenTooLarge); payloads over it are refused when they are set. Default
 	// DefaultTokenHeaderBudget, which fits every adapter's default header limit (Fiber reads
@@ -315,6 +318,9 @@ func (c *Config) normalise() error {
 		if err := c.Admission.defaults(c.Store); err != nil {
 			return err
 		}
+	}
+	if err := c.Audit.defaults(); err != nil {
+		return err
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ type Engine struct {
 	adm     *admission  // nil when Admission.Disable
 	revoked revocations // recently revoked handles, refused without a store read
 	pollMu  sync.Mutex
+	auditW  *auditWriter // nil without an AuditLog store or with Audit.Disable
 
 	listenCancel context.CancelFunc // ChangeNotifier listener, when configured
 	listenDone   chan struct{}
@@ -63,9 +64,15 @@ func New(cfg Config) (*Engine, error) {
 	if !cfg.Admission.Disable {
 		e.adm = &admission{slots: make(chan struct{}, cfg.Admission.MaxInFlight)}
 	}
+	if l, ok := cfg.Store.(AuditLog); ok && !cfg.Audit.Disable {
+		e.auditW = newAuditWriter(l, cfg.Audit, e.log.Warn)
+	}
 	if b, ok := cfg.Keys.(KeyRingBinder); ok {
 		if err := b.BindEngine(EngineBinding{AccessTTL: cfg.AccessTTL, ClockSkew: cfg.ClockSkew, FlushVerifyCache: e.FlushVerifyCache,
 			Emit: func(ev SecurityEvent) { e.emit(context.Background(), ev) }}); err != nil {
+			if e.auditW != nil {
+				e.auditW.close()
+			}
 			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 		}
 	}
@@ -393,8 +400,15 @@ func (e *Engine) liveRecord(ctx context.Context, handle string) (*Record, error)
 	return rec, nil
 }
 
-// DeleteExpired purges dead sessions if the store supports it (ExpiredDeleter).
+// DeleteExpired purges dead sessions if the store supports it (ExpiredDeleter), and security
+// events older than Config.Audit.Retention if the engine writes an audit log (a failure there
+// is logged, not returned). It returns how many sessions it deleted.
 func (e *Engine) DeleteExpired(ctx context.Context) (int64, error) {
+	if e.auditW != nil {
+		if _, err := e.PruneSecurityEvents(ctx); err != nil {
+			e.log.WarnContext(ctx, "ratchet: pruning the audit log failed", "err", err)
+		}
+	}
 	d, ok := e.cfg.Store.(ExpiredDeleter)
 	if !ok {
 		return 0, errors.New("ratchet: store does not implement ExpiredDeleter")

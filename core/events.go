@@ -35,6 +35,8 @@ type SecurityEvent struct {
 	IP        string
 	UserAgent string
 	Reason    string
+	// Actor names who acted, for admin actions (the admin's user id); empty otherwise.
+	Actor string
 }
 
 // emit logs ev as a structured record and hands it to the configured hooks.
@@ -52,6 +54,7 @@ func (e *Engine) emit(ctx context.Context, ev SecurityEvent) {
 		slog.String("event", ev.Type), slog.Time("time", ev.Time), slog.String("user_id", ev.UserID),
 		slog.String("session", ev.Handle), slog.String("ip", ev.IP), slog.String("user_agent", ev.UserAgent),
 		slog.String("reason", ev.Reason))
+	e.audit(ev)
 	if e.cfg.OnSecurityEvent != nil {
 		e.cfg.OnSecurityEvent(ctx, ev)
 	}

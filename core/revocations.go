@@ -120,7 +120,8 @@ func (e *Engine) startPoller(interval time.Duration) {
 	}()
 }
 
-// Close stops the engine's background work (the revocation poller and the change listener). It is safe to call more
+// Close stops the engine's background work (the revocation poller, the change listener and
+// the audit log writer, after writing the events still queued). It is safe to call more
 // than once. The Store is not closed: it belongs to the caller.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
@@ -131,6 +132,9 @@ func (e *Engine) Close() error {
 		if e.revoked.stop != nil {
 			close(e.revoked.stop)
 			<-e.revoked.done
+		}
+		if e.auditW != nil {
+			e.auditW.close() // last: writes what the steps above emitted
 		}
 	})
 	return nil

@@ -69,7 +69,7 @@ type Change struct {
 // rows affected. Implementations must never upsert or read-modify-write on an update path.
 //
 // Optional capabilities are discovered by type assertion: ExpiredDeleter, AllRevoker,
-// RevocationFeed, KeyStore, PoolSizer and ProcessLocal.
+// RevocationFeed, KeyStore, PoolSizer, ProcessLocal and AuditLog.
 type Store interface {
 	// Create inserts a new record. A duplicate handle is an error.
 	Create(ctx context.Context, rec *Record) error

@@ -22,6 +22,7 @@ type Store struct {
 	log    []revocation // revocation feed, oldest first
 	seq    uint64
 	keys   map[string]core.StoredKey // signing keys (keys.go)
+	audit  auditLog                  // security events (audit.go), own lock
 }
 
 // revocation is one entry of the revocation feed.
