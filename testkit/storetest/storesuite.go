@@ -18,6 +18,12 @@ import (
 //     session data and payload API. Some subtests wrap the store in small decorators (to
 //     count calls, or to pause one Update at a chosen point), so the engine sees the store
 //     only through the core.Store interface.
+//   - "AuditLog/…" checks core.AuditLog when the store implements it (the capability is
+//     optional; without it the group logs so and passes): appending and listing newest
+//     first, every filter, the limit bounds, keyset paging under concurrent appends,
+//     DeleteEventsBefore, copies, and an engine writing its events through the store.
+//
+// (A "RevocationFeed" group checks core.RevocationFeed across two engines.)
 //
 // newStore is called once per subtest and must return a fresh, empty store that no other
 // subtest uses (DeleteExpired counts rows); it should register its own cleanup with
@@ -47,6 +53,7 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) core.Store) {
 	t.Run("Store", func(t *testing.T) { storeContract(t, newStore) })
 	t.Run("Engine", func(t *testing.T) { engineProperties(t, newStore) })
 	t.Run("RevocationFeed", func(t *testing.T) { testRevocationFeed(t, newStore) })
+	t.Run("AuditLog", func(t *testing.T) { auditContract(t, newStore) })
 }
 
 // storeContract runs the subtests that talk to the core.Store interface directly.
