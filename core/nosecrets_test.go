@@ -36,15 +36,17 @@ func (l *lockedBuffer) String() string {
 
 // TestLogsNeverContainSecrets runs sign-in, refresh, theft, CSRF failures, sign-out and a
 // failed sign-in with debug logging and security-event capture, then looks for every token,
-// cookie value, Authorization header and password in what was logged.
+// cookie value, Authorization header and password in what was logged, handed to the hooks
+// and written to the store's audit log.
 func TestLogsNeverContainSecrets(t *testing.T) {
 	const password = "correct-horse-battery-staple"
 	logs := &lockedBuffer{}
 	var events []core.SecurityEvent
 	var evMu sync.Mutex
 	clk := core.NewFakeClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	store := memory.New()
 	e, err := core.New(core.Config{
-		Store: memory.New(), Clock: clk, Cookies: core.CookieConfig{Insecure: true}, RotationGrace: time.Second,
+		Store: store, Clock: clk, Cookies: core.CookieConfig{Insecure: true}, RotationGrace: time.Second,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		OnSecurityEvent: func(_ context.Context, ev core.SecurityEvent) {
 			evMu.Lock()
@@ -117,8 +119,21 @@ func TestLogsNeverContainSecrets(t *testing.T) {
 	if len(secrets) < 8 {
 		t.Fatalf("only %d secrets captured; the flow did not run", len(secrets))
 	}
+	if err := e.Close(); err != nil { // flushes the audit log
+		t.Fatal(err)
+	}
+	audited := listAll(t, store, core.AuditQuery{})
+	if st := e.AuditStats(); len(audited) == 0 || st.Written != uint64(len(audited)) {
+		t.Fatalf("audit log holds %d events, AuditStats %+v", len(audited), st)
+	}
 	out := logs.String()
+	for _, ev := range audited {
+		out += ev.ID + ev.Type + ev.UserID + ev.Handle + ev.IP + ev.UserAgent + ev.Reason + ev.Actor + "\n"
+	}
 	evMu.Lock()
+	if len(audited) != len(events) {
+		t.Errorf("audit log holds %d events, OnSecurityEvent saw %d", len(audited), len(events))
+	}
 	for _, ev := range events {
 		out += ev.Type + ev.UserID + ev.Handle + ev.IP + ev.UserAgent + ev.Reason + "\n"
 	}
