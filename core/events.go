@@ -50,10 +50,15 @@ func (e *Engine) emit(ctx context.Context, ev SecurityEvent) {
 		// Routine and frequent: visible at debug level, and always to OnSecurityEvent.
 		level = slog.LevelDebug
 	}
-	e.log.LogAttrs(ctx, level, "ratchet security event",
+	attrs := [...]slog.Attr{
 		slog.String("event", ev.Type), slog.Time("time", ev.Time), slog.String("user_id", ev.UserID),
 		slog.String("session", ev.Handle), slog.String("ip", ev.IP), slog.String("user_agent", ev.UserAgent),
-		slog.String("reason", ev.Reason))
+		slog.String("reason", ev.Reason), slog.String("actor", ev.Actor)}
+	n := len(attrs)
+	if ev.Actor == "" {
+		n-- // only admin actions name an actor
+	}
+	e.log.LogAttrs(ctx, level, "ratchet security event", attrs[:n]...)
 	e.audit(ev)
 	if e.cfg.OnSecurityEvent != nil {
 		e.cfg.OnSecurityEvent(ctx, ev)

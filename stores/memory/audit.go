@@ -13,8 +13,10 @@ import (
 
 var _ core.AuditLog = (*Store)(nil)
 
-// MaxAuditEvents bounds the events the store keeps; the oldest are dropped first.
+// MaxAuditEvents bounds the events the store keeps: past it, the oldest quarter is dropped.
 const MaxAuditEvents = 1 << 18
+
+var maxAuditEvents = MaxAuditEvents // tests lower it
 
 // auditLog holds the events in ID order, oldest first, with per-user and per-session indexes
 // (positions are not stable, so the indexes hold IDs, each list in ID order too).
@@ -58,7 +60,10 @@ func (s *Store) AppendEvents(ctx context.Context, events []core.AuditEvent) erro
 			a.byHandle[ev.Handle] = insertSorted(a.byHandle[ev.Handle], ev.ID)
 		}
 	}
-	if n := len(a.events) - MaxAuditEvents; n > 0 {
+	if len(a.events) > maxAuditEvents {
+		// Trim to three quarters, so that the indexes are rebuilt once per MaxAuditEvents/4
+		// events at most rather than on every append.
+		n := len(a.events) - maxAuditEvents*3/4
 		a.deleteWhere(func(ev core.AuditEvent) bool {
 			if n > 0 {
 				n--
