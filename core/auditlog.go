@@ -190,23 +190,22 @@ func (w *auditWriter) run() {
 	tick := time.NewTicker(w.cfg.FlushInterval)
 	defer tick.Stop()
 	batch := make([]AuditEvent, 0, w.cfg.BatchSize)
+	add := func(ev AuditEvent) {
+		if batch = append(batch, ev); len(batch) >= w.cfg.BatchSize {
+			batch = w.flush(batch)
+		}
+	}
 	for {
 		select {
 		case ev := <-w.ch:
-			batch = append(batch, ev)
-			if len(batch) >= w.cfg.BatchSize {
-				batch = w.flush(batch)
-			}
+			add(ev)
 		case <-tick.C:
 			batch = w.flush(batch)
 		case <-w.stop:
 			for {
 				select {
 				case ev := <-w.ch:
-					batch = append(batch, ev)
-					if len(batch) >= w.cfg.BatchSize {
-						batch = w.flush(batch)
-					}
+					add(ev)
 				default:
 					w.flush(batch)
 					return
