@@ -22,7 +22,8 @@ type Engine struct {
 	secureCookies bool
 	accessCookie  string // cookie names, prefixed when Secure
 	refreshCookie string
-	refreshPath   string // {base}/session/refresh
+	refreshPath   string   // {base}/session/refresh
+	routes        []*route // the enabled library routes (routetable.go)
 	proxies       []netip.Prefix
 
 	logKey  []byte      // keys logDigest
@@ -56,7 +57,7 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, refreshPath: cfg.BasePath + "/session/refresh", proxies: proxies,
+	e := &Engine{cfg: cfg, log: cfg.Logger, refreshPath: cfg.BasePath + "/session/refresh", proxies: proxies, routes: enabledRoutes(&cfg),
 		logKey: randomBytes(32)}
 	if !cfg.DisableVerifyCache {
 		e.cache = newVerifyCache(cfg.VerifyCacheSize)

@@ -81,10 +81,19 @@ var routeTable = []route{
 // Routes returns the library routes this engine serves, relative to BasePath, leaving out the
 // ones switched off in Config.Routes (and signin without Config.Authenticate).
 func (e *Engine) Routes() []Route {
-	var out []Route
-	for _, r := range routeTable {
-		if !r.off(&e.cfg) {
-			out = append(out, Route{Path: r.Path, Methods: slices.Clone(r.Methods)})
+	out := make([]Route, len(e.routes))
+	for i, r := range e.routes {
+		out[i] = Route{Path: r.Path, Methods: slices.Clone(r.Methods)}
+	}
+	return out
+}
+
+// enabledRoutes is the route table less what cfg switches off, decided once in New.
+func enabledRoutes(cfg *Config) []*route {
+	var out []*route
+	for i := range routeTable {
+		if r := &routeTable[i]; !r.off(cfg) {
+			out = append(out, r)
 		}
 	}
 	return out
@@ -96,8 +105,8 @@ func (e *Engine) Routes() []Route {
 // request to the app's own routes; whatever no route serves under BasePath is then answered
 // by WriteNotFound, so every adapter gives the same bytes for it.
 func (e *Engine) ServeAuth(ctx context.Context, req Request, resp Response) bool {
-	rest, ok := strings.CutPrefix(req.Path(), e.cfg.BasePath)
-	if !ok || rest == "" || rest[0] != '/' {
+	rest, ok := e.underBase(req.Path())
+	if !ok {
 		return false
 	}
 	r, param, ok := e.lookupRoute(rest)
@@ -126,23 +135,38 @@ func (e *Engine) ServeAuth(ctx context.Context, req Request, resp Response) bool
 
 // lookupRoute finds the enabled route for rest, the path below BasePath.
 func (e *Engine) lookupRoute(rest string) (r *route, param string, ok bool) {
-	for i := range routeTable {
-		r := &routeTable[i]
-		if r.prefix == "" && rest == r.Path && !r.off(&e.cfg) {
+	for _, r := range e.routes {
+		if r.prefix == "" && rest == r.Path {
 			return r, "", true
 		}
-		if r.prefix != "" && strings.HasPrefix(rest, r.prefix) && !r.off(&e.cfg) {
+		if r.prefix != "" && strings.HasPrefix(rest, r.prefix) {
 			return r, rest[len(r.prefix):], true
 		}
 	}
 	return nil, "", false
 }
 
+// underBase returns path below BasePath ("/signin"), and whether path is under it at all.
+func (e *Engine) underBase(path string) (rest string, ok bool) {
+	rest, ok = strings.CutPrefix(path, e.cfg.BasePath)
+	return rest, ok && rest != "" && rest[0] == '/'
+}
+
 // OwnsPath reports whether path is under BasePath: the namespace whose unmatched paths
 // WriteNotFound answers.
 func (e *Engine) OwnsPath(path string) bool {
-	rest, ok := strings.CutPrefix(path, e.cfg.BasePath)
-	return ok && rest != "" && rest[0] == '/'
+	_, ok := e.underBase(path)
+	return ok
+}
+
+// ServeBase answers a request an adapter routed to the base path: a library route through
+// ServeAuth, anything else with WriteNotFound. It is what a catch-all whose router cannot fall
+// through to the app's own routes calls (net/http's Handler, Gin, Echo); Fiber, which can,
+// calls ServeAuth and WriteNotFound itself.
+func (e *Engine) ServeBase(ctx context.Context, req Request, resp Response) {
+	if !e.ServeAuth(ctx, req, resp) {
+		e.WriteNotFound(ctx, req, resp)
+	}
 }
 
 // WriteNotFound answers a request under BasePath that neither a library route nor the app

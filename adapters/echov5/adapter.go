@@ -125,10 +125,7 @@ func (a *Adapter) Mount(r Router, m ...echo.MiddlewareFunc) {
 
 func (a *Adapter) serveAuth(c *echo.Context) error {
 	r := c.Request()
-	req, resp := httpio.Request(r), response{c.Response()}
-	if !a.e.ServeAuth(r.Context(), req, resp) {
-		a.e.WriteNotFound(r.Context(), req, resp)
-	}
+	a.e.ServeBase(r.Context(), httpio.Request(r), response{c.Response()})
 	return nil
 }
 

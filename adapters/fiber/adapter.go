@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
@@ -148,8 +147,7 @@ func (a *Adapter) serveAuth(c *fiber.Ctx) error {
 			slog.Error(err.Error())
 		}
 	})
-	// Cheap early exit: ServeAuth would refuse the path too, but only after copying it.
-	if !strings.HasPrefix(c.Path(), a.base) || !a.e.OwnsPath(c.Path()) {
+	if !a.e.OwnsPath(c.Path()) {
 		return c.Next()
 	}
 	if a.e.ServeAuth(c.UserContext(), request{c}, response{c}) {

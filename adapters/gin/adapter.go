@@ -107,10 +107,7 @@ func (a *Adapter) Mount(r gin.IRouter, mw ...gin.HandlerFunc) {
 }
 
 func (a *Adapter) serveAuth(c *gin.Context) {
-	ctx, req, resp := c.Request.Context(), httpio.Request(c.Request), response{c}
-	if !a.e.ServeAuth(ctx, req, resp) {
-		a.e.WriteNotFound(ctx, req, resp)
-	}
+	a.e.ServeBase(c.Request.Context(), httpio.Request(c.Request), response{c})
 }
 
 // CORS is middleware that sets credentialed CORS headers for the engine's AllowedOrigins and

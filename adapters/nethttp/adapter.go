@@ -97,10 +97,7 @@ func (a *Adapter) Mount(r Router, mw ...func(http.Handler) http.Handler) {
 // the base path: mux.Handle("/auth/", a.Handler()), or use Mount.
 func (a *Adapter) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, resp := httpio.Request(r), httpio.Response(w)
-		if !a.e.ServeAuth(r.Context(), req, resp) {
-			a.e.WriteNotFound(r.Context(), req, resp)
-		}
+		a.e.ServeBase(r.Context(), httpio.Request(r), httpio.Response(w))
 	})
 }
 
@@ -113,10 +110,7 @@ func (a *Adapter) Routes(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		req, resp := httpio.Request(r), httpio.Response(w)
-		if !a.e.ServeAuth(r.Context(), req, resp) {
-			a.e.WriteNotFound(r.Context(), req, resp)
-		}
+		a.e.ServeBase(r.Context(), httpio.Request(r), httpio.Response(w))
 	})
 }
 
