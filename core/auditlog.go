@@ -314,3 +314,12 @@ func (e *Engine) PruneSecurityEvents(ctx context.Context) (int64, error) {
 func (s AuditStats) String() string {
 	return fmt.Sprintf("queued %d, written %d, dropped %d, failed %d", s.Queued, s.Written, s.Dropped, s.Failed)
 }
+
+// EventCounter is implemented by audit logs that can count events without listing them: the
+// admin API's counts (sign-ins, refreshes, thefts per hour) use it. It is optional; without it
+// the counts are left out of the answer.
+type EventCounter interface {
+	// CountEvents returns how many events of each type have since <= Time < until. Types with
+	// no event may be absent. It must not read events outside the range (an index on time).
+	CountEvents(ctx context.Context, since, until time.Time) (map[string]int64, error)
+}

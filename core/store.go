@@ -112,3 +112,10 @@ type ProcessLocal interface {
 	// wraps another reports what the wrapped one does.
 	ProcessLocal() bool
 }
+
+// LiveCounter is implemented by stores that can count live sessions (the admin API's counts).
+// It is optional; without it the admin counts leave the number out.
+type LiveCounter interface {
+	// CountLive returns how many records are unrevoked with ExpiresAt after now.
+	CountLive(ctx context.Context, now time.Time) (int64, error)
+}

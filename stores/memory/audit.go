@@ -180,3 +180,24 @@ func (a *auditLog) deleteWhere(del func(core.AuditEvent) bool) int64 {
 	}
 	return n
 }
+
+var _ core.EventCounter = (*Store)(nil)
+
+// CountEvents implements core.EventCounter. Events are held in ID order, which is time order,
+// so the range is found by binary search and only its events are read.
+func (s *Store) CountEvents(ctx context.Context, since, until time.Time) (map[string]int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	a := &s.audit
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	byTime := func(ev core.AuditEvent, t time.Time) int { return ev.Time.Compare(t) }
+	lo, _ := slices.BinarySearchFunc(a.events, since, byTime)
+	hi, _ := slices.BinarySearchFunc(a.events, until, byTime)
+	out := map[string]int64{}
+	for _, ev := range a.events[lo:max(lo, hi)] {
+		out[ev.Type]++
+	}
+	return out, nil
+}

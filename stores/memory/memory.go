@@ -287,3 +287,21 @@ func (s *Store) RevokeAll(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+var _ core.LiveCounter = (*Store)(nil)
+
+// CountLive implements core.LiveCounter.
+func (s *Store) CountLive(ctx context.Context, now time.Time) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var n int64
+	for _, r := range s.byID {
+		if r.Live(now) {
+			n++
+		}
+	}
+	return n, nil
+}
