@@ -269,8 +269,10 @@ func (e *Engine) verifyAccess(tok string) (*verified, error) {
 	var gen uint64
 	if e.cache != nil {
 		if v := e.cache.get(tok, now, e.cfg.ClockSkew); v != nil {
+			e.cache.hits.Add(1)
 			return v, nil
 		}
+		e.cache.misses.Add(1)
 		gen = e.cache.generation()
 	}
 	v, err := e.verifyAccessUncached(tok, false)

@@ -181,6 +181,10 @@ type Config struct {
 	// Audit configures the writer of security events to the store's audit log, used when the
 	// store implements AuditLog; see AuditConfig and docs/AUDIT.md.
 	Audit AuditConfig
+	// Observer sees the engine's operations (with their store calls) and its security events,
+	// for metrics and tracing: see Observer, and the modules metrics/prometheus and
+	// tracing/otel. Nil costs nothing.
+	Observer Observer
 	// TokenHeaderBudget caps how many bytes one session's tokens may add to a request's
 	// headers (see ErrTokenTooLarge); payloads over it are refused when they are set. Default
 	// DefaultTokenHeaderBudget, which fits every adapter's default header limit (Fiber reads

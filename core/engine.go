@@ -31,6 +31,8 @@ type Engine struct {
 	revoked revocations // recently revoked handles, refused without a store read
 	pollMu  sync.Mutex
 	auditW  *auditWriter // nil without an AuditLog store or with Audit.Disable
+	store   Store        // Config.Store, wrapped to report to Config.Observer when there is one
+	feed    feedStats
 
 	listenCancel context.CancelFunc // ChangeNotifier listener, when configured
 	listenDone   chan struct{}
@@ -59,6 +61,10 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, refreshPath: cfg.BasePath + "/session/refresh", proxies: proxies, routes: enabledRoutes(&cfg),
 		logKey: randomBytes(32)}
+	e.store = cfg.Store
+	if cfg.Observer != nil {
+		e.store = observedStore{Store: cfg.Store, obs: cfg.Observer}
+	}
 	if !cfg.DisableVerifyCache {
 		e.cache = newVerifyCache(cfg.VerifyCacheSize)
 	}
@@ -66,6 +72,9 @@ func New(cfg Config) (*Engine, error) {
 		e.adm = &admission{slots: make(chan struct{}, cfg.Admission.MaxInFlight)}
 	}
 	if l, ok := cfg.Store.(AuditLog); ok && !cfg.Audit.Disable {
+		if cfg.Observer != nil {
+			l = observedAudit{AuditLog: l, obs: cfg.Observer}
+		}
 		e.auditW = newAuditWriter(l, cfg.Audit, e.log.Warn)
 	}
 	if b, ok := cfg.Keys.(KeyRingBinder); ok {
@@ -151,7 +160,13 @@ type Tokens struct {
 
 // IssueTokens creates a session for userID and returns its first tokens. Most apps call
 // CreateSession (which also writes the tokens to the response) instead.
-func (e *Engine) IssueTokens(ctx context.Context, userID string, opts CreateOptions) (*Tokens, error) {
+func (e *Engine) IssueTokens(ctx context.Context, userID string, opts CreateOptions) (t *Tokens, err error) {
+	ctx, end := e.startOp(ctx, OpIssueTokens)
+	defer func() { end(err) }()
+	return e.issueTokens(ctx, userID, opts)
+}
+
+func (e *Engine) issueTokens(ctx context.Context, userID string, opts CreateOptions) (*Tokens, error) {
 	if !validUserID(userID) {
 		return nil, fmt.Errorf("ratchet: user id must be non-empty UTF-8 without control characters, at most %d bytes", maxUserIDBytes)
 	}
@@ -204,7 +219,7 @@ func (e *Engine) IssueTokens(ctx context.Context, userID string, opts CreateOpti
 	if err != nil {
 		return nil, err
 	}
-	if err := e.cfg.Store.Create(ctx, rec); err != nil {
+	if err := e.store.Create(ctx, rec); err != nil {
 		return nil, storeErr("create", err)
 	}
 	return t, nil
@@ -264,7 +279,7 @@ func (e *Engine) RevokeSession(ctx context.Context, handle string) (bool, error)
 		return false, err
 	}
 	defer release()
-	ok, err := e.cfg.Store.Update(ctx, handle, Cond{}, Change{Revoke: true})
+	ok, err := e.store.Update(ctx, handle, Cond{}, Change{Revoke: true})
 	if err != nil {
 		return false, storeErr("revoke", err)
 	}
@@ -289,7 +304,7 @@ func (e *Engine) revokeByUser(ctx context.Context, userID, keep, reason string) 
 		return nil, err
 	}
 	defer release()
-	hs, err := e.cfg.Store.RevokeByUser(ctx, userID, keep)
+	hs, err := e.store.RevokeByUser(ctx, userID, keep)
 	if err != nil {
 		return nil, storeErr("revoke by user", err)
 	}
@@ -307,7 +322,9 @@ func (e *Engine) RevokeAllSessions(ctx context.Context) (int64, error) {
 	if !ok {
 		return 0, errors.New("ratchet: store does not implement AllRevoker")
 	}
-	n, err := r.RevokeAll(ctx)
+	octx, end := e.startOp(ctx, OpStoreRevokeAll)
+	n, err := r.RevokeAll(octx)
+	end(err)
 	if err != nil {
 		return 0, storeErr("revoke all", err)
 	}
@@ -357,7 +374,7 @@ func (e *Engine) ListSessions(ctx context.Context, userID string) ([]SessionInfo
 		return nil, err
 	}
 	defer release()
-	recs, err := e.cfg.Store.ListByUser(ctx, userID, e.cfg.Clock.Now())
+	recs, err := e.store.ListByUser(ctx, userID, e.cfg.Clock.Now())
 	if err != nil {
 		return nil, storeErr("list", err)
 	}
@@ -388,7 +405,7 @@ func (e *Engine) liveRecord(ctx context.Context, handle string) (*Record, error)
 	if !ValidHandle(handle) {
 		return nil, ErrNotFound
 	}
-	rec, err := e.cfg.Store.Get(ctx, handle)
+	rec, err := e.store.Get(ctx, handle)
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrNotFound
 	}
@@ -414,7 +431,9 @@ func (e *Engine) DeleteExpired(ctx context.Context) (int64, error) {
 	if !ok {
 		return 0, errors.New("ratchet: store does not implement ExpiredDeleter")
 	}
+	ctx, end := e.startOp(ctx, OpStoreExpire)
 	n, err := d.DeleteExpired(ctx, e.cfg.Clock.Now())
+	end(err)
 	return n, storeErr("delete expired", err)
 }
 

@@ -42,6 +42,9 @@ type SecurityEvent struct {
 // emit logs ev as a structured record and hands it to the configured hooks.
 func (e *Engine) emit(ctx context.Context, ev SecurityEvent) {
 	ev.Time = ev.Time.UTC()
+	if ev.Actor == "" {
+		ev.Actor = ActorFrom(ctx)
+	}
 	level := slog.LevelInfo
 	switch ev.Type {
 	case EventTokenTheft, EventKeyRevoked:
@@ -60,10 +63,28 @@ func (e *Engine) emit(ctx context.Context, ev SecurityEvent) {
 	}
 	e.log.LogAttrs(ctx, level, "ratchet security event", attrs[:n]...)
 	e.audit(ev)
+	if e.cfg.Observer != nil {
+		e.cfg.Observer.Event(ctx, ev)
+	}
 	if e.cfg.OnSecurityEvent != nil {
 		e.cfg.OnSecurityEvent(ctx, ev)
 	}
 	if ev.Type == EventTokenTheft && e.cfg.OnTokenTheft != nil {
 		e.cfg.OnTokenTheft(ctx, ev)
 	}
+}
+
+type actorKey struct{}
+
+// WithActor returns a context whose security events name actor (an admin's user id) as the
+// one who acted: the admin API sets it, and an app's own admin tools calling RevokeSession or
+// RevokeAllForUser can too, so that the audit log says who revoked what.
+func WithActor(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
+}
+
+// ActorFrom returns the actor WithActor put on ctx, or "".
+func ActorFrom(ctx context.Context) string {
+	a, _ := ctx.Value(actorKey{}).(string)
+	return a
 }

@@ -128,7 +128,7 @@ func (e *Engine) CreateSession(ctx context.Context, req Request, resp Response, 
 	// 3. The presented sessions end. If that fails, the new session ends too (its tokens
 	// have not left the server) and the sign-in fails: the presented sessions stay as they were.
 	if err := e.revokeFixation(ctx, req, presented); err != nil {
-		if _, rerr := e.cfg.Store.Update(ctx, t.Handle, Cond{}, Change{Revoke: true}); rerr == nil {
+		if _, rerr := e.store.Update(ctx, t.Handle, Cond{}, Change{Revoke: true}); rerr == nil {
 			e.noteRevoked(t.Handle)
 		}
 		return nil, err
@@ -154,7 +154,7 @@ func (e *Engine) presentedHandles(ctx context.Context, req Request) ([]string, e
 		if !ok {
 			return nil
 		}
-		rec, err := e.cfg.Store.Get(ctx, rt.handle)
+		rec, err := e.store.Get(ctx, rt.handle)
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}

@@ -52,7 +52,7 @@ func (e *Engine) enforceSessionLimit(ctx context.Context, userID string) error {
 	if max <= 0 {
 		return nil
 	}
-	live, err := e.cfg.Store.ListByUser(ctx, userID, e.cfg.Clock.Now())
+	live, err := e.store.ListByUser(ctx, userID, e.cfg.Clock.Now())
 	if err != nil {
 		return storeErr("list", err)
 	}
@@ -64,7 +64,7 @@ func (e *Engine) enforceSessionLimit(ctx context.Context, userID string) error {
 		return fmt.Errorf("%w (%d live sessions)", ErrSessionLimit, len(live))
 	}
 	for i := len(live) - 1; i >= 0 && excess > 0; i-- { // newest first, so evict from the end
-		ok, err := e.cfg.Store.Update(ctx, live[i].Handle, Cond{}, Change{Revoke: true})
+		ok, err := e.store.Update(ctx, live[i].Handle, Cond{}, Change{Revoke: true})
 		if err != nil {
 			return storeErr("evict", err)
 		}
@@ -90,7 +90,7 @@ func (e *Engine) checkAnomaly(ctx context.Context, rec *Record, meta RefreshMeta
 		e.emit(ctx, SecurityEvent{Type: EventAnomaly, Time: e.cfg.Clock.Now(), UserID: rec.UserID, Handle: rec.Handle,
 			IP: meta.IP, UserAgent: meta.UserAgent, Reason: "client differs from sign-in"})
 	case AnomalyRevoke:
-		if _, err := e.cfg.Store.Update(ctx, rec.Handle, Cond{}, Change{Revoke: true}); err != nil {
+		if _, err := e.store.Update(ctx, rec.Handle, Cond{}, Change{Revoke: true}); err != nil {
 			return storeErr("revoke", err)
 		}
 		e.noteRevoked(rec.Handle)

@@ -86,10 +86,14 @@ func (e *Engine) pollRevocations(ctx context.Context) error {
 	}
 	e.pollMu.Lock()
 	defer e.pollMu.Unlock()
+	ctx, end := e.startOp(ctx, OpStoreFeed)
 	handles, next, err := feed.RevokedSince(ctx, e.revoked.cursor, e.keepRevoked())
+	end(err)
 	if err != nil {
+		e.feed.failures.Add(1)
 		return storeErr("revocation feed", err)
 	}
+	e.feed.lastPoll.Store(e.cfg.Clock.Now().UnixNano())
 	e.revoked.cursor = next
 	e.noteRevoked(handles...)
 	return nil

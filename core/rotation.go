@@ -11,7 +11,13 @@ type RefreshMeta struct{ IP, UserAgent string }
 
 // RefreshTokens rotates a refresh token and returns the next tokens. It implements the state machine
 // of docs/ROTATION.md: the errors it returns wrap ErrUnauthorised, ErrTokenTheft or ErrStore.
-func (e *Engine) RefreshTokens(ctx context.Context, token string, meta RefreshMeta) (*Tokens, error) {
+func (e *Engine) RefreshTokens(ctx context.Context, token string, meta RefreshMeta) (t *Tokens, err error) {
+	ctx, end := e.startOp(ctx, OpRefresh)
+	defer func() { end(err) }()
+	return e.refreshTokens(ctx, token, meta)
+}
+
+func (e *Engine) refreshTokens(ctx context.Context, token string, meta RefreshMeta) (*Tokens, error) {
 	ctx, arrived := e.arrival(ctx)
 	ctx, release, err := e.admit(ctx)
 	if err != nil {
@@ -25,7 +31,7 @@ func (e *Engine) RefreshTokens(ctx context.Context, token string, meta RefreshMe
 			Reason: "malformed refresh token"})
 		return nil, unauthorised("malformed refresh token", true)
 	}
-	rec, err := e.cfg.Store.Get(ctx, rt.handle)
+	rec, err := e.store.Get(ctx, rt.handle)
 	if errors.Is(err, ErrNotFound) {
 		e.emit(ctx, SecurityEvent{Type: EventUnknownToken, Time: e.cfg.Clock.Now(), IP: meta.IP, UserAgent: meta.UserAgent,
 			Reason: "refresh token for a session that does not exist"})
@@ -60,7 +66,7 @@ func (e *Engine) RefreshTokens(ctx context.Context, token string, meta RefreshMe
 			}
 			ch := Change{CurrentHash: childHash, PreviousHash: presented, RotatedAt: now,
 				History: e.nextHistory(rec, now), ExpiresAt: e.idleExpiry(rec, now), LastActiveAt: now}
-			ok, err := e.cfg.Store.Update(ctx, rec.Handle, Cond{LiveAt: now, CurrentHash: presented}, ch)
+			ok, err := e.store.Update(ctx, rec.Handle, Cond{LiveAt: now, CurrentHash: presented}, ch)
 			if err != nil {
 				return nil, storeErr("rotate", err)
 			}
@@ -104,7 +110,7 @@ func (e *Engine) RefreshTokens(ctx context.Context, token string, meta RefreshMe
 		if attempt == 2 {
 			return nil, unauthorised("refresh lost three races in a row", false)
 		}
-		if rec, err = e.cfg.Store.Get(ctx, rt.handle); err != nil {
+		if rec, err = e.store.Get(ctx, rt.handle); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return nil, unauthorised("session vanished", true)
 			}
@@ -114,7 +120,7 @@ func (e *Engine) RefreshTokens(ctx context.Context, token string, meta RefreshMe
 }
 
 func (e *Engine) theft(ctx context.Context, rec *Record, meta RefreshMeta) error {
-	revoked, err := e.cfg.Store.Update(ctx, rec.Handle, Cond{}, Change{Revoke: true})
+	revoked, err := e.store.Update(ctx, rec.Handle, Cond{}, Change{Revoke: true})
 	if err != nil {
 		return storeErr("revoke after theft", err)
 	}

@@ -34,32 +34,35 @@ type Identity struct {
 	Data    map[string]any // initial session data
 }
 
-// serveSignIn is POST {base}/signin.
+// serveSignIn is POST {base}/signin, observed as OpSignIn.
 func (e *Engine) serveSignIn(ctx context.Context, req Request, resp Response) {
+	ctx, end := e.startOp(ctx, OpSignIn)
+	end(e.signIn(ctx, req, resp))
+}
+
+// signIn answers a sign-in and returns its outcome for the Observer: nil for a new session,
+// ErrWrongCredentials, ErrSessionLimit or the error it answered with.
+func (e *Engine) signIn(ctx context.Context, req Request, resp Response) error {
 	resp.SetHeader("Cache-Control", "no-store")
 	if !e.originAllowed(req) {
 		err := &Error{Kind: ErrCSRF, Reason: "sign-in from a disallowed origin"}
 		e.emitCSRF(ctx, req, err)
-		e.WriteError(ctx, req, resp, err)
-		return
+		return e.answerError(ctx, req, resp, err)
 	}
 	if !isJSONContentType(req.Header("Content-Type")) {
 		resp.Write(415, contentJSON, []byte(`{"message":"content-type must be application/json"}`))
-		return
+		return &Error{Kind: ErrBadRequest, Reason: "content-type must be application/json", Status: 415}
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body(), e.cfg.MaxBodyBytes+1))
 	if err != nil {
-		e.WriteError(ctx, req, resp, &Error{Kind: ErrBadRequest, Reason: "could not read request body"})
-		return
+		return e.answerError(ctx, req, resp, &Error{Kind: ErrBadRequest, Reason: "could not read request body"})
 	}
 	if int64(len(body)) > e.cfg.MaxBodyBytes {
-		e.WriteError(ctx, req, resp, &Error{Kind: ErrBadRequest, Reason: "request body too large", Status: 413})
-		return
+		return e.answerError(ctx, req, resp, &Error{Kind: ErrBadRequest, Reason: "request body too large", Status: 413})
 	}
 	sr, perr := parseSignIn(body)
 	if perr != "" {
-		e.WriteError(ctx, req, resp, &Error{Kind: ErrBadRequest, Reason: perr})
-		return
+		return e.answerError(ctx, req, resp, &Error{Kind: ErrBadRequest, Reason: perr})
 	}
 	sr.IP, sr.UserAgent = e.clientIP(req), userAgent(req)
 	// The attempt is counted before the (deliberately slow) password check and given back
@@ -67,41 +70,44 @@ func (e *Engine) serveSignIn(ctx context.Context, req Request, resp Response) {
 	// before admission, so a throttled client is answered at once and never takes a slot.
 	wait, reserved := e.reserve(ctx, e.signInLimits(sr.IP, sr.Email)...)
 	if wait > 0 {
-		e.WriteError(ctx, req, resp, &Error{Kind: ErrRateLimited, Reason: "too many failed sign-ins", RetryAfter: wait})
-		return
+		return e.answerError(ctx, req, resp, &Error{Kind: ErrRateLimited, Reason: "too many failed sign-ins", RetryAfter: wait})
 	}
 	// Authenticate usually reads the app's users table, and CreateSession writes: one slot
 	// covers both (CreateSession reuses it).
 	ctx, release, err := e.admit(ctx)
 	if err != nil {
 		e.refund(ctx, reserved) // shed before any check: not an attempt
-		e.WriteError(ctx, req, resp, err)
-		return
+		return e.answerError(ctx, req, resp, err)
 	}
 	defer release()
 	id, err := e.cfg.Authenticate(ctx, sr)
 	if errors.Is(err, ErrWrongCredentials) || (err == nil && (id == nil || id.UserID == "")) {
 		e.emit(ctx, SecurityEvent{Type: EventSignInFailed, Time: e.cfg.Clock.Now(), IP: sr.IP, UserAgent: sr.UserAgent})
 		resp.Write(200, contentJSON, []byte(`{"status":"WRONG_CREDENTIALS_ERROR"}`))
-		return
+		return ErrWrongCredentials
 	}
 	e.refund(ctx, reserved) // not a failed guess: the credentials were right, or the check failed
 	if err != nil {
-		e.WriteError(ctx, req, resp, err)
-		return
+		return e.answerError(ctx, req, resp, err)
 	}
 	s, err := e.CreateSession(ctx, req, resp, id.UserID, CreateOptions{Payload: id.Payload, Data: id.Data})
 	if errors.Is(err, ErrSessionLimit) {
 		resp.Write(200, contentJSON, []byte(`{"status":"SESSION_LIMIT_ERROR"}`))
-		return
+		return err
 	}
 	if err != nil {
-		e.WriteError(ctx, req, resp, err)
-		return
+		return e.answerError(ctx, req, resp, err)
 	}
 	e.emit(ctx, SecurityEvent{Type: EventSignIn, Time: e.cfg.Clock.Now(), UserID: id.UserID, Handle: s.Handle(),
 		IP: sr.IP, UserAgent: sr.UserAgent})
 	resp.Write(200, contentJSON, mustJSON(map[string]any{"status": "OK", "user": id.User}))
+	return nil
+}
+
+// answerError writes err as the answer and returns it, for handlers that report an outcome.
+func (e *Engine) answerError(ctx context.Context, req Request, resp Response, err error) error {
+	e.WriteError(ctx, req, resp, err)
+	return err
 }
 
 // isJSONContentType accepts exactly application/json, optionally with parameters. Simple

@@ -57,13 +57,15 @@ func (e *Engine) VerifyAccessToken(ctx context.Context, accessToken string, opts
 
 // checkLive is the strict check, inside an admission slot: the row is live and the token is
 // on its remembered lineage.
-func (e *Engine) checkLive(ctx context.Context, v *verified) error {
+func (e *Engine) checkLive(ctx context.Context, v *verified) (err error) {
+	ctx, end := e.startOp(ctx, OpVerifyStrict)
+	defer func() { end(err) }()
 	ctx, release, err := e.admit(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	rec, err := e.cfg.Store.Get(ctx, v.handle)
+	rec, err := e.store.Get(ctx, v.handle)
 	if errors.Is(err, ErrNotFound) {
 		return unauthorised("session not found", true)
 	}
@@ -296,7 +298,7 @@ func (e *Engine) casUpdate(ctx context.Context, handle string, build func(*Recor
 		if err != nil {
 			return nil, err
 		}
-		ok, err := e.cfg.Store.Update(ctx, handle, Cond{LiveAt: e.cfg.Clock.Now(), Version: rec.Version}, ch)
+		ok, err := e.store.Update(ctx, handle, Cond{LiveAt: e.cfg.Clock.Now(), Version: rec.Version}, ch)
 		if err != nil {
 			return nil, storeErr("update", err)
 		}

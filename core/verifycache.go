@@ -3,6 +3,7 @@ package core
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +16,8 @@ type verifyCache struct {
 	m   map[string]*verified
 	max int
 	gen uint64 // bumped by flush; a verification that straddles a flush is not cached
+
+	hits, misses atomic.Uint64 // Engine.Stats
 }
 
 func newVerifyCache(max int) *verifyCache {
@@ -74,4 +77,10 @@ func (c *verifyCache) flush() {
 	clear(c.m)
 	c.gen++
 	c.mu.Unlock()
+}
+
+func (c *verifyCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m)
 }
