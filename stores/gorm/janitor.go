@@ -8,18 +8,26 @@ import (
 	"github.com/ratchetauth/ratchet/core"
 )
 
-// startJanitor runs DeleteExpired every opts.JanitorInterval, with the store's clock, until
-// Close.
+// startJanitor runs DeleteExpired every opts.JanitorInterval, with the store's clock, and then
+// prunes the audit log to the store's audit retention (unless it is negative), until Close.
 func (s *Store) startJanitor(opts Options) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
 	report := opts.OnJanitor
 	if report == nil {
-		log := opts.Logger
-		if log == nil {
-			log = slog.Default()
-		}
 		report = func(_ int64, err error) {
 			if err != nil {
 				log.Warn("gormstore: janitor failed to delete expired sessions", "table", s.sessions, "error", err)
+			}
+		}
+	}
+	reportAudit := opts.OnAuditPrune
+	if reportAudit == nil {
+		reportAudit = func(_ int64, err error) {
+			if err != nil {
+				log.Warn("gormstore: janitor failed to delete old audit events", "table", s.events, "error", err)
 			}
 		}
 	}
@@ -35,11 +43,20 @@ func (s *Store) startJanitor(opts Options) {
 				return
 			case <-t.C:
 			}
-			n, err := s.DeleteExpired(ctx, s.clock.Now())
+			now := s.clock.Now()
+			n, err := s.DeleteExpired(ctx, now)
 			if ctx.Err() != nil {
 				return // stopped mid-run by Close: not a failure worth reporting
 			}
 			report(n, err)
+			if s.auditRetention < 0 {
+				continue
+			}
+			n, err = s.DeleteEventsBefore(ctx, now.Add(-s.auditRetention))
+			if ctx.Err() != nil {
+				return
+			}
+			reportAudit(n, err)
 		}
 	}()
 }

@@ -22,8 +22,8 @@ var migrationFiles embed.FS
 // User-Agent strings keep every character; a binary collation so text compares exactly.
 const mysqlTableOptions = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
 
-// Migrate creates or updates the sessions and signing-keys tables and their indexes with
-// GORM's AutoMigrate. It is what Options.AutoMigrate runs in New; call it yourself to
+// Migrate creates or updates the sessions, signing-keys and audit-events tables and their
+// indexes with GORM's AutoMigrate. It is what Options.AutoMigrate runs in New; call it yourself to
 // migrate at a time of your choosing. It never drops a column or a table.
 //
 // Any number of instances may run it at once, on an empty database too: it holds the
@@ -42,6 +42,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		if err := db.Table(s.keys).AutoMigrate(&signingKeyRow{}); err != nil {
 			return wrap(ctx, "migrate "+s.keys, err)
+		}
+		if err := db.Table(s.events).AutoMigrate(&auditRow{}); err != nil {
+			return wrap(ctx, "migrate "+s.events, err)
 		}
 		return nil
 	})

@@ -24,20 +24,31 @@ const (
 	dialectSQLite   = "sqlite"
 )
 
-// Options configures a Store. The zero value is valid: tables "sessions" and "signing_keys",
-// no automatic migration, no janitor, the system clock and the default revocation-feed
-// settings.
+// Options configures a Store. The zero value is valid: tables "sessions", "signing_keys" and
+// "audit_events", no automatic migration, no janitor, the system clock and the default
+// revocation-feed settings.
 type Options struct {
-	// TablePrefix is prepended to both table names (and, through GORM's naming, to their index
+	// TablePrefix is prepended to every table name (and, through GORM's naming, to their index
 	// names). Letters, digits and underscores only, at most 32 characters.
 	TablePrefix string
 	// AutoMigrate makes New create or update the tables with GORM's AutoMigrate (see Migrate).
 	// Teams with their own migration tool leave it off and apply the SQL files in
 	// migrations/ (also available as MigrationFS) instead.
 	AutoMigrate bool
-	// JanitorInterval, when positive, starts a goroutine that calls DeleteExpired that often.
-	// Close stops it. Zero means no janitor: call DeleteExpired yourself.
+	// JanitorInterval, when positive, starts a goroutine that calls DeleteExpired that often,
+	// and then prunes the audit log (AuditRetention). Close stops it. Zero means no janitor:
+	// call DeleteExpired (or Engine.DeleteExpired, which also applies the engine's audit
+	// retention) yourself.
 	JanitorInterval time.Duration
+	// AuditRetention is how long the janitor keeps audit events: after DeleteExpired, every run
+	// calls DeleteEventsBefore(now − AuditRetention), now being Clock's. Default
+	// core.DefaultAuditRetention (90 days); negative keeps events forever. Without a janitor it
+	// is unused (Engine.DeleteExpired applies the engine's Config.Audit.Retention instead).
+	AuditRetention time.Duration
+	// OnAuditPrune, if set, is called after every janitor run that pruned the audit log, with
+	// the number of events deleted and the error, if any. Default: failures are logged to
+	// Logger.
+	OnAuditPrune func(deleted int64, err error)
 	// Clock is the store's notion of "now": the revocation time it records (revoked_at), the
 	// present of the revocation feed, and the janitor's cut-off. Default: the system clock.
 	// Instances sharing a database should have NTP-synchronised clocks; see FeedOverlap.
@@ -75,8 +86,9 @@ const (
 	DefaultFeedRetention = 24 * time.Hour
 )
 
-// Store is a core.Store (and core.ExpiredDeleter, core.AllRevoker and core.RevocationFeed) over
-// GORM. It is safe for concurrent use.
+// Store is a core.Store (and core.ExpiredDeleter, core.AllRevoker, core.RevocationFeed,
+// core.AuditLog, core.EventCounter and core.LiveCounter) over GORM. It is safe for concurrent
+// use.
 // Every state transition is one conditional UPDATE whose rows-affected count decides the
 // outcome; see the package documentation for how each maps onto docs/ROTATION.md.
 type Store struct {
@@ -84,7 +96,10 @@ type Store struct {
 	dialect  string
 	sessions string
 	keys     string
+	events   string // audit events (audit.go)
 	clock    core.Clock
+
+	auditRetention time.Duration
 
 	feedOverlap   time.Duration
 	feedPageSize  int
@@ -143,10 +158,13 @@ func New(db *gorm.DB, opts Options) (*Store, error) {
 		dialect:       db.Dialector.Name(),
 		sessions:      opts.TablePrefix + "sessions",
 		keys:          opts.TablePrefix + "signing_keys",
+		events:        opts.TablePrefix + "audit_events",
 		clock:         opts.Clock,
 		feedOverlap:   cmp.Or(opts.FeedOverlap, DefaultFeedOverlap),
 		feedPageSize:  cmp.Or(opts.FeedPageSize, DefaultFeedPageSize),
 		feedRetention: cmp.Or(opts.FeedRetention, DefaultFeedRetention),
+
+		auditRetention: cmp.Or(opts.AuditRetention, core.DefaultAuditRetention),
 	}
 	if s.clock == nil {
 		s.clock = systemClock{}
