@@ -54,6 +54,7 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) core.Store) {
 	t.Run("Engine", func(t *testing.T) { engineProperties(t, newStore) })
 	t.Run("RevocationFeed", func(t *testing.T) { testRevocationFeed(t, newStore) })
 	t.Run("AuditLog", func(t *testing.T) { auditContract(t, newStore) })
+	t.Run("LiveCounter", func(t *testing.T) { liveCounterContract(t, newStore) })
 }
 
 // storeContract runs the subtests that talk to the core.Store interface directly.

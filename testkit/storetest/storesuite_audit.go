@@ -33,6 +33,7 @@ func auditContract(t *testing.T, newStore func(t *testing.T) core.Store) {
 		{"DeleteBefore", testAuditDeleteBefore},
 		{"ReturnedEventsAreCopies", testAuditCopies},
 		{"CancelledContext", testAuditCancelled},
+		{"CountEvents", testAuditCountEvents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t).(core.AuditLog)) })
@@ -388,5 +389,82 @@ func testAuditEngineWrites(t *testing.T, s core.Store) {
 	}
 	if evs, _, err := e.ListSecurityEvents(ctx, core.AuditQuery{UserID: u}); err != nil || len(evs) != 0 {
 		t.Errorf("after the retention: %d events, %v; want none", len(evs), fmt.Sprint(err))
+	}
+}
+
+// testAuditCountEvents checks core.EventCounter when the audit log implements it (it is
+// optional: without it the subtest logs so and passes): counts by type over [since, until),
+// exact at both boundaries (to the millisecond), empty and reversed ranges, and a cancelled
+// context.
+func testAuditCountEvents(t *testing.T, l core.AuditLog) {
+	c, ok := l.(core.EventCounter)
+	if !ok {
+		t.Logf("the audit log does not implement core.EventCounter (optional): nothing to test")
+		return
+	}
+	ctx := context.Background()
+	at := func(d time.Duration) time.Time { return suiteEpoch.Add(d) }
+	u, h := randUser(t, "count"), randHandle(t)
+	var evs []core.AuditEvent
+	add := func(typ string, when time.Time, n int) {
+		for range n {
+			evs = append(evs, auditEvent(t, u, h, typ, when))
+		}
+	}
+	add(core.EventSignIn, at(-time.Millisecond), 1)           // just before the range
+	add(core.EventSignIn, at(0), 2)                           // on since: counted
+	add(core.EventRefresh, at(0), 1)                          // on since: counted
+	add(core.EventRefresh, at(30*time.Minute), 4)             // inside
+	add(core.EventTokenTheft, at(45*time.Minute), 1)          // inside
+	add(core.EventRefresh, at(time.Hour-time.Millisecond), 1) // the last millisecond inside
+	add(core.EventSignOut, at(time.Hour), 3)                  // on until: not counted
+	add(core.EventKeyCreated, at(2*time.Hour), 1)             // after
+	mustAppend(t, l, evs...)
+
+	check := func(name string, since, until time.Time, want map[string]int64) {
+		t.Helper()
+		got, err := c.CountEvents(ctx, since, until)
+		if err != nil {
+			t.Fatalf("%s: CountEvents(%s, %s): %v", name, fmtTime(since), fmtTime(until), err)
+		}
+		for typ, n := range got {
+			if n != want[typ] {
+				t.Errorf("%s: CountEvents(%s, %s)[%s] = %d, want %d", name, fmtTime(since), fmtTime(until), typ, n, want[typ])
+			}
+		}
+		for typ, n := range want {
+			if got[typ] != n {
+				t.Errorf("%s: CountEvents(%s, %s)[%s] = %d, want %d", name, fmtTime(since), fmtTime(until), typ, got[typ], n)
+			}
+		}
+	}
+	check("the hour", at(0), at(time.Hour), map[string]int64{
+		core.EventSignIn: 2, core.EventRefresh: 6, core.EventTokenTheft: 1})
+	check("since inclusive, to the millisecond", at(-time.Millisecond), at(time.Millisecond), map[string]int64{
+		core.EventSignIn: 3, core.EventRefresh: 1})
+	check("until exclusive, to the millisecond", at(time.Hour-time.Millisecond), at(time.Hour), map[string]int64{
+		core.EventRefresh: 1})
+	check("events on until, counted from until", at(time.Hour), at(time.Hour+time.Millisecond), map[string]int64{
+		core.EventSignOut: 3})
+	check("everything", at(-time.Hour), at(3*time.Hour), map[string]int64{
+		core.EventSignIn: 3, core.EventRefresh: 6, core.EventTokenTheft: 1, core.EventSignOut: 3, core.EventKeyCreated: 1})
+	check("non-UTC bounds", at(0).In(time.FixedZone("UTC-5", -5*3600)), at(time.Hour).In(time.FixedZone("UTC+9", 9*3600)),
+		map[string]int64{core.EventSignIn: 2, core.EventRefresh: 6, core.EventTokenTheft: 1})
+	check("empty range", at(30*time.Minute), at(30*time.Minute), nil)
+	check("reversed range", at(time.Hour), at(0), nil)
+	check("range without events", at(10*time.Hour), at(11*time.Hour), nil)
+	check("range between events", at(time.Millisecond), at(30*time.Minute), nil)
+
+	// Deleted events are no longer counted.
+	if _, err := l.DeleteEventsBefore(ctx, at(time.Minute)); err != nil {
+		t.Fatalf("DeleteEventsBefore: %v", err)
+	}
+	check("after DeleteEventsBefore", at(-time.Hour), at(time.Hour), map[string]int64{
+		core.EventRefresh: 5, core.EventTokenTheft: 1})
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := c.CountEvents(cctx, at(0), at(time.Hour)); err == nil {
+		t.Error("CountEvents with a cancelled context succeeded")
 	}
 }
