@@ -181,6 +181,9 @@ type Config struct {
 	// Audit configures the writer of security events to the store's audit log, used when the
 	// store implements AuditLog; see AuditConfig and docs/AUDIT.md.
 	Audit AuditConfig
+	// Admin turns on the admin API and the dashboard under {base}/admin/ (docs/ADMIN.md). Nil,
+	// the default, serves neither.
+	Admin *AdminConfig
 	// Observer sees the engine's operations (with their store calls) and its security events,
 	// for metrics and tracing: see Observer, and the modules metrics/prometheus and
 	// tracing/otel. Nil costs nothing.
@@ -322,6 +325,13 @@ func (c *Config) normalise() error {
 		if err := c.Admission.defaults(c.Store); err != nil {
 			return err
 		}
+	}
+	if c.Admin != nil {
+		a := *c.Admin // the caller's struct is left as it was
+		if err := a.defaults(); err != nil {
+			return err
+		}
+		c.Admin = &a
 	}
 	if err := c.Audit.defaults(); err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 // change it before it is written.
 type ErrorResponse struct {
 	// Err is what failed. errors.Is matches the sentinel kinds (ErrUnauthorised, ErrTryRefresh,
-	// ErrTokenTheft, ErrInvalidClaim, ErrCSRF, ErrBadRequest, ErrRateLimited, ErrOverloaded,
+	// ErrTokenTheft, ErrInvalidClaim, ErrCSRF, ErrForbidden, ErrBadRequest, ErrRateLimited, ErrOverloaded,
 	// ErrMethodNotAllowed, ErrNoRoute, ErrStore …) and errors.As reads *Error.
 	Err         error
 	Status      int
@@ -33,7 +33,7 @@ func (e *Engine) WriteError(ctx context.Context, req Request, resp Response, err
 	var re *Error
 	if !errors.As(err, &re) {
 		// A bare sentinel (or an app error wrapping one) maps like the typed error would.
-		for _, kind := range []error{ErrUnauthorised, ErrTryRefresh, ErrTokenTheft, ErrInvalidClaim, ErrCSRF, ErrBadRequest, ErrRateLimited, ErrOverloaded} {
+		for _, kind := range []error{ErrUnauthorised, ErrTryRefresh, ErrTokenTheft, ErrInvalidClaim, ErrCSRF, ErrForbidden, ErrBadRequest, ErrRateLimited, ErrOverloaded} {
 			if errors.Is(err, kind) {
 				re = &Error{Kind: kind, Reason: err.Error()}
 				break
@@ -72,6 +72,8 @@ func (e *Engine) errorStatusBody(resp Response, re *Error) (int, []byte) {
 		return 401, bodyTheft
 	case ErrCSRF:
 		return 403, bodyCSRF
+	case ErrForbidden:
+		return 403, bodyForbidden
 	case ErrRateLimited:
 		setRetryAfter(resp, re.RetryAfter)
 		return 429, bodyRateLimited

@@ -22,6 +22,9 @@ var (
 	// ErrCSRF: the anti-CSRF or Origin check failed. Wire: 403 {"message":"anti-csrf check failed"}.
 	// Nothing is changed and no tokens are cleared, so a cross-site request cannot log anyone out.
 	ErrCSRF = errors.New("anti-csrf check failed")
+	// ErrForbidden: a verified session that may not use the route (the admin API's
+	// AdminConfig.Allow said no). Wire: 403 {"message":"forbidden"}.
+	ErrForbidden = errors.New("forbidden")
 	// ErrBadRequest: a malformed request body. Wire: 400 {"message":…}.
 	ErrBadRequest = errors.New("bad request")
 	// ErrRateLimited: too many failed attempts. Wire: 429 {"message":"too many requests"} with

@@ -122,5 +122,6 @@ func (r fakeRequest) Method() string         { return "POST" }
 func (r fakeRequest) Path() string           { return "/" }
 func (r fakeRequest) Header(n string) string { return r.h[n] }
 func (r fakeRequest) CookieHeader() string   { return r.cookie }
+func (r fakeRequest) Query() string          { return "" }
 func (r fakeRequest) Body() io.Reader        { return strings.NewReader("") }
 func (r fakeRequest) RemoteAddr() string     { return "127.0.0.1:1" }

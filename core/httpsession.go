@@ -261,6 +261,7 @@ var (
 	bodyTryRefresh   = []byte(`{"message":"try refresh token"}`)
 	bodyTheft        = []byte(`{"message":"token theft detected"}`)
 	bodyCSRF         = []byte(`{"message":"anti-csrf check failed"}`)
+	bodyForbidden    = []byte(`{"message":"forbidden"}`)
 	bodyStore        = []byte(`{"message":"session store unavailable"}`)
 	bodyInternal     = []byte(`{"message":"internal error"}`)
 	bodyRateLimited  = []byte(`{"message":"too many requests"}`)

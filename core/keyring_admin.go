@@ -203,3 +203,13 @@ func (r *StoreKeyRing) Keys() []KeyInfo {
 	}
 	return out
 }
+
+// NextRotation is when the ring will next create a key on its own: RotationInterval after
+// the newest key. Zero when the ring holds no key.
+func (r *StoreKeyRing) NextRotation() time.Time {
+	v := r.view.Load()
+	if len(v.keys) == 0 {
+		return time.Time{}
+	}
+	return v.keys[len(v.keys)-1].CreatedAt.Add(r.interval)
+}

@@ -178,6 +178,14 @@ type sessionView struct {
 	Device       string `json:"device"`
 }
 
+// viewOf is the wire form of a session; current is the caller's handle.
+func viewOf(in SessionInfo, current string) sessionView {
+	return sessionView{Handle: in.Handle, Current: in.Handle == current,
+		CreatedAt: in.CreatedAt.UnixMilli(), LastActiveAt: in.LastActiveAt.UnixMilli(),
+		ExpiresAt: in.ExpiresAt.UnixMilli(), AbsoluteExp: in.AbsoluteExpiresAt.UnixMilli(),
+		IP: in.IP, UserAgent: in.UserAgent, Device: in.Device}
+}
+
 func (e *Engine) serveListSessions(ctx context.Context, req Request, resp Response) {
 	resp.SetHeader("Cache-Control", "no-store")
 	s, err := e.GetSession(ctx, req, resp, VerifyOptions{CheckDatabase: true})
@@ -192,10 +200,7 @@ func (e *Engine) serveListSessions(ctx context.Context, req Request, resp Respon
 	}
 	views := make([]sessionView, 0, len(infos))
 	for _, in := range infos {
-		views = append(views, sessionView{Handle: in.Handle, Current: in.Handle == s.Handle(),
-			CreatedAt: in.CreatedAt.UnixMilli(), LastActiveAt: in.LastActiveAt.UnixMilli(),
-			ExpiresAt: in.ExpiresAt.UnixMilli(), AbsoluteExp: in.AbsoluteExpiresAt.UnixMilli(),
-			IP: in.IP, UserAgent: in.UserAgent, Device: in.Device})
+		views = append(views, viewOf(in, s.Handle()))
 	}
 	resp.Write(200, contentJSON, mustJSON(map[string]any{"sessions": views}))
 }

@@ -78,6 +78,44 @@ var routeTable = []route{
 	},
 }
 
+// adminOff and dashboardOff switch off the admin rows (docs/ADMIN.md).
+func adminOff(c *Config) bool     { return c.Admin == nil }
+func dashboardOff(c *Config) bool { return c.Admin == nil || c.Admin.DisableDashboard }
+
+// adminRoutes are the admin API's rows: every one reads the store.
+var adminRoutes = []route{
+	{Route: Route{"/admin/api/me", []string{"GET"}}, serve: (*Engine).serveAdminMe},
+	{Route: Route{"/admin/api/users", []string{"GET"}}, serve: (*Engine).serveAdminUsers},
+	{Route: Route{"/admin/api/sessions", []string{"GET"}}, serve: (*Engine).serveAdminSessions},
+	{Route: Route{"/admin/api/sessions/revoke", []string{"POST"}}, serve: (*Engine).serveAdminRevokeSession},
+	{Route: Route{"/admin/api/users/revoke", []string{"POST"}}, serve: (*Engine).serveAdminRevokeUser},
+	{Route: Route{"/admin/api/revoke-all", []string{"POST"}}, serve: (*Engine).serveAdminRevokeAll},
+	{Route: Route{"/admin/api/events", []string{"GET"}}, serve: (*Engine).serveAdminEvents},
+	{Route: Route{"/admin/api/keys", []string{"GET"}}, serve: (*Engine).serveAdminKeys},
+	{Route: Route{"/admin/api/keys/rotate", []string{"POST"}}, serve: (*Engine).serveAdminRotateKey},
+	{Route: Route{"/admin/api/keys/revoke", []string{"POST"}}, serve: (*Engine).serveAdminRevokeKey},
+	{Route: Route{"/admin/api/stats", []string{"GET"}}, serve: (*Engine).serveAdminStats},
+}
+
+// dashboardRoutes serve the page and its two files.
+var dashboardRoutes = []route{
+	{Route: Route{"/admin", []string{"GET", "HEAD"}}, serve: (*Engine).serveAdminRedirect},
+	{Route: Route{"/admin/", []string{"GET", "HEAD"}}, serve: serveAdminFile("index.html")},
+	{Route: Route{"/admin/app.js", []string{"GET", "HEAD"}}, serve: serveAdminFile("app.js")},
+	{Route: Route{"/admin/app.css", []string{"GET", "HEAD"}}, serve: serveAdminFile("app.css")},
+}
+
+func init() {
+	for _, r := range adminRoutes {
+		r.off, r.admit = adminOff, true
+		routeTable = append(routeTable, r)
+	}
+	for _, r := range dashboardRoutes {
+		r.off = dashboardOff
+		routeTable = append(routeTable, r)
+	}
+}
+
 // Routes returns the library routes this engine serves, relative to BasePath, leaving out the
 // ones switched off in Config.Routes (and signin without Config.Authenticate).
 func (e *Engine) Routes() []Route {

@@ -9,6 +9,9 @@ type Request interface {
 	Method() string
 	// Path is the URL path, without query.
 	Path() string
+	// Query is the raw URL query, without the "?" ("userId=u-1&limit=50"). Only the admin API
+	// reads it.
+	Query() string
 	// Header returns the first value of the header, "" if absent. Header("Host") returns the
 	// request's host.
 	Header(name string) string

@@ -37,6 +37,9 @@ func (q request) Method() string {
 
 func (q request) Path() string { return strings.Clone(q.c.Path()) }
 
+// Query copies the raw query string out of fasthttp's reused buffer.
+func (q request) Query() string { return string(q.c.Request().URI().QueryString()) }
+
 // Header copies the first value of the header. fasthttp answers Peek("Host") with the host.
 func (q request) Header(name string) string { return string(q.c.Request().Header.Peek(name)) }
 

@@ -33,6 +33,7 @@ type request struct{ r *http.Request }
 
 func (q request) Method() string { return q.r.Method }
 func (q request) Path() string   { return q.r.URL.Path }
+func (q request) Query() string  { return q.r.URL.RawQuery }
 func (q request) Header(name string) string {
 	if name == "Host" {
 		return q.r.Host

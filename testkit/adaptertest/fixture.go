@@ -40,6 +40,9 @@ const (
 	// FixtureRecentAuth is the fixture's RecentAuthForSessionRoutes: revoke-others and
 	// DELETE /auth/sessions/{other} need a sign-in within this long (core.RequireRecentAuth).
 	FixtureRecentAuth = time.Hour
+	// FixtureAdminRecentAuth is the fixture's Admin.RecentAuth: destructive admin actions need
+	// a sign-in within this long. The admin API is on; alice (role admin) may use it.
+	FixtureAdminRecentAuth = 20 * time.Minute
 )
 
 // Fixture is an engine configured for HTTPSuite, with a fake clock. An adapter's test mounts
@@ -113,6 +116,16 @@ func NewFixture(store core.Store) (*Fixture, error) {
 				return core.Lifetime{Idle: FixtureCarolIdle, Absolute: FixtureCarolAbsolute}, nil
 			}
 			return core.Lifetime{}, nil
+		},
+		Admin: &core.AdminConfig{
+			Allow:      f.isAdmin,
+			RecentAuth: FixtureAdminRecentAuth,
+			FindUsers: func(_ context.Context, q string) ([]string, error) {
+				if id := userIDOf(q); id != "" {
+					return []string{id}, nil
+				}
+				return nil, nil
+			},
 		},
 		MaxSessionsPerUser:         FixtureMaxSessions,
 		RecentAuthForSessionRoutes: FixtureRecentAuth,
@@ -232,6 +245,13 @@ func roleOf(id string) string {
 		return "admin"
 	}
 	return "user"
+}
+
+// isAdmin is the fixture's Admin.Allow: the session's FixtureRoleClaim includes "admin".
+func (f *Fixture) isAdmin(_ context.Context, s *core.Session) bool {
+	v, _, ok := f.roleClaim.Value(s)
+	roles, _ := v.([]any)
+	return ok && slices.Contains(roles, any("admin"))
 }
 
 // AdminOnly requires the typed claim FixtureRoleClaim to include "admin" (alice's roles do,

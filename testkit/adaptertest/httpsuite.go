@@ -50,6 +50,7 @@ func HTTPSuite(t *testing.T, target Target) {
 	t.Run("management", s.testManagement)
 	t.Run("hardening", s.testHardening)
 	t.Run("attacks", s.testAttacks)
+	t.Run("admin", s.testAdmin) // last: it ends by revoking every session
 }
 
 // suite is one HTTPSuite run.
@@ -91,6 +92,8 @@ func userIDOf(email string) string {
 		return "user-alice"
 	case BobEmail:
 		return "user-bob"
+	case CarolEmail:
+		return "user-carol"
 	}
 	return ""
 }

@@ -42,7 +42,10 @@ func (s *suite) testWire(t *testing.T) {
 	})
 	t.Run("routes_listed_by_the_engine", func(t *testing.T) {
 		// The fixture switches nothing off, so every library route is listed and served.
-		want := []string{"/signin", "/session/refresh", "/signout", "/sessions", "/sessions/revoke-others", "/sessions/{handle}", "/jwt/jwks.json"}
+		want := []string{"/signin", "/session/refresh", "/signout", "/sessions", "/sessions/revoke-others", "/sessions/{handle}", "/jwt/jwks.json",
+			"/admin/api/me", "/admin/api/users", "/admin/api/sessions", "/admin/api/sessions/revoke", "/admin/api/users/revoke",
+			"/admin/api/revoke-all", "/admin/api/events", "/admin/api/keys", "/admin/api/keys/rotate", "/admin/api/keys/revoke",
+			"/admin/api/stats", "/admin", "/admin/", "/admin/app.js", "/admin/app.css"}
 		var got []string
 		for _, rt := range s.e.Routes() {
 			got = append(got, rt.Path)

@@ -695,6 +695,7 @@ func (r fakeRequest) Method() string           { return r.method }
 func (r fakeRequest) Path() string             { return r.path }
 func (r fakeRequest) Header(string) string     { return "" }
 func (r fakeRequest) CookieHeader() string     { return "" }
+func (r fakeRequest) Query() string            { return "" }
 func (r fakeRequest) Body() io.Reader          { return strings.NewReader("") }
 func (r fakeRequest) RemoteAddr() string       { return "127.0.0.1:1" }
 func (r *fakeResponse) Header(n string) string { return r.h[n] }

@@ -77,6 +77,7 @@ func (r bearerRequest) Header(name string) string {
 	return ""
 }
 func (r bearerRequest) CookieHeader() string { return "" }
+func (r bearerRequest) Query() string        { return "" }
 func (r bearerRequest) Body() io.Reader      { return strings.NewReader("") }
 func (r bearerRequest) RemoteAddr() string   { return "192.0.2.10:4242" }
 
