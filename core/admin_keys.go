@@ -43,7 +43,7 @@ func unixMilli(t time.Time) int64 {
 }
 
 func (e *Engine) serveAdminKeys(ctx context.Context, req Request, resp Response, _ string) {
-	ctx, _, ok := e.adminAccess(ctx, req, resp, false)
+	_, _, ok := e.adminAccess(ctx, req, resp, false)
 	if !ok {
 		return
 	}

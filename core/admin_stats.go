@@ -64,8 +64,7 @@ func (e *Engine) serveAdminStats(ctx context.Context, req Request, resp Response
 		}
 		out["hours"] = buckets
 	}
-	st := e.AuditStats()
-	out["audit"] = adminAuditStats{Enabled: st.Enabled, Queued: st.Queued, Written: st.Written, Dropped: st.Dropped, Failed: st.Failed}
+	out["audit"] = adminAuditStats(e.AuditStats())
 	resp.Write(200, contentJSON, mustJSON(out))
 }
 

@@ -238,4 +238,4 @@ const SCENARIOS = [
   },
 ];
 
-module.exports = { SCENARIOS, ROTATION_GRACE_MS };
+module.exports = { SCENARIOS, ROTATION_GRACE_MS, ALICE, BOB, signedIn, stealRefreshToken, rawRefresh, blankPage };

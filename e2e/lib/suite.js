@@ -6,6 +6,7 @@ const { start } = require("./app");
 const { launch } = require("./browser");
 const { CLIENTS } = require("./clients");
 const { SCENARIOS } = require("./scenarios");
+const { ADMIN_SCENARIOS } = require("./admin");
 const { World } = require("./world");
 
 const slug = s => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40);
@@ -47,6 +48,22 @@ function run(framework) {
         });
       });
     }
+    // The admin console (docs/ADMIN.md), after the client scenarios: its last scenario logs
+    // everyone out.
+    describe("admin console", () => {
+      ADMIN_SCENARIOS.forEach((sc, i) => {
+        it(sc.name, async () => {
+          const w = new World(browser, app.origin, `${framework}-admin-${i + 1}-${slug(sc.name)}`);
+          try {
+            await sc.run({ w, framework });
+          } catch (err) {
+            throw await w.fail(err);
+          } finally {
+            await w.close();
+          }
+        });
+      });
+    });
   });
 }
 
