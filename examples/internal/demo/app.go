@@ -127,6 +127,8 @@ func (s Settings) EngineConfig(store core.Store) core.Config {
 		AllowedOrigins: []string{s.WebsiteOrigin},
 		APIOrigin:      cmp.Or(s.APIOrigin, "http://"+s.Addr),
 		Authenticate:   s.Authenticate,
+		// The admin API and dashboard at /auth/admin/, for admin@example.com (docs/ADMIN.md).
+		Admin: &core.AdminConfig{Allow: IsAdmin, FindUsers: FindUsers},
 		// The contract: the examples throttle failed sign-ins only (generously, so that demo
 		// users and black-box test suites are not locked out), never refreshes.
 		RateLimits: core.RateLimits{
