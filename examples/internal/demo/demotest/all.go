@@ -14,7 +14,8 @@ import (
 //   - Pool: DB_MAX_OPEN_CONNS bounds the connections the app holds under a refresh burst
 //     (PostgreSQL, MariaDB).
 //   - Fleet: two instances with the same API_ORIGIN and RATCHET_KEK accept each other's
-//     tokens (PostgreSQL, MariaDB); an https API_ORIGIN gives Secure, prefixed cookies.
+//     tokens (PostgreSQL, MariaDB); an https API_ORIGIN gives Secure, prefixed cookies; an
+//     admin on one revokes a session used on the other, which then fails there.
 //
 // An example's main_test.go is then TestMain (see Main) and one test calling All.
 func All(t *testing.T, build func(*demo.App) demo.Server) {

@@ -213,6 +213,47 @@ func fleet(t *testing.T, dbURL string) {
 	a1.bearer = access
 	expect(t, "alice signs out on instance 1", a1.do("POST", "/auth/signout", ""), 200, `{"status":"OK"}`)
 	expect(t, "alice's access token on instance 2 after the sign-out on 1, strict", a2.do("GET", "/api/me/strict", ""), 401, `{"message":"unauthorised"}`)
+
+	adminRevokesAcrossInstances(t, one.base, two.base)
+}
+
+// adminRevokesAcrossInstances: the admin, on instance 1, revokes alice's session, which she
+// uses on instance 2. Her next refresh and strict request there fail at once, and her plain
+// (stateless) route within the revocation feed's poll interval: polled for here with a
+// generous deadline, never timed.
+func adminRevokesAcrossInstances(t *testing.T, oneBase, twoBase string) {
+	alice := newAgent(t, twoBase)
+	in := alice.do("POST", "/auth/signin", `{"email":"alice@example.com","password":"demo-password"}`)
+	expect(t, "alice signs in on instance 2", in, 200, "")
+	alice.bearer = in.header.Get("st-access-token")
+	refresh := in.header.Get("st-refresh-token")
+	expect(t, "alice on instance 2", alice.do("GET", "/api/me", ""), 200, "")
+
+	admin := newAgent(t, oneBase)
+	in = admin.do("POST", "/auth/signin", `{"email":"admin@example.com","password":"demo-password"}`)
+	expect(t, "the admin signs in on instance 1", in, 200, "")
+	admin.bearer = in.header.Get("st-access-token")
+	expect(t, "alice is not an admin", alice.do("GET", "/auth/admin/api/sessions?userId=user-alice", "", "rid", "anti-csrf"), 403, `{"message":"forbidden"}`)
+	list := admin.do("GET", "/auth/admin/api/sessions?userId=user-alice", "", "rid", "anti-csrf")
+	expect(t, "the admin lists alice's sessions", list, 200, "")
+	sessions, _ := list.json(t)["sessions"].([]any)
+	if len(sessions) != 1 {
+		t.Fatalf("alice's live sessions: %s; want exactly the one on instance 2", list.body)
+	}
+	handle, _ := sessions[0].(map[string]any)["sessionHandle"].(string)
+	rv := admin.do("POST", "/auth/admin/api/sessions/revoke", `{"sessionHandle":"`+handle+`"}`, "rid", "anti-csrf")
+	expect(t, "the admin revokes it on instance 1", rv, 200, `{"revoked":true,"status":"OK"}`)
+
+	expect(t, "alice on instance 2, strict, after the revocation", alice.do("GET", "/api/me/strict", ""), 401, `{"message":"unauthorised"}`)
+	deadline := time.Now().Add(30 * time.Second)
+	for alice.do("GET", "/api/me", "").status != 401 {
+		if time.Now().After(deadline) {
+			t.Fatal("instance 2 still accepts alice's revoked session on a plain route after 30 s (poll interval 2 s)")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	alice.bearer = refresh
+	expect(t, "alice cannot refresh on instance 2", alice.do("POST", "/auth/session/refresh", ""), 401, "")
 }
 
 // Timeouts starts the example with short server timeouts and checks that the server ends
