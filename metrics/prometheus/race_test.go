@@ -1,0 +1,5 @@
+//go:build race
+
+package promratchet_test
+
+const raceEnabled = true
