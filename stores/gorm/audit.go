@@ -219,9 +219,15 @@ func (s *Store) ListEvents(ctx context.Context, q core.AuditQuery) ([]core.Audit
 // the store's other writes run between them. When a statement fails (or ctx ends between
 // two), the error comes with the number of events the earlier statements deleted.
 //
-// PostgreSQL and SQLite: DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events
-// WHERE time < ? ORDER BY time LIMIT 5000); MySQL/MariaDB: DELETE FROM audit_events WHERE
-// time < ? ORDER BY time LIMIT 5000.
+// The statement is, on MySQL/MariaDB,
+//
+//	DELETE FROM audit_events WHERE time < ? ORDER BY time LIMIT 5000
+//
+// on SQLite (whose DELETE has no LIMIT unless compiled with it)
+//
+//	DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE time < ? ORDER BY time LIMIT 5000)
+//
+// and on PostgreSQL (which has no DELETE … LIMIT either) the same with id = ANY(ARRAY(SELECT …)).
 func (s *Store) DeleteEventsBefore(ctx context.Context, before time.Time) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, wrap(ctx, "delete events", err)
@@ -249,14 +255,23 @@ func (s *Store) deleteEventsBatch(ctx context.Context, before time.Time) (int64,
 	}
 	defer release()
 	tbl, at := clause.Table{Name: s.events}, clause.Column{Name: "time"}
-	var res *gorm.DB
-	if s.dialect == dialectMySQL {
-		res = s.db.WithContext(ctx).Exec("DELETE FROM ? WHERE ? < ? ORDER BY ? LIMIT ?",
-			tbl, at, before, at, auditDeleteBatch)
-	} else {
-		res = s.db.WithContext(ctx).Exec("DELETE FROM ? WHERE id IN (SELECT id FROM ? WHERE ? < ? ORDER BY ? LIMIT ?)",
-			tbl, tbl, at, before, at, auditDeleteBatch)
+	db := s.db.WithContext(ctx)
+	var stmt string
+	switch s.dialect {
+	case dialectMySQL:
+		return rowsAffected(db.Exec("DELETE FROM ? WHERE ? < ? ORDER BY ? LIMIT ?", tbl, at, before, at, auditDeleteBatch))
+	case dialectPostgres:
+		// = ANY(ARRAY(…)), not IN (…): the planner turns IN into a semi-join, and for a few
+		// thousand IDs it prefers hashing them and reading the whole table to probing the
+		// primary key; an array is always probed.
+		stmt = "DELETE FROM ? WHERE id = ANY(ARRAY(SELECT id FROM ? WHERE ? < ? ORDER BY ? LIMIT ?))"
+	default:
+		stmt = "DELETE FROM ? WHERE id IN (SELECT id FROM ? WHERE ? < ? ORDER BY ? LIMIT ?)"
 	}
+	return rowsAffected(db.Exec(stmt, tbl, tbl, at, before, at, auditDeleteBatch))
+}
+
+func rowsAffected(res *gorm.DB) (int64, error) {
 	return res.RowsAffected, res.Error
 }
 
