@@ -259,6 +259,7 @@
     return n;
   };
   const fmtTime = ms => ms ? new Date(ms).toLocaleString([], { dateStyle: "short", timeStyle: "medium" }) : "–";
+  const fmtShort = ms => ms ? new Date(ms).toLocaleString([], { dateStyle: "short", timeStyle: "short" }) : "–";
   const fmtClock = ms => {
     if (!ms) return "–";
     const d = new Date(ms);
@@ -381,8 +382,8 @@
       return el("tr", { dataset: { handle: s.sessionHandle, status: s.status || "" }, testid: "device" },
         el("td", null, el("span", { textContent: s.device || "Unknown device" }), el("span", { class: "ua", textContent: s.userAgent || "", title: s.userAgent || "" })),
         el("td", { class: "mono", textContent: s.ip || "–" }),
-        el("td", { textContent: fmtTime(s.createdAt) }),
-        el("td", { textContent: fmtTime(s.lastActiveAt) }),
+        el("td", { class: "when", textContent: fmtShort(s.createdAt), title: fmtTime(s.createdAt) }),
+        el("td", { class: "when", textContent: fmtShort(s.lastActiveAt), title: fmtTime(s.lastActiveAt) }),
         el("td", null, el("span", { class: "chip " + (s.status === "active" ? "active" : "idle"), textContent: s.status || "?" })),
         el("td", null, revoke));
     });
@@ -429,6 +430,13 @@
   let feedTimer = null, ticks = 0, lastEvents = "", feedRun = 0;
   const WARN = new Set(["forged_refresh_token", "csrf_rejected", "admin_denied", "rate_limited", "key_revoked", "unknown_token", "stale_refresh_token"]);
 
+  // eventTypes turns the filter's value into the API's types: one type, or "-type" for every
+  // type the filter lists but that one (refreshes are routine and frequent).
+  function eventTypes(v) {
+    if (!v.startsWith("-")) return [v];
+    return [...$("event-type").options].map(o => o.value).filter(t => t && !t.startsWith("-") && t !== v.slice(1));
+  }
+
   function startFeed() { stopFeed(); ticks = 0; tick(++feedRun); }
   function stopFeed() { clearTimeout(feedTimer); feedTimer = null; feedRun++; }
   function pollNow() { if (view === "console") startFeed(); }
@@ -450,7 +458,7 @@
   async function loadEvents() {
     const q = new URLSearchParams({ limit: "100" });
     const type = $("event-type").value;
-    if (type) q.set("types", type);
+    if (type) q.set("types", eventTypes(type).join(","));
     if ($("events-user-only").checked && selectedUser) q.set("userId", selectedUser);
     const r = await api("GET", "events?" + q);
     if (r.status === 404) {
@@ -485,7 +493,7 @@
         el("td", { class: "mono", textContent: ev.ip || "–" }),
         details);
     });
-    if (!rows.length) rows.push(emptyRow(6, type ? "No " + type + " events." : "No events yet."));
+    if (!rows.length) rows.push(emptyRow(6, type && !type.startsWith("-") ? "No " + type + " events." : "No events yet."));
     $("events-body").replaceChildren(...rows);
   }
 
@@ -524,10 +532,10 @@
       return el("tr", { dataset: { kid: key.kid, revoked: String(!!key.revoked), signing: String(!!key.signing) }, testid: "key" },
         el("td", { class: "mono", textContent: key.kid }),
         el("td", { textContent: key.algorithm || "–" }),
-        el("td", { textContent: fmtTime(key.createdAt) }),
-        el("td", { textContent: fmtTime(key.signAfter) }),
-        el("td", { textContent: fmtTime(key.retireAt) }),
-        el("td", { textContent: fmtTime(key.verifyUntil) }),
+        el("td", { class: "when", textContent: fmtShort(key.createdAt), title: fmtTime(key.createdAt) }),
+        el("td", { class: "when", textContent: fmtShort(key.signAfter), title: fmtTime(key.signAfter) }),
+        el("td", { class: "when", textContent: fmtShort(key.retireAt), title: fmtTime(key.retireAt) }),
+        el("td", { class: "when", textContent: fmtShort(key.verifyUntil), title: fmtTime(key.verifyUntil) }),
         state, act);
     });
     if (!rows.length) rows.push(emptyRow(8, "No keys."));
