@@ -53,16 +53,24 @@
 //
 // # Schema
 //
-// Two tables, "sessions" and "signing_keys" (with Options.TablePrefix in front). Sessions are
-// keyed by handle and indexed by user_id (listing never scans), expires_at (the janitor) and
-// (revoked_at, handle) (the revocation feed). Record.IdleTimeout is stored in milliseconds
+// Three tables, "sessions", "signing_keys" and "audit_events" (with Options.TablePrefix in
+// front). Sessions are keyed by handle and indexed by user_id (listing never scans),
+// expires_at (the janitor) and (revoked_at, handle) (the revocation feed). Record.IdleTimeout is stored in milliseconds
 // (idle_timeout_ms) and a zero Record.AbsoluteExpiresAt as NULL.
 // Timestamps are stored in UTC with microsecond precision (timestamptz, DATETIME(6), and
 // UTC text on SQLite). On MySQL the handle, user id and hash columns are VARBINARY, so they
 // compare byte for byte. Data and payload are JSON as text (NULL for a nil slice). Migrate
 // (or Options.AutoMigrate) creates the tables with GORM's AutoMigrate; MigrationFS holds the
 // equivalent versioned SQL files for teams with their own migration tool: 0001 creates the
-// tables, 0002 adds idle_timeout_ms, absolute_expires_at, revoked_at and the feed's index.
+// tables, 0002 adds idle_timeout_ms, absolute_expires_at, revoked_at and the feed's index,
+// 0003 adds history, 0004 creates audit_events.
+//
+// # Audit log
+//
+// The store implements core.AuditLog, core.EventCounter and core.LiveCounter: engines over it
+// write their security events to audit_events (keyed by the event ID, indexed by (user_id, id),
+// (handle, id) and (time, type)), list them newest first with keyset paging on the ID, count
+// them by type over a time range, and count live sessions. See docs/GORM.md, "Audit events".
 //
 // # Revocation feed
 //
@@ -110,5 +118,6 @@
 // # Janitor
 //
 // DeleteExpired purges revoked and expired rows. Options.JanitorInterval starts a goroutine
-// that calls it periodically; Close stops it and waits for it.
+// that calls it periodically, then deletes the audit events older than Options.AuditRetention
+// (default 90 days); Close stops it and waits for it.
 package gormstore
