@@ -18,10 +18,13 @@ func Example_migrations() {
 	// migrations/mysql/0001_init.sql
 	// migrations/mysql/0002_lifetimes_and_revocation_feed.sql
 	// migrations/mysql/0003_lineage_history.sql
+	// migrations/mysql/0004_audit_events.sql
 	// migrations/postgres/0001_init.sql
 	// migrations/postgres/0002_lifetimes_and_revocation_feed.sql
 	// migrations/postgres/0003_lineage_history.sql
+	// migrations/postgres/0004_audit_events.sql
 	// migrations/sqlite/0001_init.sql
 	// migrations/sqlite/0002_lifetimes_and_revocation_feed.sql
 	// migrations/sqlite/0003_lineage_history.sql
+	// migrations/sqlite/0004_audit_events.sql
 }
