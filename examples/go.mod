@@ -10,11 +10,15 @@ require (
 	github.com/jackc/pgx/v5 v5.7.6
 	github.com/labstack/echo/v4 v4.13.4
 	github.com/labstack/echo/v5 v5.4.6
+	github.com/prometheus/client_golang v1.23.2
+	github.com/prometheus/client_model v0.6.2
+	github.com/prometheus/common v0.66.1
 	github.com/ratchetauth/ratchet v0.1.0
 	github.com/ratchetauth/ratchet/adapters/echo v0.1.0
 	github.com/ratchetauth/ratchet/adapters/echov5 v0.1.0
 	github.com/ratchetauth/ratchet/adapters/fiber v0.1.0
 	github.com/ratchetauth/ratchet/adapters/gin v0.1.0
+	github.com/ratchetauth/ratchet/metrics/prometheus v0.1.0
 	github.com/ratchetauth/ratchet/stores/gorm v0.1.0
 	github.com/ratchetauth/ratchet/stores/gorm/pglisten v0.1.0
 	github.com/ratchetauth/ratchet/tests/testdb v0.1.0
@@ -26,8 +30,10 @@ require (
 require (
 	filippo.io/edwards25519 v1.1.0 // indirect
 	github.com/andybalholm/brotli v1.1.0 // indirect
+	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/bytedance/sonic v1.14.0 // indirect
 	github.com/bytedance/sonic/loader v0.3.0 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cloudwego/base64x v0.1.6 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.8 // indirect
@@ -46,7 +52,7 @@ require (
 	github.com/jinzhu/inflection v1.0.0 // indirect
 	github.com/jinzhu/now v1.1.5 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
-	github.com/klauspost/compress v1.17.9 // indirect
+	github.com/klauspost/compress v1.18.0 // indirect
 	github.com/klauspost/cpuid/v2 v2.3.0 // indirect
 	github.com/labstack/gommon v0.4.2 // indirect
 	github.com/leodido/go-urn v1.4.0 // indirect
@@ -55,7 +61,9 @@ require (
 	github.com/mattn/go-runewidth v0.0.16 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.2 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/pelletier/go-toml/v2 v2.2.4 // indirect
+	github.com/prometheus/procfs v0.16.1 // indirect
 	github.com/quic-go/qpack v0.5.1 // indirect
 	github.com/quic-go/quic-go v0.54.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
@@ -67,6 +75,7 @@ require (
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	github.com/valyala/tcplisten v1.0.0 // indirect
 	go.uber.org/mock v0.5.0 // indirect
+	go.yaml.in/yaml/v2 v2.4.2 // indirect
 	golang.org/x/arch v0.20.0 // indirect
 	golang.org/x/crypto v0.54.0 // indirect
 	golang.org/x/mod v0.37.0 // indirect
@@ -89,6 +98,7 @@ replace (
 	github.com/ratchetauth/ratchet/adapters/echov5 => ../adapters/echov5
 	github.com/ratchetauth/ratchet/adapters/fiber => ../adapters/fiber
 	github.com/ratchetauth/ratchet/adapters/gin => ../adapters/gin
+	github.com/ratchetauth/ratchet/metrics/prometheus => ../metrics/prometheus
 	github.com/ratchetauth/ratchet/stores/gorm => ../stores/gorm
 	github.com/ratchetauth/ratchet/stores/gorm/pglisten => ../stores/gorm/pglisten
 	github.com/ratchetauth/ratchet/tests/testdb => ../tests/testdb

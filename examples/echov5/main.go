@@ -50,5 +50,9 @@ func server(app *demo.App) demo.Server {
 		return c.Blob(status, demo.ContentTypeJSON, body)
 	}, a.Require)
 
+	if app.Metrics != nil { // METRICS=1
+		e.GET("/metrics", echo.WrapHandler(app.Metrics))
+	}
+
 	return app.HTTPServer(e)
 }

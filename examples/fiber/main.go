@@ -10,6 +10,7 @@ import (
 	"net"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	fiberratchet "github.com/ratchetauth/ratchet/adapters/fiber"
@@ -63,6 +64,10 @@ func server(app *demo.App) demo.Server {
 		}
 		return send(c, status, reply)
 	})
+
+	if app.Metrics != nil { // METRICS=1: the net/http handler through Fiber's adaptor
+		f.Get("/metrics", adaptor.HTTPHandler(app.Metrics))
+	}
 
 	return fiberServer{f}
 }

@@ -49,5 +49,9 @@ func server(app *demo.App) demo.Server {
 		c.Data(status, demo.ContentTypeJSON, body)
 	})
 
+	if app.Metrics != nil { // METRICS=1
+		r.GET("/metrics", gin.WrapH(app.Metrics))
+	}
+
 	return app.HTTPServer(r)
 }

@@ -47,6 +47,10 @@ func server(app *demo.App) demo.Server {
 		write(w, status, demo.ContentTypeJSON, body)
 	})))
 
+	if app.Metrics != nil { // METRICS=1
+		mux.Handle("GET /metrics", app.Metrics)
+	}
+
 	return app.HTTPServer(a.CORS(mux)) // CORS outermost, so preflights are answered first
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ratchetauth/ratchet/core"
+	promratchet "github.com/ratchetauth/ratchet/metrics/prometheus"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
 	"github.com/ratchetauth/ratchet/stores/gorm/pglisten"
 )
@@ -27,6 +28,7 @@ type App struct {
 	Pool     Pool           // the database pool's bounds
 	SQL      *sql.DB        // the pool itself (the store's *gorm.DB runs on it)
 	Keys     string         // where the signing keys live, for the banner
+	Metrics  http.Handler   // GET /metrics (Prometheus) with METRICS=1; nil otherwise
 	closers  []func() error // engine, key ring, store, database: in closing order
 }
 
@@ -71,6 +73,14 @@ func SetupWith(ctx context.Context, s Settings) (*App, error) {
 	}
 	a.closers = append([]func() error{store.Close}, a.closers...)
 	cfg := s.EngineConfig(store)
+	var metrics *promratchet.Metrics
+	if s.Metrics {
+		if metrics, a.Metrics, err = newMetrics(); err != nil {
+			_ = a.Close()
+			return nil, err
+		}
+		cfg.Observer = metrics
+	}
 	if dbc.Kind == "postgres" {
 		// Revocations and key changes reach every instance in milliseconds (LISTEN/NOTIFY);
 		// the revocation poll stays on as the fallback.
@@ -110,6 +120,9 @@ func SetupWith(ctx context.Context, s Settings) (*App, error) {
 		return nil, err
 	}
 	a.closers = append([]func() error{a.Engine.Close}, a.closers...)
+	if metrics != nil {
+		metrics.Watch(a.Engine) // the scrape reads the engine's Stats
+	}
 	return a, nil
 }
 
@@ -157,6 +170,9 @@ func (a *App) Banner(framework string) string {
 		framework, s.Addr, a.Database.Display, a.Pool, a.Keys)
 	t := s.Timeouts.OrDefault()
 	b += fmt.Sprintf("  timeouts:   header %s, read %s, write %s, idle %s\n", t.ReadHeader, t.Read, t.Write, t.Idle)
+	if a.Metrics != nil {
+		b += fmt.Sprintf("  metrics:    http://%s/metrics (METRICS=1; unauthenticated: keep it on your monitoring network)\n", s.Addr)
+	}
 	if s.APIOrigin != "" && s.APIOrigin != "http://"+s.Addr { // set to something else than the default
 		b += fmt.Sprintf("  api origin: %s (API_ORIGIN: the access tokens' issuer; every instance must use the same)\n", s.APIOrigin)
 	}

@@ -38,6 +38,9 @@ type Settings struct {
 	// Timeouts are the HTTP server's; the defaults, overridable for tests by the examples'
 	// READ_HEADER_TIMEOUT, READ_TIMEOUT, WRITE_TIMEOUT and IDLE_TIMEOUT.
 	Timeouts Timeouts
+	// Metrics is METRICS=1: the engine reports to Prometheus (metrics/prometheus) and the app
+	// serves GET /metrics. Off by default.
+	Metrics bool
 }
 
 // KEKs are the key-encryption keys read with core.KEKFromGetenv: RATCHET_KEK seals the signing
@@ -153,6 +156,11 @@ func Load(getenv func(string) string) (Settings, error) {
 	}
 	if s.DBMaxOpenConns > 0 && s.DBMaxIdleConns > s.DBMaxOpenConns {
 		return s, fmt.Errorf("DB_MAX_IDLE_CONNS=%d is more than DB_MAX_OPEN_CONNS=%d: the idle connections are part of the pool", s.DBMaxIdleConns, s.DBMaxOpenConns)
+	}
+	if v := get("METRICS", ""); v != "" {
+		if s.Metrics, err = strconv.ParseBool(v); err != nil {
+			return s, fmt.Errorf("METRICS=%q must be 1 (serve Prometheus metrics at /metrics) or 0", v)
+		}
 	}
 	if get(core.KEKEnv, "") != "" || get(core.PreviousKEKsEnv, "") != "" {
 		// The errors name the variable, never its value.

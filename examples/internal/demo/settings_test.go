@@ -177,6 +177,7 @@ func TestLoadErrors(t *testing.T) {
 		{"READ_HEADER_TIMEOUT", "soon"},
 		{"WRITE_TIMEOUT", "-1s"},
 		{"IDLE_TIMEOUT", "0"},
+		{"METRICS", "yes"},
 	} {
 		_, err := Load(env(tc.k, tc.v))
 		if err == nil || !strings.Contains(err.Error(), tc.k) {
@@ -233,5 +234,15 @@ func TestLoadKEKs(t *testing.T) {
 	}
 	if s, err := Load(env()); err != nil || s.KEK != nil {
 		t.Fatalf("no KEK variables: %v, %v; want no KEK", s.KEK, err)
+	}
+}
+
+// TestLoadMetrics: METRICS is off by default and a boolean.
+func TestLoadMetrics(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "0": false, "1": true, "true": true, "false": false} {
+		s, err := Load(env("METRICS", v))
+		if err != nil || s.Metrics != want {
+			t.Errorf("METRICS=%q: Metrics %v, %v; want %v", v, s.Metrics, err, want)
+		}
 	}
 }

@@ -16,6 +16,8 @@ import (
 //   - Fleet: two instances with the same API_ORIGIN and RATCHET_KEK accept each other's
 //     tokens (PostgreSQL, MariaDB); an https API_ORIGIN gives Secure, prefixed cookies; an
 //     admin on one revokes a session used on the other, which then fails there.
+//   - Metrics: no /metrics by default; with METRICS=1 the real main serves the Prometheus
+//     metrics, which count a sign-in and a refresh.
 //
 // An example's main_test.go is then TestMain (see Main) and one test calling All.
 func All(t *testing.T, build func(*demo.App) demo.Server) {
@@ -24,4 +26,5 @@ func All(t *testing.T, build func(*demo.App) demo.Server) {
 	t.Run("Timeouts", Timeouts)
 	t.Run("Pool", Pool)
 	t.Run("Fleet", Fleet)
+	t.Run("Metrics", func(t *testing.T) { Metrics(t, build) })
 }

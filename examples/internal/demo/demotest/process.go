@@ -26,7 +26,8 @@ func command(ctx context.Context, t *testing.T, env ...string) *exec.Cmd {
 	// reads starts empty.
 	cmd.Env = append(os.Environ(), envMain+"=1", "ADDR=", "DATABASE_URL=", "WEBSITE_ORIGIN=", "API_ORIGIN=",
 		"ROTATION_GRACE=", "ACCESS_TOKEN_TTL=", "CLOCK_SKEW=", "DEMO_PASSWORD=", "RATCHET_KEK=",
-		"DB_MAX_OPEN_CONNS=", "DB_MAX_IDLE_CONNS=", "READ_HEADER_TIMEOUT=", "READ_TIMEOUT=", "WRITE_TIMEOUT=", "IDLE_TIMEOUT=")
+		"DB_MAX_OPEN_CONNS=", "DB_MAX_IDLE_CONNS=", "READ_HEADER_TIMEOUT=", "READ_TIMEOUT=", "WRITE_TIMEOUT=", "IDLE_TIMEOUT=",
+		"METRICS=")
 	cmd.Env = append(cmd.Env, env...)
 	return cmd
 }
