@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/url"
 	"time"
 )
 
@@ -79,6 +80,34 @@ func (e *Engine) adminAccess(ctx context.Context, req Request, resp Response, de
 		}
 	}
 	return WithActor(ctx, s.UserID()), s, true
+}
+
+// adminRead starts a read (GET): the gate, then the query string.
+func (e *Engine) adminRead(ctx context.Context, req Request, resp Response) (context.Context, url.Values, bool) {
+	ctx, _, ok := e.adminAccess(ctx, req, resp, false)
+	if !ok {
+		return ctx, nil, false
+	}
+	q, err := url.ParseQuery(req.Query())
+	if err != nil {
+		e.WriteError(ctx, req, resp, &Error{Kind: ErrBadRequest, Reason: "malformed query string"})
+		return ctx, nil, false
+	}
+	return ctx, q, true
+}
+
+// adminWrite starts a destructive action (POST): the gate with its recent sign-in, then the
+// JSON body into v.
+func (e *Engine) adminWrite(ctx context.Context, req Request, resp Response, v any) (context.Context, bool) {
+	ctx, _, ok := e.adminAccess(ctx, req, resp, true)
+	if !ok {
+		return ctx, false
+	}
+	if err := e.readAdminBody(req, v); err != nil {
+		e.WriteError(ctx, req, resp, err)
+		return ctx, false
+	}
+	return ctx, true
 }
 
 // adminAudit records an admin action: the admin is the context's actor.

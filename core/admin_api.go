@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"errors"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,15 +15,6 @@ import (
 // adminNotAvailable answers a capability the store or key ring lacks.
 func adminNotAvailable(status int, what string) error {
 	return &Error{Kind: ErrBadRequest, Status: status, Reason: what}
-}
-
-// adminQuery parses the raw query, refusing a malformed one.
-func adminQuery(req Request) (url.Values, error) {
-	q, err := url.ParseQuery(req.Query())
-	if err != nil {
-		return nil, &Error{Kind: ErrBadRequest, Reason: "malformed query string"}
-	}
-	return q, nil
 }
 
 func (e *Engine) serveAdminMe(ctx context.Context, req Request, resp Response, _ string) {
@@ -46,13 +36,8 @@ type adminUser struct {
 const maxAdminUsers = 50
 
 func (e *Engine) serveAdminUsers(ctx context.Context, req Request, resp Response, _ string) {
-	ctx, _, ok := e.adminAccess(ctx, req, resp, false)
+	ctx, q, ok := e.adminRead(ctx, req, resp)
 	if !ok {
-		return
-	}
-	q, err := adminQuery(req)
-	if err != nil {
-		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	text := strings.TrimSpace(q.Get("q"))
@@ -62,6 +47,7 @@ func (e *Engine) serveAdminUsers(ctx context.Context, req Request, resp Response
 	}
 	var found []string
 	if f := e.cfg.Admin.FindUsers; f != nil {
+		var err error
 		if found, err = f(ctx, text); err != nil {
 			e.WriteError(ctx, req, resp, err)
 			return
@@ -91,13 +77,8 @@ type adminSessionView struct {
 }
 
 func (e *Engine) serveAdminSessions(ctx context.Context, req Request, resp Response, _ string) {
-	ctx, _, ok := e.adminAccess(ctx, req, resp, false)
+	ctx, q, ok := e.adminRead(ctx, req, resp)
 	if !ok {
-		return
-	}
-	q, err := adminQuery(req)
-	if err != nil {
-		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	userID := q.Get("userId")
@@ -123,15 +104,11 @@ func (e *Engine) serveAdminSessions(ctx context.Context, req Request, resp Respo
 }
 
 func (e *Engine) serveAdminRevokeSession(ctx context.Context, req Request, resp Response, _ string) {
-	ctx, _, ok := e.adminAccess(ctx, req, resp, true)
-	if !ok {
-		return
-	}
 	var body struct {
 		Handle string `json:"sessionHandle"`
 	}
-	if err := e.readAdminBody(req, &body); err != nil {
-		e.WriteError(ctx, req, resp, err)
+	ctx, ok := e.adminWrite(ctx, req, resp, &body)
+	if !ok {
 		return
 	}
 	if !ValidHandle(body.Handle) {
@@ -160,15 +137,11 @@ func (e *Engine) serveAdminRevokeSession(ctx context.Context, req Request, resp 
 }
 
 func (e *Engine) serveAdminRevokeUser(ctx context.Context, req Request, resp Response, _ string) {
-	ctx, _, ok := e.adminAccess(ctx, req, resp, true)
-	if !ok {
-		return
-	}
 	var body struct {
 		UserID string `json:"userId"`
 	}
-	if err := e.readAdminBody(req, &body); err != nil {
-		e.WriteError(ctx, req, resp, err)
+	ctx, ok := e.adminWrite(ctx, req, resp, &body)
+	if !ok {
 		return
 	}
 	if !validUserID(body.UserID) {
@@ -188,15 +161,11 @@ func (e *Engine) serveAdminRevokeUser(ctx context.Context, req Request, resp Res
 const RevokeAllConfirmation = "REVOKE ALL"
 
 func (e *Engine) serveAdminRevokeAll(ctx context.Context, req Request, resp Response, _ string) {
-	ctx, _, ok := e.adminAccess(ctx, req, resp, true)
-	if !ok {
-		return
-	}
 	var body struct {
 		Confirm string `json:"confirm"`
 	}
-	if err := e.readAdminBody(req, &body); err != nil {
-		e.WriteError(ctx, req, resp, err)
+	ctx, ok := e.adminWrite(ctx, req, resp, &body)
+	if !ok {
 		return
 	}
 	if body.Confirm != RevokeAllConfirmation {
@@ -230,13 +199,8 @@ type adminEvent struct {
 }
 
 func (e *Engine) serveAdminEvents(ctx context.Context, req Request, resp Response, _ string) {
-	ctx, _, ok := e.adminAccess(ctx, req, resp, false)
+	ctx, q, ok := e.adminRead(ctx, req, resp)
 	if !ok {
-		return
-	}
-	q, err := adminQuery(req)
-	if err != nil {
-		e.WriteError(ctx, req, resp, err)
 		return
 	}
 	aq := AuditQuery{UserID: q.Get("userId"), Handle: q.Get("sessionHandle"), Cursor: q.Get("cursor")}
@@ -254,6 +218,7 @@ func (e *Engine) serveAdminEvents(ctx context.Context, req Request, resp Respons
 		}
 	}
 	if v := q.Get("limit"); v != "" {
+		var err error
 		if aq.Limit, err = strconv.Atoi(v); err != nil || aq.Limit < 1 {
 			e.WriteError(ctx, req, resp, &Error{Kind: ErrBadRequest, Reason: "limit must be a positive integer"})
 			return

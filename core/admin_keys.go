@@ -78,13 +78,9 @@ func (e *Engine) serveAdminKeys(ctx context.Context, req Request, resp Response,
 }
 
 func (e *Engine) serveAdminRotateKey(ctx context.Context, req Request, resp Response, _ string) {
-	ctx, _, ok := e.adminAccess(ctx, req, resp, true)
-	if !ok {
-		return
-	}
 	var body struct{}
-	if err := e.readAdminBody(req, &body); err != nil {
-		e.WriteError(ctx, req, resp, err)
+	ctx, ok := e.adminWrite(ctx, req, resp, &body)
+	if !ok {
 		return
 	}
 	ka, managed := e.cfg.Keys.(KeyRingAdmin)
@@ -102,15 +98,11 @@ func (e *Engine) serveAdminRotateKey(ctx context.Context, req Request, resp Resp
 }
 
 func (e *Engine) serveAdminRevokeKey(ctx context.Context, req Request, resp Response, _ string) {
-	ctx, _, ok := e.adminAccess(ctx, req, resp, true)
-	if !ok {
-		return
-	}
 	var body struct {
 		KID string `json:"kid"`
 	}
-	if err := e.readAdminBody(req, &body); err != nil {
-		e.WriteError(ctx, req, resp, err)
+	ctx, ok := e.adminWrite(ctx, req, resp, &body)
+	if !ok {
 		return
 	}
 	if body.KID == "" || len(body.KID) > 128 {

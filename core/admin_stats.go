@@ -30,15 +30,11 @@ const (
 )
 
 func (e *Engine) serveAdminStats(ctx context.Context, req Request, resp Response, _ string) {
-	ctx, _, ok := e.adminAccess(ctx, req, resp, false)
+	ctx, q, ok := e.adminRead(ctx, req, resp)
 	if !ok {
 		return
 	}
-	q, err := adminQuery(req)
-	if err != nil {
-		e.WriteError(ctx, req, resp, err)
-		return
-	}
+	var err error
 	hours := defaultAdminHours
 	if v := q.Get("hours"); v != "" {
 		if hours, err = strconv.Atoi(v); err != nil || hours < 1 || hours > maxAdminHours {
