@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -177,4 +179,51 @@ func (e *Engine) Stats() Stats {
 		st.Feed.LastPoll = time.Unix(0, ns).UTC()
 	}
 	return st
+}
+
+// Outcomes of an operation, as Outcome names them: the outcome label of metrics and the
+// status of trace spans.
+const (
+	OutcomeOK       = "ok"       // the operation succeeded
+	OutcomeRejected = "rejected" // an answer, not a failure: a wrong password, an expired or stolen token, a CSRF refusal, a missing row
+	OutcomeShed     = "shed"     // refused by admission control (ErrOverloaded): the store was saturated
+	OutcomeError    = "error"    // a real failure: the store failed (ErrStore), a context ended, or an unexpected error
+)
+
+// Outcome classifies the error an operation ended with (what an Observer's end function
+// receives). Answers are the protocol's refusals: every *Error (unauthorised, try refresh,
+// token theft, CSRF, bad request, rate limited, …), a wrong password, the session limit and a
+// row that does not exist. Store failures and ended contexts are failures whatever wraps
+// them, and so is anything unexpected: an error the engine does not know is never counted as
+// a harmless answer. It does not allocate.
+func Outcome(err error) string {
+	switch {
+	case err == nil:
+		return OutcomeOK
+	case errors.Is(err, ErrStore), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return OutcomeError
+	case errors.Is(err, ErrOverloaded):
+		return OutcomeShed
+	case wrapsError(err), errors.Is(err, ErrWrongCredentials), errors.Is(err, ErrSessionLimit), errors.Is(err, ErrNotFound):
+		return OutcomeRejected
+	}
+	return OutcomeError
+}
+
+// wrapsError reports whether err is or wraps an *Error: errors.As without the allocation of
+// its target.
+func wrapsError(err error) bool {
+	for err != nil {
+		switch x := err.(type) {
+		case *Error:
+			return true
+		case interface{ Unwrap() error }:
+			err = x.Unwrap()
+		case interface{ Unwrap() []error }:
+			return slices.ContainsFunc(x.Unwrap(), wrapsError)
+		default:
+			return false
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -191,5 +192,34 @@ func TestStatsCountVerifyCacheAndFeed(t *testing.T) {
 	}
 	if f := e.Stats().Feed; !f.Enabled || f.Failures != 0 {
 		t.Fatalf("feed stats = %+v", f)
+	}
+}
+
+func TestOutcome(t *testing.T) {
+	storeErr := &core.StoreError{Op: "get", Err: errors.New("connection refused")}
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{nil, core.OutcomeOK},
+		{&core.Error{Kind: core.ErrUnauthorised}, core.OutcomeRejected},
+		{fmt.Errorf("wrapped: %w", &core.Error{Kind: core.ErrTokenTheft}), core.OutcomeRejected},
+		{errors.Join(errors.New("x"), &core.Error{Kind: core.ErrCSRF}), core.OutcomeRejected},
+		{core.ErrWrongCredentials, core.OutcomeRejected},
+		{core.ErrSessionLimit, core.OutcomeRejected},
+		{core.ErrNotFound, core.OutcomeRejected},
+		{&core.Error{Kind: core.ErrOverloaded}, core.OutcomeShed},
+		{storeErr, core.OutcomeError},
+		{fmt.Errorf("refresh: %w", storeErr), core.OutcomeError},
+		{context.DeadlineExceeded, core.OutcomeError},
+		{errors.New("something unexpected"), core.OutcomeError},
+	} {
+		if got := core.Outcome(c.err); got != c.want {
+			t.Errorf("Outcome(%v) = %s; want %s", c.err, got, c.want)
+		}
+	}
+	err := fmt.Errorf("w: %w", &core.Error{Kind: core.ErrUnauthorised})
+	if n := testing.AllocsPerRun(100, func() { core.Outcome(err) }); n != 0 {
+		t.Errorf("Outcome allocates %v times; want 0", n)
 	}
 }
