@@ -14,11 +14,12 @@
 // HTTP server span (otelhttp, otelgin, …) holds them:
 //
 //	ratchet.sign_in        POST {base}/signin
-//	  ratchet.store.list_by_user, ratchet.store.create …
+//	  ratchet.issue_tokens   a new session (also alone: CreateSession, IssueTokens)
+//	    ratchet.store.create (after ratchet.store.list_by_user under a session limit)
 //	ratchet.refresh        a refresh-token rotation
 //	  ratchet.store.get, ratchet.store.update
-//	ratchet.issue_tokens   a new session (CreateSession, IssueTokens)
 //	ratchet.verify_strict  the store check of VerifyOptions.CheckDatabase
+//	  ratchet.store.get
 //	ratchet.store.*        store calls outside a request: the janitor (store.delete_expired),
 //	                       the revocation poller (store.revoked_since), RevokeAllSessions
 //	ratchet.audit.append   one batch written to the audit log (its own trace)
