@@ -175,14 +175,20 @@ func (s *Store) ListEvents(ctx context.Context, q core.AuditQuery) ([]core.Audit
 	}
 	limit := q.EffectiveLimit()
 	db := s.db.WithContext(ctx).Table(s.events)
+	// Filter values get the treatment stored values got (fit), so that what was stored under a
+	// value is found under it, and a value no column could hold is not sent as is.
 	if q.UserID != "" {
-		db = db.Where("user_id = ?", q.UserID)
+		db = db.Where("user_id = ?", fit(q.UserID, auditUserIDSize))
 	}
 	if q.Handle != "" {
-		db = db.Where("handle = ?", q.Handle)
+		db = db.Where("handle = ?", fit(q.Handle, auditHandleSize))
 	}
 	if len(q.Types) > 0 {
-		db = db.Where("? IN ?", clause.Column{Name: "type"}, q.Types)
+		types := make([]string, len(q.Types))
+		for i, typ := range q.Types {
+			types[i] = fit(typ, auditTypeSize)
+		}
+		db = db.Where("? IN ?", clause.Column{Name: "type"}, types)
 	}
 	if !q.Since.IsZero() {
 		db = db.Where("? >= ?", clause.Column{Name: "time"}, dbTime(q.Since))

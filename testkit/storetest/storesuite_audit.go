@@ -450,6 +450,8 @@ func testAuditCountEvents(t *testing.T, l core.AuditLog) {
 		core.EventSignIn: 3, core.EventRefresh: 6, core.EventTokenTheft: 1, core.EventSignOut: 3, core.EventKeyCreated: 1})
 	check("non-UTC bounds", at(0).In(time.FixedZone("UTC-5", -5*3600)), at(time.Hour).In(time.FixedZone("UTC+9", 9*3600)),
 		map[string]int64{core.EventSignIn: 2, core.EventRefresh: 6, core.EventTokenTheft: 1})
+	check("from the zero time", time.Time{}, at(time.Hour), map[string]int64{
+		core.EventSignIn: 3, core.EventRefresh: 6, core.EventTokenTheft: 1})
 	check("empty range", at(30*time.Minute), at(30*time.Minute), nil)
 	check("reversed range", at(time.Hour), at(0), nil)
 	check("range without events", at(10*time.Hour), at(11*time.Hour), nil)

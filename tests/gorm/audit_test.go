@@ -215,9 +215,16 @@ func testAuditLongStrings(t *testing.T, b backend) {
 	if want := "Mozilla\uFFFD/5.0 \uFFFD"; g.UserAgent != want {
 		t.Errorf("user agent stored as %q, want %q", g.UserAgent, want)
 	}
-	// The cut user id is what the event is listed under.
-	if got, _, err := s.ListEvents(ctx, core.AuditQuery{UserID: g.UserID}); err != nil || len(got) != 1 {
-		t.Errorf("listing by the stored user id: %d events, %v", len(got), err)
+	// The event is listed under the cut user id, and under the original: filters are cut alike.
+	for _, u := range []string{g.UserID, ev.UserID} {
+		if got, _, err := s.ListEvents(ctx, core.AuditQuery{UserID: u}); err != nil || len(got) != 1 {
+			t.Errorf("listing by a user id of %d bytes: %d events, %v; want the event", len(u), len(got), err)
+		}
+	}
+	// A filter no column could hold (invalid UTF-8, which PostgreSQL refuses) finds nothing,
+	// without an error.
+	if got, _, err := s.ListEvents(ctx, core.AuditQuery{UserID: "\xff\x00", Handle: "\xfe", Types: []string{"\xff"}}); err != nil || len(got) != 0 {
+		t.Errorf("listing by invalid UTF-8: %d events, %v; want none and no error", len(got), err)
 	}
 }
 
