@@ -34,10 +34,10 @@ const SecurityEventName = "ratchet.security_event"
 
 // Outcomes, the values of ratchet.outcome.
 const (
-	OutcomeOK       = "ok"       // the operation succeeded
-	OutcomeRejected = "rejected" // an answer, not a failure: a wrong password, a stolen token, a missing row
-	OutcomeShed     = "shed"     // refused by admission control (core.ErrOverloaded)
-	OutcomeError    = "error"    // a real failure: the store (core.ErrStore), an ended context, or an unexpected error
+	OutcomeOK       = core.OutcomeOK       // the operation succeeded
+	OutcomeRejected = core.OutcomeRejected // an answer, not a failure: a wrong password, a stolen token, a missing row
+	OutcomeShed     = core.OutcomeShed     // refused by admission control (core.ErrOverloaded)
+	OutcomeError    = core.OutcomeError    // a real failure: the store (core.ErrStore), an ended context, or an unexpected error
 )
 
 // Options configure New.
@@ -105,7 +105,7 @@ func (o *Observer) StartOp(ctx context.Context, op string) (context.Context, fun
 	}
 	ctx, span := o.tracer.Start(ctx, s.name, s.attrs, trace.WithSpanKind(trace.SpanKindInternal))
 	return ctx, func(err error) {
-		switch out := outcome(err); out {
+		switch out := core.Outcome(err); out {
 		case OutcomeOK:
 			span.SetAttributes(KeyOutcome.String(out))
 		case OutcomeError:
@@ -141,27 +141,6 @@ func (o *Observer) Event(ctx context.Context, ev core.SecurityEvent) {
 		}
 	}
 	span.AddEvent(SecurityEventName, trace.WithAttributes(attrs...))
-}
-
-// outcome classifies the error an operation ended with. Answers are the protocol's refusals:
-// every *core.Error (unauthorised, try refresh, token theft, CSRF, bad request, rate limited,
-// …), a wrong password, the session limit and a row that does not exist. Store failures and
-// ended contexts are failures whatever wraps them, and so is anything unexpected.
-func outcome(err error) string {
-	switch {
-	case err == nil:
-		return OutcomeOK
-	case errors.Is(err, core.ErrStore), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return OutcomeError
-	case errors.Is(err, core.ErrOverloaded):
-		return OutcomeShed
-	}
-	var ce *core.Error
-	if errors.As(err, &ce) || errors.Is(err, core.ErrWrongCredentials) || errors.Is(err, core.ErrSessionLimit) ||
-		errors.Is(err, core.ErrNotFound) {
-		return OutcomeRejected
-	}
-	return OutcomeError
 }
 
 // answer names a rejection by its kind, never by its details (which may name a user or an
