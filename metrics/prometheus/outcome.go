@@ -1,7 +1,6 @@
 package promratchet
 
 import (
-
 	"github.com/ratchetauth/ratchet/core"
 )
 
