@@ -48,15 +48,17 @@ func (c *Check) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	var off *Offline
+	var off, resolver *Offline
 	defer func() {
 		if c.Keep {
 			c.Log("kept %s", scratch)
 			return
 		}
-		if off != nil { // the private module cache is read-only: go clean empties it
-			if cerr := off.Clean(context.Background(), scratch); cerr != nil && err == nil {
-				err = cerr
+		for _, o := range []*Offline{off, resolver} {
+			if o != nil { // a private module cache is read-only: go clean empties it
+				if cerr := o.Clean(context.Background(), scratch); cerr != nil && err == nil {
+					err = cerr
+				}
 			}
 		}
 		if rerr := os.RemoveAll(scratch); rerr != nil && err == nil {
@@ -73,8 +75,10 @@ func (c *Check) Run(ctx context.Context) (err error) {
 	}
 	machineCache, buildCache := env[0], env[1]
 	// Every module the consumers resolve that is not ours comes from the machine's module
-	// cache: fill it for the library modules and the examples (which pin the versions of the
-	// third-party modules the programs use beyond the libraries' own requirements).
+	// cache, or, for what it lacks, from the resolver's pass (NewResolver) before the offline
+	// one: fill the machine's cache for the library modules and the examples first (the
+	// examples pin the versions of the third-party modules the programs use beyond the
+	// libraries' own requirements).
 	t := time.Now()
 	for _, m := range append(r.Libraries(), r.Module("examples")) {
 		if m == nil {
@@ -100,36 +104,56 @@ func (c *Check) Run(ctx context.Context) (err error) {
 	}
 	c.Log("proxy written to %s (%s)", proxy, since(t))
 
-	if off, err = NewOffline(scratch, proxy, machineCache, buildCache); err != nil {
-		return err
-	}
-
 	pins, err := r.examplePins()
 	if err != nil {
 		return err
 	}
 	goVersion := r.Module(".").File.Go.Version
+	envs, err := goEnv(ctx, "GOPROXY")
+	if err != nil {
+		return err
+	}
 
-	// The consumer modules are independent (the go command locks the shared caches), so a few
-	// run at once: most of their time is spent waiting for the compiler and the programs.
+	// Two passes of the same steps: the resolver's, which may fetch what the machine's cache
+	// lacks from upstream, then the offline one, which must pass with nothing but our proxy,
+	// the machine's cache and what the resolver fetched.
+	resolveDir := filepath.Join(scratch, "resolve")
+	if resolver, err = NewResolver(resolveDir, proxy, machineCache, buildCache, envs[0]); err != nil {
+		return err
+	}
+	t = time.Now()
+	if err := c.runConsumers(ctx, resolver, rd, programs, pins, resolveDir, goVersion); err != nil {
+		return fmt.Errorf("resolving (online): %w", err)
+	}
+	c.Log("resolver pass done (%s); now offline", since(t))
+	if off, err = NewOffline(scratch, proxy, machineCache, buildCache, resolver.ModCache); err != nil {
+		return err
+	}
+	if err := c.runConsumers(ctx, off, rd, programs, pins, scratch, goVersion); err != nil {
+		return err
+	}
+	c.Log("release check passed in %s", since(start))
+	return nil
+}
+
+// runConsumers runs the "all" consumer and every quick-start program under env, in modules
+// under dir. The consumer modules are independent (the go command locks the shared caches),
+// so a few run at once: most of their time is spent waiting for the compiler and the programs.
+func (c *Check) runConsumers(ctx context.Context, env *Offline, rd *Readme, programs []*Program, pins map[string]string, dir, goVersion string) error {
 	jobs := []func(context.Context) error{func(ctx context.Context) error {
-		return c.runAll(ctx, off, rd, filepath.Join(scratch, "all"), goVersion)
+		return c.runAll(ctx, env, rd, filepath.Join(dir, "all"), goVersion)
 	}}
 	for _, p := range programs {
 		jobs = append(jobs, func(ctx context.Context) error {
 			t := time.Now()
-			if err := c.runProgram(ctx, off, rd, p, pins, filepath.Join(scratch, "quickstart-"+p.Name), goVersion); err != nil {
+			if err := c.runProgram(ctx, env, rd, p, pins, filepath.Join(dir, "quickstart-"+p.Name), goVersion); err != nil {
 				return fmt.Errorf("quick start %s: %w", p.Name, err)
 			}
 			c.Log("quickstart %s: installed, built, signed in, refreshed (%s)", p.Name, since(t))
 			return nil
 		})
 	}
-	if err := runAtMost(ctx, 3, jobs); err != nil {
-		return err
-	}
-	c.Log("release check passed in %s", since(start))
-	return nil
+	return runAtMost(ctx, 3, jobs)
 }
 
 // runAll runs every install line in one module and builds every package of every library

@@ -46,8 +46,12 @@ var goEnvOverrides = []string{
 // GOPROXY list without "direct" keep every go command off the network; GOSUMDB=off because
 // the checksum database has never seen these zips. The build cache stays the machine's: it
 // is keyed by content and, under -trimpath, by module@version, so it caches no source.
-func NewOffline(scratch, proxyDir, realCache, buildCache string) (*Offline, error) {
+func NewOffline(scratch, proxyDir, realCache, buildCache string, moreCaches ...string) (*Offline, error) {
 	o := &Offline{ModCache: filepath.Join(scratch, "gomodcache")}
+	proxies := []string{fileURL(proxyDir), fileURL(filepath.Join(realCache, "cache", "download"))}
+	for _, c := range moreCaches {
+		proxies = append(proxies, fileURL(filepath.Join(c, "cache", "download")))
+	}
 	for _, d := range []string{o.ModCache, filepath.Join(scratch, "gopath")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, err
@@ -68,11 +72,35 @@ func NewOffline(scratch, proxyDir, realCache, buildCache string) (*Offline, erro
 		"GOMODCACHE="+o.ModCache,
 		"GOPATH="+filepath.Join(scratch, "gopath"),
 		"GOCACHE="+buildCache,
-		"GOPROXY="+fileURL(proxyDir)+","+fileURL(filepath.Join(realCache, "cache", "download")),
+		"GOPROXY="+strings.Join(proxies, ","),
 		"GOSUMDB=off",
 		"GONOSUMDB=", "GONOSUMCHECK=", "GONOPROXY=", "GOPRIVATE=", "GOINSECURE=",
 		"GOVCS=*:off",
 	)
+	return o, nil
+}
+
+// NewResolver is NewOffline with one difference: a module neither our proxy nor the machine's
+// cache has comes from upstream (the machine's GOPROXY, without "direct"). Check runs every
+// consumer's steps with it first, so that its private cache then holds every module a
+// consumer's `go get` steps read on their way (a combination of our modules can select a
+// version none of them requires alone), and the offline run, given that cache too, is exact.
+func NewResolver(scratch, proxyDir, realCache, buildCache, upstream string) (*Offline, error) {
+	o, err := NewOffline(scratch, proxyDir, realCache, buildCache)
+	if err != nil {
+		return nil, err
+	}
+	var up []string
+	for _, p := range strings.FieldsFunc(upstream, func(r rune) bool { return r == ',' || r == '|' }) {
+		if p != "direct" && p != "off" {
+			up = append(up, p)
+		}
+	}
+	for i, kv := range o.Env {
+		if strings.HasPrefix(kv, "GOPROXY=") && len(up) > 0 {
+			o.Env[i] = kv + "," + strings.Join(up, ",")
+		}
+	}
 	return o, nil
 }
 
