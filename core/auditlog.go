@@ -149,77 +149,89 @@ func NewAuditID(t time.Time) string {
 
 // auditWriter is the asynchronous bounded writer between emit and the store's AuditLog.
 type auditWriter struct {
-	log    AuditLog
-	cfg    AuditConfig
-	ch     chan AuditEvent
-	warn   func(msg string, args ...any)
-	closed atomic.Bool
-	// mu orders enqueue against close: no event is sent after the writer's final drain.
-	mu      sync.RWMutex
-	stop    chan struct{}
-	done    chan struct{}
+	log  AuditLog
+	cfg  AuditConfig
+	warn func(msg string, args ...any)
+
+	// The queue is a slice under a mutex rather than a channel: a channel receive would wake
+	// the writer goroutine for every event (a futex wake and a context switch per sign-in or
+	// refresh). The writer sleeps until FlushInterval, a full batch (kick) or Close.
+	mu     sync.Mutex
+	queue  []AuditEvent
+	closed bool
+	kick   chan struct{} // capacity 1: a batch is ready
+	stop   chan struct{}
+	done   chan struct{}
+
 	written atomic.Uint64
 	dropped atomic.Uint64
 	failed  atomic.Uint64
 }
 
 func newAuditWriter(l AuditLog, cfg AuditConfig, warn func(string, ...any)) *auditWriter {
-	w := &auditWriter{log: l, cfg: cfg, ch: make(chan AuditEvent, cfg.QueueSize), warn: warn,
-		stop: make(chan struct{}), done: make(chan struct{})}
+	w := &auditWriter{log: l, cfg: cfg, warn: warn, queue: make([]AuditEvent, 0, cfg.BatchSize),
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run()
 	return w
 }
 
 // enqueue never blocks: a full queue or a closed writer drops the event and counts it.
 func (w *auditWriter) enqueue(ev AuditEvent) {
-	w.mu.RLock()
-	defer w.mu.RUnlock()
-	if w.closed.Load() {
+	w.mu.Lock()
+	if w.closed || len(w.queue) >= w.cfg.QueueSize {
+		w.mu.Unlock()
 		w.dropped.Add(1)
 		return
 	}
-	select {
-	case w.ch <- ev:
-	default:
-		w.dropped.Add(1)
+	w.queue = append(w.queue, ev)
+	full := len(w.queue) == w.cfg.BatchSize
+	w.mu.Unlock()
+	if full {
+		select {
+		case w.kick <- struct{}{}:
+		default: // already kicked
+		}
 	}
+}
+
+// queued is how many events wait to be written.
+func (w *auditWriter) queued() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.queue)
 }
 
 func (w *auditWriter) run() {
 	defer close(w.done)
 	tick := time.NewTicker(w.cfg.FlushInterval)
 	defer tick.Stop()
-	batch := make([]AuditEvent, 0, w.cfg.BatchSize)
-	add := func(ev AuditEvent) {
-		if batch = append(batch, ev); len(batch) >= w.cfg.BatchSize {
-			batch = w.flush(batch)
-		}
-	}
+	var spare []AuditEvent // the previous queue, reused as the next one
 	for {
+		stopping := false
 		select {
-		case ev := <-w.ch:
-			add(ev)
+		case <-w.kick:
 		case <-tick.C:
-			batch = w.flush(batch)
 		case <-w.stop:
-			for {
-				select {
-				case ev := <-w.ch:
-					add(ev)
-				default:
-					w.flush(batch)
-					return
-				}
-			}
+			stopping = true
+		}
+		w.mu.Lock()
+		taken := w.queue
+		w.queue = spare[:0]
+		w.mu.Unlock()
+		for batch := taken; len(batch) > 0; {
+			n := min(len(batch), w.cfg.BatchSize)
+			w.flush(batch[:n])
+			batch = batch[n:]
+		}
+		spare = taken[:0]
+		if stopping {
+			return
 		}
 	}
 }
 
-// flush writes batch and returns it emptied.
-func (w *auditWriter) flush(batch []AuditEvent) []AuditEvent {
-	if len(batch) == 0 {
-		return batch
-	}
+// flush writes one batch.
+func (w *auditWriter) flush(batch []AuditEvent) {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.WriteTimeout)
 	err := w.log.AppendEvents(ctx, batch)
 	cancel()
@@ -230,13 +242,12 @@ func (w *auditWriter) flush(batch []AuditEvent) []AuditEvent {
 		w.written.Add(uint64(len(batch)))
 	}
 	clear(batch)
-	return batch[:0]
 }
 
-// close writes what is queued and stops the writer.
+// close writes what is queued and stops the writer: events enqueued after it are dropped.
 func (w *auditWriter) close() {
 	w.mu.Lock()
-	w.closed.Store(true)
+	w.closed = true
 	w.mu.Unlock()
 	close(w.stop)
 	<-w.done
@@ -260,7 +271,7 @@ func (e *Engine) AuditStats() AuditStats {
 	if w == nil {
 		return AuditStats{}
 	}
-	return AuditStats{Enabled: true, Queued: len(w.ch), Written: w.written.Load(), Dropped: w.dropped.Load(),
+	return AuditStats{Enabled: true, Queued: w.queued(), Written: w.written.Load(), Dropped: w.dropped.Load(),
 		Failed: w.failed.Load()}
 }
 
