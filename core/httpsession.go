@@ -142,11 +142,11 @@ func (e *Engine) CreateSession(ctx context.Context, req Request, resp Response, 
 // token planted before authentication can never be promoted into an authenticated session.
 // Forged tokens name no session; a store that cannot say whether a refresh token is genuine
 // is an error.
-func (e *Engine) presentedHandles(ctx context.Context, req Request) ([]string, error) {
-	var handles []string
-	add := func(h string) {
-		if !slices.Contains(handles, h) {
-			handles = append(handles, h)
+func (e *Engine) presentedHandles(ctx context.Context, req Request) ([]presentedSession, error) {
+	var handles []presentedSession
+	add := func(h, userID string) {
+		if !slices.ContainsFunc(handles, func(p presentedSession) bool { return p.handle == h }) {
+			handles = append(handles, presentedSession{handle: h, userID: userID})
 		}
 	}
 	addRefresh := func(tok string) error {
@@ -162,20 +162,20 @@ func (e *Engine) presentedHandles(ctx context.Context, req Request) ([]string, e
 			return storeErr("get", err)
 		}
 		if rt.validTag(rec.Secret) {
-			add(rt.handle)
+			add(rt.handle, rec.UserID)
 		}
 		return nil
 	}
 	if b := bearer(req); b != "" {
 		if v, err := e.verifyAccessUncached(b, true); err == nil {
-			add(v.handle)
+			add(v.handle, v.userID)
 		} else if err := addRefresh(b); err != nil {
 			return nil, err
 		}
 	}
 	if v, n := cookieValue(req.CookieHeader(), e.accessCookie); n == 1 {
 		if at, err := e.verifyAccessUncached(v, true); err == nil {
-			add(at.handle)
+			add(at.handle, at.userID)
 		}
 	}
 	if v, n := cookieValue(req.CookieHeader(), e.refreshCookie); n == 1 {
@@ -186,15 +186,18 @@ func (e *Engine) presentedHandles(ctx context.Context, req Request) ([]string, e
 	return handles, nil
 }
 
+// presentedSession is a session behind a genuine token sent with a sign-in.
+type presentedSession struct{ handle, userID string }
+
 // revokeFixation revokes the presented sessions, stopping at the first store error.
-func (e *Engine) revokeFixation(ctx context.Context, req Request, handles []string) error {
-	for _, h := range handles {
-		ok, err := e.RevokeSession(ctx, h)
+func (e *Engine) revokeFixation(ctx context.Context, req Request, presented []presentedSession) error {
+	for _, p := range presented {
+		ok, err := e.RevokeSession(ctx, p.handle)
 		if err != nil {
 			return err
 		}
 		if ok {
-			e.emit(ctx, SecurityEvent{Type: EventFixationReset, Time: e.cfg.Clock.Now(), Handle: h,
+			e.emit(ctx, SecurityEvent{Type: EventFixationReset, Time: e.cfg.Clock.Now(), UserID: p.userID, Handle: p.handle,
 				IP: e.clientIP(req), UserAgent: userAgent(req), Reason: "token presented at sign-in"})
 		}
 	}

@@ -332,11 +332,22 @@ func (s *suite) attackFixation(t *testing.T) {
 	for _, mode := range []transfer{cookieMode, headerMode} {
 		attacker := s.signIn(t, BobEmail, cookieMode)
 		plant := withCookieHeader(attacker.jar.header("/auth/signin") + "; " + s.refreshCookie + "=" + attacker.refreshToken())
+		before := len(s.fx.Events())
 		v := s.signIn(t, AliceEmail, mode, plant)
 		if v.handle(t) == attacker.handle(t) {
 			t.Fatalf("%s: the victim was signed into the attacker's session", mode)
 		}
 		attacker.expectDead(t)
+		// The event names the session's owner, so the audit log files it under the attacker.
+		fixed := 0
+		for _, ev := range s.fx.Events()[before:] {
+			if ev.Type == core.EventFixationReset && ev.Handle == attacker.handle(t) && ev.UserID == "user-bob" {
+				fixed++
+			}
+		}
+		if fixed != 1 {
+			t.Errorf("%s: %d fixation_revoked events for the attacker's session with its user; want 1", mode, fixed)
+		}
 		r := v.do(t, "GET", "/api/me/strict", nil)
 		mustStatus(t, r, 200)
 		if got := r.json(t)["userId"]; got != "user-alice" {
