@@ -178,7 +178,7 @@ func TestExplainPostgres(t *testing.T) {
 	if !ok {
 		t.Fatal("no count live statement recorded")
 	}
-	plan := explainRows(t, raw, "EXPLAIN "+st.query, st.args)
+	plan := explainRows(t, rec.DB, "EXPLAIN "+st.query, st.args)
 	t.Logf("count live:\n%s\n%s", st.query, strings.ReplaceAll(strings.Join(plan, "\n"), "QUERY PLAN=", ""))
 }
 
@@ -232,23 +232,7 @@ func testExplainFeed(t *testing.T, b backend) {
 		exec("ANALYZE TABLE sessions")
 	}
 
-	raw, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &recordingPool{DB: raw, seen: map[string]recorded{}}
-	var dial gorm.Dialector = &sqlite.Dialector{Conn: rec}
-	if b.name == "mysql" {
-		dial = mysql.New(mysql.Config{Conn: rec})
-	}
-	viaRec, err := gorm.Open(dial, testdb.Quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := gormstore.New(viaRec, gormstore.Options{Clock: core.NewFakeClock(epoch)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, rec := recordedStore(t, b, db, core.NewFakeClock(epoch))
 	e, _ := newEngine(t, s)
 	if err := testkit.PollRevocations(ctx, e); err != nil {
 		t.Fatal(err)
@@ -281,7 +265,7 @@ func testExplainFeed(t *testing.T, b backend) {
 		if b.name == "sqlite" {
 			explain = "EXPLAIN QUERY PLAN "
 		}
-		plan := explainRows(t, raw, explain+st.query, st.args)
+		plan := explainRows(t, rec.DB, explain+st.query, st.args)
 		text := strings.Join(plan, "\n")
 		t.Logf("%s:\n%s\n%s", st.name, st.query, text)
 		ok := strings.Contains(text, "idx_sessions_revoked_at")
@@ -399,26 +383,7 @@ func testExplainAudit(t *testing.T, b backend) {
 		}
 	}
 
-	raw, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &recordingPool{DB: raw, seen: map[string]recorded{}}
-	var dial gorm.Dialector = &sqlite.Dialector{Conn: rec}
-	switch b.name {
-	case "postgres":
-		dial = postgres.New(postgres.Config{Conn: rec})
-	case "mysql":
-		dial = mysql.New(mysql.Config{Conn: rec})
-	}
-	viaRec, err := gorm.Open(dial, testdb.Quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := gormstore.New(viaRec, gormstore.Options{Clock: core.NewFakeClock(epoch)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, rec := recordedStore(t, b, db, core.NewFakeClock(epoch))
 	seen := func(kind string) recorded {
 		t.Helper()
 		rec.mu.Lock()
@@ -468,7 +433,7 @@ func testExplainAudit(t *testing.T, b backend) {
 
 	explain := map[string]string{"postgres": "EXPLAIN ", "mysql": "EXPLAIN ", "sqlite": "EXPLAIN QUERY PLAN "}[b.name]
 	for _, c := range checks {
-		plan := explainRows(t, raw, explain+c.st.query, c.st.args)
+		plan := explainRows(t, rec.DB, explain+c.st.query, c.st.args)
 		text := strings.TrimPrefix(strings.Join(plan, "\n"), "QUERY PLAN=")
 		text = strings.ReplaceAll(text, "\nQUERY PLAN=", "\n")
 		t.Logf("%s:\n%s\n%s", c.name, c.st.query, text)
@@ -486,4 +451,31 @@ func testExplainAudit(t *testing.T, b backend) {
 			t.Errorf("%s does not read %s (or reads the whole table, or sorts):\n%s", c.name, c.index, text)
 		}
 	}
+}
+
+// recordedStore opens a GORM store on db's connection pool through a recordingPool, which
+// notes every statement the store sends, for EXPLAIN.
+func recordedStore(t *testing.T, b backend, db *gorm.DB, clock core.Clock) (*gormstore.Store, *recordingPool) {
+	t.Helper()
+	raw, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingPool{DB: raw, seen: map[string]recorded{}}
+	var dial gorm.Dialector = &sqlite.Dialector{Conn: rec}
+	switch b.name {
+	case "postgres":
+		dial = postgres.New(postgres.Config{Conn: rec})
+	case "mysql":
+		dial = mysql.New(mysql.Config{Conn: rec})
+	}
+	viaRec, err := gorm.Open(dial, testdb.Quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gormstore.New(viaRec, gormstore.Options{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, rec
 }
