@@ -462,20 +462,27 @@ func recordedStore(t *testing.T, b backend, db *gorm.DB, clock core.Clock) (*gor
 		t.Fatal(err)
 	}
 	rec := &recordingPool{DB: raw, seen: map[string]recorded{}}
-	var dial gorm.Dialector = &sqlite.Dialector{Conn: rec}
+	return storeOnPool(t, b, rec, gormstore.Options{Clock: clock}), rec
+}
+
+// storeOnPool opens a GORM store whose statements all go through pool (a wrapper around a
+// test database's *sql.DB).
+func storeOnPool(t *testing.T, b backend, pool gorm.ConnPool, opts gormstore.Options) *gormstore.Store {
+	t.Helper()
+	var dial gorm.Dialector = &sqlite.Dialector{Conn: pool}
 	switch b.name {
 	case "postgres":
-		dial = postgres.New(postgres.Config{Conn: rec})
+		dial = postgres.New(postgres.Config{Conn: pool})
 	case "mysql":
-		dial = mysql.New(mysql.Config{Conn: rec})
+		dial = mysql.New(mysql.Config{Conn: pool, SkipInitializeWithVersion: true})
 	}
-	viaRec, err := gorm.Open(dial, testdb.Quiet())
+	db, err := gorm.Open(dial, testdb.Quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := gormstore.New(viaRec, gormstore.Options{Clock: clock})
+	s, err := gormstore.New(db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, rec
+	return s
 }
