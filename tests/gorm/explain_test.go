@@ -198,10 +198,7 @@ func TestExplainFeed(t *testing.T) {
 
 func testExplainFeed(t *testing.T, b backend) {
 	ctx := context.Background()
-	db, _ := b.open(t, testdb.Quiet())
-	if _, err := gormstore.New(db, gormstore.Options{AutoMigrate: true}); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedDB(t, b)
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if err := db.Exec(q, args...).Error; err != nil {
@@ -332,10 +329,7 @@ func TestExplainAudit(t *testing.T) {
 
 func testExplainAudit(t *testing.T, b backend) {
 	ctx := context.Background()
-	db, _ := b.open(t, testdb.Quiet())
-	if _, err := gormstore.New(db, gormstore.Options{AutoMigrate: true}); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedDB(t, b)
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if err := db.Exec(q, args...).Error; err != nil {
@@ -485,4 +479,14 @@ func storeOnPool(t *testing.T, b backend, pool gorm.ConnPool, opts gormstore.Opt
 		t.Fatal(err)
 	}
 	return s
+}
+
+// migratedDB opens a fresh database on b with the store's tables in place.
+func migratedDB(t *testing.T, b backend) *gorm.DB {
+	t.Helper()
+	db, _ := b.open(t, testdb.Quiet())
+	if _, err := gormstore.New(db, gormstore.Options{AutoMigrate: true}); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/ratchetauth/ratchet/core"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
-	"github.com/ratchetauth/ratchet/tests/testdb"
 )
 
 // countingPool is a gorm.ConnPool that counts the round trips a store makes: every statement
@@ -75,10 +74,7 @@ const maxRefreshRoundTrips = 2
 func TestRefreshRoundTrips(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		db, _ := b.open(t, testdb.Quiet())
-		if _, err := gormstore.New(db, gormstore.Options{AutoMigrate: true}); err != nil {
-			t.Fatal(err)
-		}
+		db := migratedDB(t, b)
 		raw, err := db.DB()
 		if err != nil {
 			t.Fatal(err)
