@@ -21,8 +21,8 @@ import (
 var allocCeilings = map[string]float64{
 	"verify_warm": 1,
 	"verify_cold": 320,
-	"issue":       219,
-	"refresh":     259,
+	"issue":       220,
+	"refresh":     243,
 }
 
 func allocEngine(t *testing.T, cache bool) *core.Engine {

@@ -32,6 +32,8 @@ type Engine struct {
 	pollMu  sync.Mutex
 	auditW  *auditWriter // nil without an AuditLog store or with Audit.Disable
 	store   Store        // Config.Store, wrapped to report to Config.Observer when there is one
+	rotator Rotator      // the store's Rotator (observed likewise), nil without one
+	facts   *factsCache  // what a one-statement rotation needs to know (sessionfacts.go)
 	feed    feedStats
 
 	listenCancel context.CancelFunc // ChangeNotifier listener, when configured
@@ -62,9 +64,14 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, log: cfg.Logger, refreshPath: cfg.BasePath + "/session/refresh", proxies: proxies, routes: enabledRoutes(&cfg),
 		logKey: randomBytes(32)}
 	e.store = cfg.Store
+	e.rotator, _ = cfg.Store.(Rotator)
 	if cfg.Observer != nil {
 		e.store = observedStore{Store: cfg.Store, obs: cfg.Observer}
+		if e.rotator != nil {
+			e.rotator = observedRotator{Rotator: e.rotator, obs: cfg.Observer}
+		}
 	}
+	e.facts = newFactsCache()
 	if !cfg.DisableVerifyCache {
 		e.cache = newVerifyCache(cfg.VerifyCacheSize)
 	}
@@ -222,6 +229,7 @@ func (e *Engine) issueTokens(ctx context.Context, userID string, opts CreateOpti
 	if err := e.store.Create(ctx, rec); err != nil {
 		return nil, storeErr("create", err)
 	}
+	e.facts.remember(rec)
 	return t, nil
 }
 

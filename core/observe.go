@@ -9,7 +9,7 @@ import (
 )
 
 // Operations an Observer sees. Engine operations nest store operations: a refresh is an
-// OpRefresh span holding an OpStoreGet and an OpStoreUpdate.
+// OpRefresh span holding an OpStoreRotate, or an OpStoreGet and an OpStoreUpdate.
 const (
 	OpSignIn         = "sign_in"       // POST {base}/signin: Authenticate and the new session
 	OpIssueTokens    = "issue_tokens"  // a new session (IssueTokens, CreateSession)
@@ -18,6 +18,7 @@ const (
 	OpStoreCreate    = "store.create"  // Store.Create
 	OpStoreGet       = "store.get"     // Store.Get
 	OpStoreUpdate    = "store.update"  // Store.Update
+	OpStoreRotate    = "store.rotate"  // Rotator.Rotate: a whole rotation in one statement
 	OpStoreList      = "store.list_by_user"
 	OpStoreRevoke    = "store.revoke_by_user"
 	OpStoreRevokeAll = "store.revoke_all"
@@ -121,6 +122,18 @@ func (s observedStore) RevokeByUser(ctx context.Context, userID, except string) 
 	ctx, end := s.obs.StartOp(ctx, OpStoreRevoke)
 	defer func() { end(err) }()
 	return s.Store.RevokeByUser(ctx, userID, except)
+}
+
+// observedRotator reports each one-statement rotation.
+type observedRotator struct {
+	Rotator
+	obs Observer
+}
+
+func (r observedRotator) Rotate(ctx context.Context, handle string, rot Rotation) (ok bool, err error) {
+	ctx, end := r.obs.StartOp(ctx, OpStoreRotate)
+	defer func() { end(err) }()
+	return r.Rotator.Rotate(ctx, handle, rot)
 }
 
 // observedAudit reports each batch the audit writer appends.

@@ -74,6 +74,9 @@ func (e *Engine) noteRevoked(handles ...string) {
 	if len(handles) > 0 {
 		e.revoked.add(e.cfg.Clock.Now(), e.keepRevoked(), handles...)
 	}
+	for _, h := range handles {
+		e.facts.forget(h)
+	}
 }
 
 // pollRevocations reads the store's revocation feed once. The background poller calls it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"time"
 )
 
 // RefreshMeta describes the client presenting a refresh token, for security events.
@@ -31,7 +32,13 @@ func (e *Engine) refreshTokens(ctx context.Context, token string, meta RefreshMe
 			Reason: "malformed refresh token"})
 		return nil, unauthorised("malformed refresh token", true)
 	}
+	if t, done, err := e.rotateKnown(ctx, rt, token, meta); done {
+		return t, err
+	}
 	rec, err := e.store.Get(ctx, rt.handle)
+	if err == nil {
+		e.facts.remember(rec)
+	}
 	if errors.Is(err, ErrNotFound) {
 		e.emit(ctx, SecurityEvent{Type: EventUnknownToken, Time: e.cfg.Clock.Now(), IP: meta.IP, UserAgent: meta.UserAgent,
 			Reason: "refresh token for a session that does not exist"})
@@ -65,7 +72,7 @@ func (e *Engine) refreshTokens(ctx context.Context, token string, meta RefreshMe
 				return nil, err
 			}
 			ch := Change{CurrentHash: childHash, PreviousHash: presented, RotatedAt: now,
-				History: e.nextHistory(rec, now), ExpiresAt: e.idleExpiry(rec, now), LastActiveAt: now}
+				History: e.nextHistory(rec, presented, now), ExpiresAt: e.idleExpiry(rec, now), LastActiveAt: now}
 			ok, err := e.store.Update(ctx, rec.Handle, Cond{LiveAt: now, CurrentHash: presented}, ch)
 			if err != nil {
 				return nil, storeErr("rotate", err)
@@ -80,7 +87,7 @@ func (e *Engine) refreshTokens(ctx context.Context, token string, meta RefreshMe
 				}
 				return e.tokensFor(rec, child, now)
 			}
-		} else if depth, supersededAt, found := lineagePosition(rec, presented); found {
+		} else if depth, supersededAt, found := e.lineagePosition(rec, presented); found {
 			if !arrived.Before(supersededAt.Add(e.cfg.RotationGrace)) {
 				// (c) superseded a grace window or more before it arrived: theft (R3).
 				return nil, e.theft(ctx, rec, meta)
@@ -116,7 +123,55 @@ func (e *Engine) refreshTokens(ctx context.Context, token string, meta RefreshMe
 			}
 			return nil, storeErr("get", err)
 		}
+		e.facts.remember(rec)
 	}
+}
+
+// rotateKnown is case (a) in one statement, for a session whose facts the engine holds and a
+// store that implements Rotator. The tag is checked against the cached secret before anything
+// is written (R4). The write's condition is met only by the genuine current token, so
+// anything else (a duplicate, a replay, a revoked or expired session, a payload changed since
+// it was cached) writes nothing and reports done=false: the caller then reads the row and
+// judges it as before.
+func (e *Engine) rotateKnown(ctx context.Context, rt *refreshToken, token string, meta RefreshMeta) (t *Tokens, done bool, err error) {
+	if e.rotator == nil {
+		return nil, false, nil
+	}
+	f := e.facts.get(rt.handle)
+	if f == nil {
+		return nil, false, nil
+	}
+	if !rt.validTag(f.secret) {
+		e.emit(ctx, SecurityEvent{Type: EventForgedToken, Time: e.cfg.Clock.Now(), UserID: f.userID,
+			Handle: rt.handle, IP: meta.IP, UserAgent: meta.UserAgent, Reason: "integrity tag mismatch"})
+		return nil, true, unauthorised("refresh token integrity check failed", true)
+	}
+	presented := hash2FromHash1(hash1(token))
+	child := rt.child(f.secret)
+	childHash := hash2FromHash1(hash1(child.String()))
+	now := e.cfg.Clock.Now()
+	rec := f.record(rt.handle, presented, childHash, now, time.Time{})
+	rec.ExpiresAt = e.idleExpiry(rec, now)
+	ok, err := e.rotator.Rotate(ctx, rt.handle, Rotation{From: presented, To: childHash, At: now,
+		ExpiresAt: rec.ExpiresAt, Version: f.version, Entry: historyEntry(presented, now), HistoryMax: historyMaxLen})
+	if err != nil {
+		return nil, true, storeErr("rotate", err)
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	// The anomaly hook reads only sign-in facts, but runs after the write here: a revoke
+	// answer revokes the session just rotated, and the client gets the same 401.
+	if err := e.checkAnomaly(ctx, rec, meta); err != nil {
+		return nil, true, err
+	}
+	e.emit(ctx, SecurityEvent{Type: EventRefresh, Time: now, UserID: rec.UserID, Handle: rec.Handle,
+		IP: meta.IP, UserAgent: meta.UserAgent})
+	if err := e.refreshStaleClaims(ctx, rec); err != nil {
+		return nil, true, err
+	}
+	t, err = e.tokensFor(rec, child, now)
+	return t, true, err
 }
 
 func (e *Engine) theft(ctx context.Context, rec *Record, meta RefreshMeta) error {

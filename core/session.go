@@ -75,7 +75,7 @@ func (e *Engine) checkLive(ctx context.Context, v *verified) (err error) {
 	if !rec.Live(e.cfg.Clock.Now()) || rec.UserID != v.userID {
 		return unauthorised("session revoked or expired", true)
 	}
-	if !onLineage(rec, v.rth1) {
+	if !e.onLineage(rec, v.rth1) {
 		return unauthorised("access token from a rotated-out lineage", true)
 	}
 	return nil
@@ -310,6 +310,7 @@ func (e *Engine) casUpdate(ctx context.Context, handle string, build func(*Recor
 				rec.Payload = ch.Payload
 			}
 			rec.Version++
+			e.facts.remember(rec)
 			return rec, nil
 		}
 		if err := ctx.Err(); err != nil {

@@ -69,7 +69,7 @@ type Change struct {
 // rows affected. Implementations must never upsert or read-modify-write on an update path.
 //
 // Optional capabilities are discovered by type assertion: ExpiredDeleter, AllRevoker,
-// RevocationFeed, KeyStore, PoolSizer, ProcessLocal and AuditLog.
+// RevocationFeed, KeyStore, PoolSizer, ProcessLocal, AuditLog and Rotator.
 type Store interface {
 	// Create inserts a new record. A duplicate handle is an error.
 	Create(ctx context.Context, rec *Record) error
@@ -85,6 +85,42 @@ type Store interface {
 	// RevokeByUser revokes every unrevoked record of the user except the one whose handle is
 	// except (which may be empty) and returns the revoked handles.
 	RevokeByUser(ctx context.Context, userID, except string) ([]string, error)
+}
+
+// Rotator is implemented by stores that can write a whole rotation (case (a) of
+// docs/ROTATION.md) as one statement, without reading the row first. The engine uses it when it
+// already knows the session's immutable parts (secret, user, lifetimes), so that a refresh
+// costs one round trip; when Rotate reports false it reads the row and decides as a store
+// without Rotator would. The history arithmetic below is the engine's encoding, which the store
+// applies blindly (docs/ROTATION.md, "One round trip").
+type Rotator interface {
+	// Rotate applies r in one atomic conditional write. The row must exist, be unrevoked, have
+	// ExpiresAt > r.At, CurrentHash == r.From and Version == r.Version, and its History must
+	// begin with its PreviousHash (both may be empty; rows written before the engine put the
+	// previous token into History fail this and are rotated the two-statement way). Then it
+	// sets:
+	//
+	//	History      = r.Entry when History is empty, else the first r.HistoryMax bytes of
+	//	               r.Entry + "," + History
+	//	PreviousHash = r.From
+	//	CurrentHash  = r.To
+	//	RotatedAt    = r.At
+	//	LastActiveAt = r.At
+	//	ExpiresAt    = r.ExpiresAt
+	//
+	// and nothing else (Version is unchanged). It reports whether a row was changed; a missing
+	// handle is (false, nil).
+	Rotate(ctx context.Context, handle string, r Rotation) (bool, error)
+}
+
+// Rotation is the write of one rotation (Rotator).
+type Rotation struct {
+	From, To   string    // H2 of the presented (current) token, and of its child
+	At         time.Time // the time of the write: liveness, RotatedAt and LastActiveAt
+	ExpiresAt  time.Time // the new idle expiry, already clamped to the absolute lifetime
+	Version    int64     // the Version the row must still have
+	Entry      string    // the history entry for From superseded at At
+	HistoryMax int       // the longest History may become, in bytes
 }
 
 // ExpiredDeleter is implemented by stores that can purge dead rows.

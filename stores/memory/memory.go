@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,7 @@ var (
 	_ core.AllRevoker     = (*Store)(nil)
 	_ core.RevocationFeed = (*Store)(nil)
 	_ core.ProcessLocal   = (*Store)(nil)
+	_ core.Rotator        = (*Store)(nil)
 )
 
 // New returns an empty store.
@@ -112,6 +114,27 @@ func (s *Store) Update(ctx context.Context, handle string, cond core.Cond, ch co
 	if ch.Revoke {
 		s.logRevoked(handle)
 	}
+	return true, nil
+}
+
+// Rotate implements core.Rotator.
+func (s *Store) Rotate(ctx context.Context, handle string, r core.Rotation) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.byID[handle]
+	if !ok || rec.Revoked || !rec.ExpiresAt.After(r.At) || rec.CurrentHash != r.From || rec.Version != r.Version ||
+		!strings.HasPrefix(rec.History, rec.PreviousHash) {
+		return false, nil
+	}
+	history := r.Entry
+	if rec.History != "" {
+		history += "," + rec.History
+	}
+	rec.History = history[:min(len(history), r.HistoryMax)]
+	rec.PreviousHash, rec.CurrentHash, rec.RotatedAt, rec.LastActiveAt, rec.ExpiresAt = r.From, r.To, r.At, r.At, r.ExpiresAt
 	return true, nil
 }
 
