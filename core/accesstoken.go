@@ -1,16 +1,14 @@
 package core
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
+	"math"
+	"strconv"
+	"sync"
 	"time"
-	"unicode/utf8"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // maxAccessTokenLen bounds every access token we parse. Ours are far smaller; a cookie cannot
@@ -73,115 +71,120 @@ func checkCustomPayload(p map[string]any) error {
 // must be treated as read-only.
 type verified struct {
 	userID, handle, rth1 string
-	expiry               time.Time      // exp as issued
-	authTime             time.Time      // sign-in time (auth_time); never moved by refresh
-	claims               map[string]any // full payload
+	expiry               time.Time // exp as issued
+	authTime             time.Time // sign-in time (auth_time); never moved by refresh
+	payload              string    // the payload JSON as signed: claims() decodes it
+	front                string    // the front-token, when this process signed the token
+
+	claimsOnce sync.Once
+	claimsMap  map[string]any // full payload, decoded on first use
 }
 
-// signAccess mints an access token for the session.
+// claims returns the full payload, as encoding/json decodes it into a map (numbers are
+// float64). It is decoded on first use, because the verify path itself needs only the fields
+// above; sync.Once makes that safe for a verified shared through the cache. The map must
+// not be modified.
+func (v *verified) claims() map[string]any {
+	v.claimsOnce.Do(func() {
+		if v.claimsMap != nil || v.payload == "" {
+			return
+		}
+		var m map[string]any
+		if json.Unmarshal([]byte(v.payload), &m) == nil {
+			v.claimsMap = m
+		}
+	})
+	return v.claimsMap
+}
+
+// signAccess mints an access token for the session. The payload JSON is encoded once, signed
+// once, and reused for the front-token and for claims() (decoded only if read).
 func (e *Engine) signAccess(userID, handle, rth1 string, authTime time.Time, custom map[string]any, now time.Time) (string, *verified, error) {
 	key, err := e.cfg.Keys.SigningKey()
 	if err != nil {
 		return "", nil, fmt.Errorf("ratchet: no signing key: %w", err)
 	}
-	exp := now.Add(e.cfg.AccessTTL).Truncate(time.Second)
-	claims := make(jwt.MapClaims, len(custom)+10)
-	maps.Copy(claims, custom)
-	claims["sub"] = userID
-	claims["exp"] = exp.Unix()
-	claims["iat"] = now.Unix()
-	claims["sessionHandle"] = handle
-	claims["refreshTokenHash1"] = rth1
-	claims["parentRefreshTokenHash1"] = nil
-	claims["antiCsrfToken"] = nil
-	claims["tId"] = "public"
-	claims["iss"] = e.cfg.Issuer
-	claims["auth_time"] = authTime.Unix()
-	if e.cfg.Audience != "" {
-		claims["aud"] = e.cfg.Audience
+	if !supportedAlg(key.Algorithm) || !validKid(key.ID) {
+		return "", nil, fmt.Errorf("ratchet: signing key %q (%s) is not usable", key.ID, key.Algorithm)
 	}
-	t := jwt.NewWithClaims(jwt.GetSigningMethod(key.Algorithm), claims)
-	t.Header["kid"] = key.ID
-	t.Header["version"] = "5"
-	s, err := t.SignedString(key.Private)
+	exp := now.Add(e.cfg.AccessTTL).Truncate(time.Second)
+	var pstack [1024]byte
+	payload, err := e.appendAccessPayload(pstack[:0], userID, handle, rth1, exp.Unix(), now.Unix(), authTime.Unix(), custom)
 	if err != nil {
 		return "", nil, fmt.Errorf("ratchet: signing access token: %w", err)
 	}
-	// Round-trip through JSON so the claims look exactly as a verifier would see them.
-	var up map[string]any
-	if raw, err := json.Marshal(claims); err == nil {
-		_ = json.Unmarshal(raw, &up)
+
+	var hstack [160]byte
+	hdr := appendJOSEHeader(hstack[:0], key)
+	var tstack [2048]byte
+	tokBuf := tstack[:0]
+	inputLen := b64.EncodedLen(len(hdr)) + 1 + b64.EncodedLen(len(payload))
+	if n := inputLen + 1 + b64.EncodedLen(signatureLen(key)); n > len(tstack) {
+		tokBuf = make([]byte, 0, n)
 	}
+	tokBuf = b64.AppendEncode(tokBuf, hdr)
+	tokBuf = append(tokBuf, '.')
+	tokBuf = b64.AppendEncode(tokBuf, payload)
+	sig, err := signJWS(key, tokBuf)
+	if err != nil {
+		return "", nil, fmt.Errorf("ratchet: signing access token: %w", err)
+	}
+	tokBuf = append(tokBuf, '.')
+	tokBuf = b64.AppendEncode(tokBuf, sig)
+	s := string(tokBuf)
+
 	v := &verified{userID: userID, handle: handle, rth1: rth1, expiry: exp,
-		authTime: time.Unix(authTime.Unix(), 0), claims: up}
+		authTime: time.Unix(authTime.Unix(), 0), payload: string(payload)}
 	// Every token ends up in a cookie (ours in cookie mode, the SDK's st-access-token and
 	// sFrontToken cookies in both modes) and in every later request's headers.
-	front := frontToken(v)
-	if n := e.tokenHeaderBytes(s, front); n > e.cfg.TokenHeaderBudget ||
-		len(e.accessCookie)+1+len(s) > maxCookieBytes || len("sFrontToken")+1+len(front) > maxCookieBytes {
+	v.front = frontToken(v)
+	if n := e.tokenHeaderBytes(s, v.front); n > e.cfg.TokenHeaderBudget ||
+		len(e.accessCookie)+1+len(s) > maxCookieBytes || len("sFrontToken")+1+len(v.front) > maxCookieBytes {
 		return "", nil, fmt.Errorf("%w: they would add %d bytes to each request's headers, over Config.TokenHeaderBudget (%d)",
 			ErrTokenTooLarge, n, e.cfg.TokenHeaderBudget)
 	}
 	return s, v, nil
 }
 
-// allowedHeader lists the only JOSE header members we accept. Anything else (crit, jwk, jku,
-// x5u, x5c, cty, zip, …) is refused outright: keys are never taken from a token.
-var allowedHeader = map[string]bool{"alg": true, "typ": true, "kid": true, "version": true}
-
-// errMalformed marks tokens that are not structurally ours (unauthorised, not try-refresh).
-var errMalformed = errors.New("malformed access token")
-
-// precheck validates the compact form before any library code sees it: bounded size, exactly
-// three base64url segments, a header with known members only and no duplicate JSON members.
-func precheck(tok string) error {
-	if len(tok) == 0 || len(tok) > maxAccessTokenLen {
-		return errMalformed
+// appendAccessPayload appends the access token's payload JSON: the engine's claims (the
+// SuperTokens v5 set) and then the custom ones, encoded by encoding/json as one object. A
+// custom claim with an engine-owned name is dropped (the engine's value wins, as it always
+// did); the public entry points refuse such payloads before they get here (ErrProtectedClaim).
+func (e *Engine) appendAccessPayload(dst []byte, userID, handle, rth1 string, exp, iat, authTime int64, custom map[string]any) ([]byte, error) {
+	dst = append(dst, `{"sub":`...)
+	dst = appendJSONString(dst, userID)
+	dst = append(dst, `,"exp":`...)
+	dst = strconv.AppendInt(dst, exp, 10)
+	dst = append(dst, `,"iat":`...)
+	dst = strconv.AppendInt(dst, iat, 10)
+	dst = append(dst, `,"auth_time":`...)
+	dst = strconv.AppendInt(dst, authTime, 10)
+	dst = append(dst, `,"sessionHandle":`...)
+	dst = appendJSONString(dst, handle)
+	dst = append(dst, `,"refreshTokenHash1":`...)
+	dst = appendJSONString(dst, rth1)
+	dst = append(dst, `,"parentRefreshTokenHash1":null,"antiCsrfToken":null,"tId":"public","iss":`...)
+	dst = appendJSONString(dst, e.cfg.Issuer)
+	if e.cfg.Audience != "" {
+		dst = append(dst, `,"aud":`...)
+		dst = appendJSONString(dst, e.cfg.Audience)
 	}
-	dots := [2]int{-1, -1}
-	n := 0
-	for i := 0; i < len(tok); i++ {
-		c := tok[i]
-		if c == '.' {
-			if n == 2 {
-				return errMalformed
-			}
-			dots[n] = i
-			n++
-			continue
-		}
-		if !isB64URLByte(c) {
-			return errMalformed
-		}
+	if len(custom) == 0 {
+		return append(dst, '}'), nil
 	}
-	if n != 2 || dots[0] == 0 || dots[1] == dots[0]+1 || dots[1] == len(tok)-1 {
-		return errMalformed
+	if checkCustomPayload(custom) != nil {
+		custom = maps.Clone(custom)
+		maps.DeleteFunc(custom, func(k string, _ any) bool { return protectedClaims[k] })
 	}
-	strict := b64.Strict()
-	hdr, err := strict.DecodeString(tok[:dots[0]])
-	if err != nil || !utf8.Valid(hdr) || hasDuplicateMembers(hdr) {
-		return errMalformed
+	raw, err := json.Marshal(custom)
+	if err != nil {
+		return nil, err
 	}
-	var h map[string]any
-	if err := json.Unmarshal(hdr, &h); err != nil {
-		return errMalformed
+	if len(raw) <= 2 { // {}
+		return append(dst, '}'), nil
 	}
-	for k := range h {
-		if !allowedHeader[k] {
-			return errMalformed
-		}
-	}
-	if typ, _ := h["typ"].(string); typ != "JWT" {
-		return errMalformed
-	}
-	if kid, _ := h["kid"].(string); !validKid(kid) {
-		return errMalformed
-	}
-	payload, err := strict.DecodeString(tok[dots[0]+1 : dots[1]])
-	if err != nil || !utf8.Valid(payload) || hasDuplicateMembers(payload) {
-		return errMalformed
-	}
-	return nil
+	dst = append(dst, ',')
+	return append(dst, raw[1:]...), nil // the members and the closing brace
 }
 
 // looksLikeJWS is the cheap shape test used to pick a transport: bounded length, base64url
@@ -200,67 +203,6 @@ func looksLikeJWS(tok string) bool {
 		}
 	}
 	return dots == 2
-}
-
-// hasDuplicateMembers reports whether any JSON object in doc repeats a member name, or doc is
-// not valid JSON.
-func hasDuplicateMembers(doc []byte) bool {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	type frame struct {
-		obj  bool
-		seen map[string]bool
-		key  bool // next string token in an object is a key
-	}
-	var stack []*frame
-	seenValue := false
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return len(stack) != 0 || !seenValue
-		}
-		if err != nil {
-			return true
-		}
-		seenValue = true
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		switch v := tok.(type) {
-		case json.Delim:
-			switch v {
-			case '{':
-				if top != nil && top.obj {
-					top.key = true
-				}
-				stack = append(stack, &frame{obj: true, seen: map[string]bool{}, key: true})
-			case '[':
-				if top != nil && top.obj {
-					top.key = true
-				}
-				stack = append(stack, &frame{})
-			default:
-				stack = stack[:len(stack)-1]
-			}
-		case string:
-			if top != nil && top.obj && top.key {
-				if top.seen[v] {
-					return true
-				}
-				top.seen[v] = true
-				top.key = false
-				continue
-			}
-			if top != nil && top.obj {
-				top.key = true
-			}
-		default:
-			if top != nil && top.obj {
-				top.key = true
-			}
-		}
-	}
 }
 
 // verifyAccess checks an access token: the cache first, then the full verification.
@@ -288,75 +230,178 @@ func (e *Engine) verifyAccess(tok string) (*verified, error) {
 // verifyAccessUncached verifies signature and claims. With allowExpired, an expired but
 // otherwise valid token is accepted (used only to revoke tokens presented at sign-in).
 func (e *Engine) verifyAccessUncached(tok string, allowExpired bool) (*verified, error) {
-	if err := precheck(tok); err != nil {
-		return nil, unauthorised("malformed access token", true)
-	}
-	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{AlgEdDSA, AlgES256, AlgRS256}),
-		jwt.WithStrictDecoding(),
-		jwt.WithIssuer(e.cfg.Issuer),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(e.cfg.ClockSkew),
-		jwt.WithTimeFunc(e.cfg.Clock.Now),
-	}
-	if !allowExpired {
-		opts = append(opts, jwt.WithExpirationRequired())
-	}
-	if e.cfg.Audience != "" {
-		opts = append(opts, jwt.WithAudience(e.cfg.Audience))
-	}
-	claims := jwt.MapClaims{}
-	_, err := jwt.NewParser(opts...).ParseWithClaims(tok, claims, e.keyFor)
-	if err != nil && !(allowExpired && onlyExpired(err)) {
-		return nil, tryRefresh("access token rejected: " + err.Error())
-	}
-	v := &verified{claims: claims}
-	var ok bool
-	if v.userID, ok = claims["sub"].(string); !ok || v.userID == "" {
-		return nil, tryRefresh("access token has no sub")
-	}
-	if v.handle, ok = claims["sessionHandle"].(string); !ok || !ValidHandle(v.handle) {
-		return nil, tryRefresh("access token has no valid sessionHandle")
-	}
-	if v.rth1, ok = claims["refreshTokenHash1"].(string); !ok || len(v.rth1) != 64 {
-		return nil, tryRefresh("access token has no valid refreshTokenHash1")
-	}
-	exp, err := claims.GetExpirationTime()
-	if err != nil || exp == nil {
-		return nil, tryRefresh("access token has no exp")
-	}
-	v.expiry = exp.Time
-	if at, ok := claims["auth_time"].(float64); ok {
-		v.authTime = time.Unix(int64(at), 0)
+	v, r := e.checkAccessToken(tok, allowExpired, e.cfg.Clock.Now())
+	if r != nil {
+		if r.malformed {
+			return nil, unauthorised("malformed access token: "+r.check, true)
+		}
+		return nil, tryRefresh("access token rejected: " + r.check)
 	}
 	return v, nil
 }
 
-// onlyExpired reports whether exp was the token's only problem: the signature verified and
-// every other claim passed.
-func onlyExpired(err error) bool {
-	if !errors.Is(err, jwt.ErrTokenExpired) {
-		return false
+// checkAccessToken is the whole verification, in the order the checks always ran: the
+// compact form, the header allow-list and the payload's JSON (malformed), then the
+// algorithm, the key, the signature and the claims.
+func (e *Engine) checkAccessToken(tok string, allowExpired bool, now time.Time) (*verified, *refusal) {
+	t, r := splitJWS(tok)
+	if r != nil {
+		return nil, r
 	}
-	for _, other := range []error{jwt.ErrTokenMalformed, jwt.ErrTokenUnverifiable, jwt.ErrTokenSignatureInvalid,
-		jwt.ErrTokenInvalidIssuer, jwt.ErrTokenUsedBeforeIssued, jwt.ErrTokenNotValidYet, jwt.ErrTokenInvalidId,
-		jwt.ErrTokenInvalidSubject, jwt.ErrTokenInvalidAudience, jwt.ErrTokenRequiredClaimMissing} {
-		if errors.Is(err, other) {
-			return false
-		}
+	h, r := parseJOSEHeader(t.header)
+	if r != nil {
+		return nil, r
 	}
-	return true
+	if !validJSON(t.payload) {
+		return nil, refusePayloadJSON
+	}
+	members, ok := newMemberIter(t.payload)
+	if !ok {
+		return nil, refusePayloadShape
+	}
+	if !supportedAlg(h.alg) {
+		return nil, refuseAlg
+	}
+	var sbuf [maxJWSSignatureLen]byte
+	sig, ok := decodeSignature(t.sigSegment, sbuf[:])
+	if !ok {
+		return nil, refuseSigBase64
+	}
+	// The algorithm is the key's: a header may only name it, never choose it.
+	key, ok := e.cfg.Keys.VerificationKey(h.kid)
+	if !ok || key == nil {
+		return nil, refuseUnknownKid
+	}
+	if key.Algorithm != h.alg {
+		return nil, refuseKeyAlg
+	}
+	if !verifyJWS(key.Algorithm, key.Public, t.signingInput, sig) {
+		return nil, refuseSignature
+	}
+	return e.checkClaims(members, t.payload, allowExpired, now)
 }
 
-// keyFor resolves kid to a key, binding the algorithm to the key rather than to the header.
-func (e *Engine) keyFor(t *jwt.Token) (any, error) {
-	kid, _ := t.Header["kid"].(string)
-	k, ok := e.cfg.Keys.VerificationKey(kid)
-	if !ok {
-		return nil, errors.New("unknown kid")
+// accessClaims are the raw JSON values of the payload members the engine reads ("" when
+// absent: a present value is never empty).
+type accessClaims struct {
+	sub, exp, iat, nbf, iss, aud, handle, rth1, authTime string
+}
+
+// checkClaims applies golang-jwt's MapClaims rules (issuer, audience, iat, nbf, exp with
+// Config.ClockSkew as leeway) and the engine's own (sub, sessionHandle, refreshTokenHash1,
+// auth_time). Expiry is judged last, so that with allowExpired it is the only check that may
+// fail.
+func (e *Engine) checkClaims(it memberIter, payload string, allowExpired bool, now time.Time) (*verified, *refusal) {
+	var c accessClaims
+	for {
+		name, value, ok := it.next()
+		if !ok {
+			break
+		}
+		switch name {
+		case "sub":
+			c.sub = value
+		case "exp":
+			c.exp = value
+		case "iat":
+			c.iat = value
+		case "nbf":
+			c.nbf = value
+		case "iss":
+			c.iss = value
+		case "aud":
+			c.aud = value
+		case "sessionHandle":
+			c.handle = value
+		case "refreshTokenHash1":
+			c.rth1 = value
+		case "auth_time":
+			c.authTime = value
+		}
 	}
-	if t.Method == nil || t.Method.Alg() != k.Algorithm {
-		return nil, errors.New("algorithm does not match key")
+	skew := e.cfg.ClockSkew
+	if iss, ok := jsonString(c.iss); !ok || iss == "" || iss != e.cfg.Issuer {
+		return nil, refuseIss
 	}
-	return k.Public, nil
+	if e.cfg.Audience != "" && !audienceHas(c.aud, e.cfg.Audience) {
+		return nil, refuseAud
+	}
+	if iat, present, ok := numericDate(c.iat); !ok || present && now.Before(iat.Add(-skew)) {
+		return nil, refuseIat
+	}
+	if nbf, present, ok := numericDate(c.nbf); !ok || present && now.Before(nbf.Add(-skew)) {
+		return nil, refuseNbf
+	}
+	v := &verified{payload: payload}
+	var ok bool
+	if v.userID, ok = jsonString(c.sub); !ok || v.userID == "" {
+		return nil, refuseSub
+	}
+	if v.handle, ok = jsonString(c.handle); !ok || !ValidHandle(v.handle) {
+		return nil, refuseHandle
+	}
+	if v.rth1, ok = jsonString(c.rth1); !ok || len(v.rth1) != 64 {
+		return nil, refuseRTH1
+	}
+	if c.authTime != "" {
+		at, ok := jsonNumber(c.authTime)
+		if !ok || math.Abs(at) > maxNumericDate {
+			return nil, refuseAuthTime
+		}
+		v.authTime = time.Unix(int64(at), 0)
+	}
+	exp, present, ok := numericDate(c.exp)
+	if !ok || !present {
+		return nil, refuseExp
+	}
+	if !allowExpired && !now.Before(exp.Add(skew)) {
+		return nil, refuseExpired
+	}
+	v.expiry = exp
+	return v, nil
+}
+
+// maxNumericDate bounds date claims (2^53 s, some 285 million years): golang-jwt converts
+// larger values with an overflowing float-to-int conversion; we refuse them.
+const maxNumericDate = 1 << 53
+
+// numericDate reads a date claim as golang-jwt's MapClaims does: absent or 0 means absent,
+// any other JSON number is whole seconds (rounded down); anything else is refused.
+func numericDate(raw string) (t time.Time, present, ok bool) {
+	if raw == "" {
+		return time.Time{}, false, true
+	}
+	f, ok := jsonNumber(raw)
+	if !ok || math.Abs(f) > maxNumericDate {
+		return time.Time{}, false, false
+	}
+	if f == 0 {
+		return time.Time{}, false, true
+	}
+	return time.Unix(int64(math.Floor(f)), 0), true, true
+}
+
+// audienceHas applies golang-jwt's audience rule: aud is a string or an array of strings
+// (any other element refuses the token), and one of them is want; absent, empty, [""] or
+// another JSON type is a missing audience.
+func audienceHas(raw, want string) bool {
+	if s, ok := jsonString(raw); ok {
+		return s != "" && s == want
+	}
+	if raw == "" || raw[0] != '[' {
+		return false
+	}
+	var list []any
+	if json.Unmarshal([]byte(raw), &list) != nil {
+		return false
+	}
+	found := false
+	for _, a := range list {
+		s, ok := a.(string)
+		if !ok {
+			return false
+		}
+		found = found || s == want
+	}
+	return found // want is never "", so [""] never has it
 }

@@ -75,7 +75,7 @@ func (e *Engine) adminAccess(ctx context.Context, req Request, resp Response, de
 		return deny("role", &Error{Kind: ErrForbidden, Reason: "admin API: Allow refused the session", UserID: s.UserID(), Handle: s.Handle()})
 	}
 	if destructive {
-		if fails := runValidators([]ClaimValidator{e.RequireRecentAuth(e.cfg.Admin.RecentAuth)}, s.current().claims); len(fails) > 0 {
+		if fails := runValidators([]ClaimValidator{e.RequireRecentAuth(e.cfg.Admin.RecentAuth)}, s.current().claims()); len(fails) > 0 {
 			return deny("recent_auth", &Error{Kind: ErrInvalidClaim, Claims: fails, UserID: s.UserID(), Handle: s.Handle()})
 		}
 	}

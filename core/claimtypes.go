@@ -59,7 +59,7 @@ func (c *Claim) read(p map[string]any) (v any, fetched time.Time, ok bool) {
 }
 
 // Value returns the claim's value and fetch time from a session's payload.
-func (c *Claim) Value(s *Session) (any, time.Time, bool) { return c.read(s.current().claims) }
+func (c *Claim) Value(s *Session) (any, time.Time, bool) { return c.read(s.current().claims()) }
 
 func (c *Claim) now() time.Time {
 	if c.clock == nil {

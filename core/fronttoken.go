@@ -3,23 +3,42 @@ package core
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 )
 
 // frontTokenRemove is the front-token value that tells the SDK the session is gone.
 const frontTokenRemove = "remove"
 
 // frontToken encodes {"uid","ate","up"} as standard base64 of UTF-8 JSON, exactly as the
-// supertokens-website SDK decodes it (atob + decodeURIComponent(escape(…))).
+// supertokens-website SDK decodes it (atob + decodeURIComponent(escape(…))). "up" is the
+// access token's payload JSON as signed, so it is copied, never re-encoded.
 func frontToken(v *verified) string {
-	raw, err := json.Marshal(struct {
-		UID string         `json:"uid"`
-		ATE int64          `json:"ate"`
-		UP  map[string]any `json:"up"`
-	}{v.userID, v.expiry.UnixMilli(), v.claims})
-	if err != nil {
-		return ""
+	if v.front != "" {
+		return v.front
 	}
-	return base64.StdEncoding.EncodeToString(raw)
+	up := v.payload
+	if up == "" { // not from a token: encode the claims
+		b, err := json.Marshal(v.claims())
+		if err != nil {
+			return ""
+		}
+		up = string(b)
+	}
+	var stack [1024]byte
+	raw := append(stack[:0], `{"uid":`...)
+	raw = appendJSONString(raw, v.userID)
+	raw = append(raw, `,"ate":`...)
+	raw = strconv.AppendInt(raw, v.expiry.UnixMilli(), 10)
+	raw = append(raw, `,"up":`...)
+	raw = append(raw, up...)
+	raw = append(raw, '}')
+	var out [2048]byte
+	enc := base64.StdEncoding
+	if n := enc.EncodedLen(len(raw)); n <= len(out) {
+		enc.Encode(out[:n], raw)
+		return string(out[:n])
+	}
+	return enc.EncodeToString(raw)
 }
 
 // FrontTokenInfo is a decoded front-token.

@@ -89,7 +89,7 @@ func FuzzFrontToken(f *testing.F) {
 		if err != nil {
 			return
 		}
-		re := frontToken(&verified{userID: ft.UID, expiry: time.UnixMilli(ft.ATE), claims: ft.UP})
+		re := frontToken(&verified{userID: ft.UID, expiry: time.UnixMilli(ft.ATE), claimsMap: ft.UP})
 		back, err := DecodeFrontToken(re)
 		if err != nil || back.UID != ft.UID || back.ATE != ft.ATE {
 			t.Fatalf("front-token does not round-trip: %q", s)

@@ -82,7 +82,7 @@ func (e *Engine) GetSession(ctx context.Context, req Request, resp Response, opt
 		}
 	}
 	if len(opts.Validators) > 0 {
-		if fails := runValidators(opts.Validators, v.claims); len(fails) > 0 {
+		if fails := runValidators(opts.Validators, v.claims()); len(fails) > 0 {
 			return nil, &Error{Kind: ErrInvalidClaim, Claims: fails, UserID: v.userID, Handle: v.handle}
 		}
 	}

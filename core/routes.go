@@ -255,7 +255,7 @@ func (e *Engine) serveDeleteSession(ctx context.Context, req Request, resp Respo
 	if handle == s.Handle() {
 		err = s.Revoke(ctx)
 	} else {
-		if fails := runValidators(e.recentAuthValidators(), s.current().claims); len(fails) > 0 {
+		if fails := runValidators(e.recentAuthValidators(), s.current().claims()); len(fails) > 0 {
 			e.WriteError(ctx, req, resp, &Error{Kind: ErrInvalidClaim, Claims: fails, UserID: s.UserID(), Handle: s.Handle()})
 			return
 		}

@@ -49,8 +49,10 @@ func (e *Engine) VerifyAccessToken(ctx context.Context, accessToken string, opts
 			return nil, err
 		}
 	}
-	if fails := runValidators(opts.Validators, v.claims); len(fails) > 0 {
-		return nil, &Error{Kind: ErrInvalidClaim, Claims: fails, UserID: v.userID, Handle: v.handle}
+	if len(opts.Validators) > 0 { // claims() decodes the payload on first use: only when read
+		if fails := runValidators(opts.Validators, v.claims()); len(fails) > 0 {
+			return nil, &Error{Kind: ErrInvalidClaim, Claims: fails, UserID: v.userID, Handle: v.handle}
+		}
 	}
 	return &Session{e: e, v: v, token: accessToken}, nil
 }
@@ -104,11 +106,11 @@ func (s *Session) Expiry() time.Time { return s.current().expiry }
 // Claim returns one claim of the access-token payload. Arrays and objects are returned as
 // copies: the verified claims are cached and shared by every request with the same token, so
 // a caller must never be able to change what the next request sees.
-func (s *Session) Claim(name string) any { return cloneJSON(s.current().claims[name]) }
+func (s *Session) Claim(name string) any { return cloneJSON(s.current().claims()[name]) }
 
 // Payload returns a deep copy of the full access-token payload.
 func (s *Session) Payload() map[string]any {
-	return cloneJSON(s.current().claims).(map[string]any)
+	return cloneJSON(s.current().claims()).(map[string]any)
 }
 
 // cloneJSON deep-copies a decoded JSON value (objects, arrays and scalars).
