@@ -9,10 +9,9 @@ import (
 
 // A strict JSON scanner for the access token's header and payload. It answers, without
 // allocating for the documents we issue, the question the verifier asks of both segments:
-// is this exactly one valid JSON document (the grammar encoding/json accepts) in which no
-// object, at any depth, repeats a member name? encoding/json's own answer (json.Valid plus a
-// Decoder.Token walk with a map per object) costs a few allocations per token, which was
-// most of the verify path's 320. Documents the fast path cannot judge alone (a member name
+// is this exactly one JSON document that encoding/json decodes, in which no object, at any
+// depth, repeats a member name? encoding/json's own answer (a decode plus a Decoder.Token
+// walk with a map per object) costs allocations per member, most of the verify path's 320. Documents the fast path cannot judge alone (a member name
 // with an escape, more names per object than it remembers, deep nesting) are handed to
 // encoding/json, so the answer is always encoding/json's.
 
@@ -22,14 +21,16 @@ const (
 	scanMaxObjectKeys = 32 // names per object compared pairwise: bounds the work per name
 )
 
-// validJSON reports whether doc is one valid JSON value with no duplicate member names.
-// It does not check UTF-8 (encoding/json does not either); callers that need it check first.
+// validJSON reports whether doc is one JSON value that encoding/json decodes (valid
+// grammar, every number within float64's range) with no duplicate member names. It does not
+// check UTF-8 (encoding/json does not either); callers that need it check first.
 func validJSON(doc string) bool {
 	s := jsonScanner{doc: doc}
 	ok := s.value() && s.end()
 	if s.undecided {
 		b := []byte(doc)
-		return json.Valid(b) && !hasDuplicateMembers(b)
+		var v any
+		return json.Unmarshal(b, &v) == nil && !hasDuplicateMembers(b)
 	}
 	return ok
 }
@@ -123,7 +124,8 @@ func (s *jsonScanner) number() bool {
 			i++
 		}
 	}
-	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+	exponent := i < len(d) && (d[i] == 'e' || d[i] == 'E')
+	if exponent {
 		i++
 		if i < len(d) && (d[i] == '+' || d[i] == '-') {
 			i++
@@ -133,6 +135,13 @@ func (s *jsonScanner) number() bool {
 		}
 		for i < len(d) && isDigit(d[i]) {
 			i++
+		}
+	}
+	// encoding/json decodes numbers into float64 and fails beyond its range (1e400); only an
+	// exponent or some 309 digits can get there.
+	if exponent || i-s.pos > 300 {
+		if _, err := strconv.ParseFloat(d[s.pos:i], 64); err != nil {
+			return false
 		}
 	}
 	s.pos = i

@@ -113,26 +113,26 @@ func splitJWS(tok string) (jws, *refusal) {
 	// One copy of the token: the standard library decodes and verifies bytes.
 	raw := []byte(tok)
 
-	var hbuf [maxJWSHeaderLen]byte
-	n, err := strict.Decode(hbuf[:], raw[:d1])
+	// Header and payload are decoded side by side into one buffer and become one string:
+	// one allocation for both (the header's few bytes stay alive with the payload).
+	var stack [2560]byte
+	buf := stack[:]
+	if need := strict.DecodedLen(d1) + strict.DecodedLen(d2-d1-1); need > len(buf) {
+		buf = make([]byte, need)
+	}
+	hn, err := strict.Decode(buf, raw[:d1])
 	if err != nil {
 		return jws{}, refuseBase64
 	}
-	hdr := hbuf[:n]
-
-	var pstack [2048]byte
-	pbuf := pstack[:]
-	if m := strict.DecodedLen(d2 - d1 - 1); m > len(pbuf) {
-		pbuf = make([]byte, m)
-	}
-	m, err := strict.Decode(pbuf, raw[d1+1:d2])
+	pn, err := strict.Decode(buf[hn:], raw[d1+1:d2])
 	if err != nil {
 		return jws{}, refuseBase64
 	}
-	if !utf8.Valid(hdr) || !utf8.Valid(pbuf[:m]) {
+	if !utf8.Valid(buf[:hn]) || !utf8.Valid(buf[hn:hn+pn]) {
 		return jws{}, refuseUTF8
 	}
-	return jws{signingInput: raw[:d2], header: string(hdr), payload: string(pbuf[:m]), sigSegment: raw[d2+1:]}, nil
+	text := string(buf[:hn+pn])
+	return jws{signingInput: raw[:d2], header: text[:hn], payload: text[hn:], sigSegment: raw[d2+1:]}, nil
 }
 
 // joseHeader is the checked header: alg is returned as found (it is judged against the key).
