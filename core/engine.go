@@ -216,13 +216,13 @@ func (e *Engine) issueTokens(ctx context.Context, userID string, opts CreateOpti
 	rt := newRootToken(secret, handle)
 	rec := &Record{
 		Handle: handle, UserID: userID, Secret: secret,
-		CurrentHash: hash2FromHash1(hash1(rt.String())),
+		CurrentHash: hash2(rt.String()),
 		CreatedAt:   now, RotatedAt: now, LastActiveAt: now,
 		IdleTimeout: life.Idle, AbsoluteExpiresAt: now.Add(life.Absolute), Version: 1,
 		Data: data, Payload: payload, IP: cleanClientString(opts.IP, maxIPBytes), UserAgent: cleanClientString(opts.UserAgent, maxUserAgentBytes),
 	}
 	rec.ExpiresAt = e.idleExpiry(rec, now)
-	t, err := e.tokensFor(rec, rt, now) // before the insert: an unsignable session is never stored
+	t, err := e.tokensFor(rec, &rt, now) // before the insert: an unsignable session is never stored
 	if err != nil {
 		return nil, err
 	}

@@ -24,11 +24,13 @@ const (
 
 var b64 = base64.RawURLEncoding
 
-// refreshToken is a parsed refresh token.
+// refreshToken is a parsed or derived refresh token. It is a value: parsing, deriving and
+// encoding one allocate only its string form.
 type refreshToken struct {
 	handle string
-	body   []byte
-	tag    []byte
+	body   [bodyBytes]byte
+	tag    [tagBytes]byte
+	s      string // the token as the client holds it
 }
 
 func randomBytes(n int) []byte {
@@ -41,21 +43,17 @@ func randomBytes(n int) []byte {
 }
 
 // newHandle returns a random public session id.
-func newHandle() string { return b64.EncodeToString(randomBytes(handleBytes)) }
+func newHandle() string {
+	var b [handleBytes]byte
+	_, _ = rand.Read(b[:]) // never fails (see randomBytes)
+	return b64.EncodeToString(b[:])
+}
 
 // ValidHandle reports whether h has the exact shape of a session handle. Use it to reject
 // attacker-chosen ids before they reach a store.
 func ValidHandle(h string) bool {
-	if len(h) != handleLen {
-		return false
-	}
-	for i := 0; i < len(h); i++ {
-		if !isB64URLByte(h[i]) {
-			return false
-		}
-	}
-	_, err := b64.Strict().DecodeString(h)
-	return err == nil
+	var b [handleBytes]byte
+	return len(h) == handleLen && decodeField(b[:], h)
 }
 
 func isB64URLByte(c byte) bool { return b64URLAlphabet[c] }
@@ -68,75 +66,112 @@ var b64URLAlphabet = func() (t [256]bool) {
 	return t
 }()
 
+// decodeField decodes s, canonical unpadded base64url, into exactly dst. The decoder skips
+// CR and LF, so the alphabet is checked first: every byte must count.
+func decodeField(dst []byte, s string) bool {
+	if b64.DecodedLen(len(s)) != len(dst) {
+		return false
+	}
+	var src [bodyLen]byte // the longest field
+	if len(s) > len(src) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isB64URLByte(s[i]) {
+			return false
+		}
+		src[i] = s[i]
+	}
+	n, err := b64.Strict().Decode(dst, src[:len(s)])
+	return err == nil && n == len(dst)
+}
+
 // parseRefreshToken checks shape and alphabet only; the tag is verified against the session's
 // secret by the caller.
-func parseRefreshToken(s string) (*refreshToken, bool) {
+func parseRefreshToken(s string) (refreshToken, bool) {
+	var t refreshToken
 	if len(s) != refreshTokenLen || s[handleLen] != '.' || s[handleLen+1+bodyLen] != '.' {
-		return nil, false
+		return t, false
 	}
-	h := s[:handleLen]
-	if !ValidHandle(h) {
-		return nil, false
+	var hb [handleBytes]byte
+	if !decodeField(hb[:], s[:handleLen]) ||
+		!decodeField(t.body[:], s[handleLen+1:handleLen+1+bodyLen]) ||
+		!decodeField(t.tag[:], s[handleLen+1+bodyLen+1:]) {
+		return refreshToken{}, false
 	}
-	// The decoder skips CR and LF, so check the alphabet first: every byte must count.
-	for i := handleLen + 1; i < len(s); i++ {
-		if i != handleLen+1+bodyLen && !isB64URLByte(s[i]) {
-			return nil, false
-		}
-	}
-	strict := b64.Strict()
-	body, err := strict.DecodeString(s[handleLen+1 : handleLen+1+bodyLen])
-	if err != nil || len(body) != bodyBytes {
-		return nil, false
-	}
-	tag, err := strict.DecodeString(s[handleLen+1+bodyLen+1:])
-	if err != nil || len(tag) != tagBytes {
-		return nil, false
-	}
-	return &refreshToken{handle: h, body: body, tag: tag}, true
+	t.handle, t.s = s[:handleLen], s
+	return t, true
 }
 
-func mac(secret []byte, parts ...[]byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	for _, p := range parts {
-		m.Write(p)
-	}
-	return m.Sum(nil)
-}
-
-func computeTag(secret []byte, handle string, body []byte) []byte {
-	return mac(secret, []byte("rt-tag"), []byte(handle), body)[:tagBytes]
+func computeTag(secret []byte, handle string, body *[bodyBytes]byte) (tag [tagBytes]byte) {
+	var hb [handleLen]byte
+	copy(hb[:], handle)
+	sum := hmacSHA256(secret, "rt-tag", hb[:len(handle)], body[:])
+	copy(tag[:], sum[:])
+	return tag
 }
 
 // validTag verifies the integrity tag in constant time.
 func (t *refreshToken) validTag(secret []byte) bool {
-	return hmac.Equal(t.tag, computeTag(secret, t.handle, t.body))
+	want := computeTag(secret, t.handle, &t.body)
+	return hmac.Equal(t.tag[:], want[:])
 }
 
 // child derives the next token of the lineage: the same parent always gives the same child.
-func (t *refreshToken) child(secret []byte) *refreshToken {
-	body := mac(secret, []byte("rt-next"), t.body)
-	return &refreshToken{handle: t.handle, body: body, tag: computeTag(secret, t.handle, body)}
-}
-
-func (t *refreshToken) String() string {
-	return t.handle + "." + b64.EncodeToString(t.body) + "." + b64.EncodeToString(t.tag)
+func (t *refreshToken) child(secret []byte) refreshToken {
+	c := refreshToken{handle: t.handle, body: hmacSHA256(secret, "rt-next", t.body[:], nil)}
+	c.tag = computeTag(secret, c.handle, &c.body)
+	c.s = c.encode()
+	return c
 }
 
 // newRootToken starts a lineage for handle.
-func newRootToken(secret []byte, handle string) *refreshToken {
-	body := randomBytes(bodyBytes)
-	return &refreshToken{handle: handle, body: body, tag: computeTag(secret, handle, body)}
+func newRootToken(secret []byte, handle string) refreshToken {
+	t := refreshToken{handle: handle}
+	_, _ = rand.Read(t.body[:]) // never fails (see randomBytes)
+	t.tag = computeTag(secret, handle, &t.body)
+	t.s = t.encode()
+	return t
+}
+
+func (t *refreshToken) encode() string {
+	var b [refreshTokenLen]byte
+	copy(b[:], t.handle)
+	b[handleLen] = '.'
+	b64.Encode(b[handleLen+1:], t.body[:])
+	b[handleLen+1+bodyLen] = '.'
+	b64.Encode(b[handleLen+1+bodyLen+1:], t.tag[:])
+	return string(b[:])
+}
+
+func (t refreshToken) String() string { return t.s }
+
+// sum256 hashes a string of at most a refresh token's length without copying it to the heap.
+func sum256(s string) [sha256.Size]byte {
+	var buf [refreshTokenLen]byte
+	if len(s) <= len(buf) {
+		return sha256.Sum256(buf[:copy(buf[:], s)])
+	}
+	return sha256.Sum256([]byte(s))
 }
 
 // hash1 is the access token's refreshTokenHash1: lowercase hex SHA-256 of the token string.
 func hash1(token string) string {
-	s := sha256.Sum256([]byte(token))
+	s := sum256(token)
 	return hex.EncodeToString(s[:])
 }
 
-// hash2 is what the store keeps: SHA-256 of hash1.
+// hash2FromHash1 is what the store keeps: SHA-256 of hash1.
 func hash2FromHash1(h1 string) string {
-	s := sha256.Sum256([]byte(h1))
+	s := sum256(h1)
+	return hex.EncodeToString(s[:])
+}
+
+// hash2 is hash2FromHash1(hash1(token)), allocating only the result.
+func hash2(token string) string {
+	s := sum256(token)
+	var h1 [2 * sha256.Size]byte
+	hex.Encode(h1[:], s[:])
+	s = sha256.Sum256(h1[:])
 	return hex.EncodeToString(s[:])
 }

@@ -32,7 +32,7 @@ func (e *Engine) refreshTokens(ctx context.Context, token string, meta RefreshMe
 			Reason: "malformed refresh token"})
 		return nil, unauthorised("malformed refresh token", true)
 	}
-	if t, done, err := e.rotateKnown(ctx, rt, token, meta); done {
+	if t, done, err := e.rotateKnown(ctx, &rt, token, meta); done {
 		return t, err
 	}
 	rec, err := e.store.Get(ctx, rt.handle)
@@ -53,9 +53,9 @@ func (e *Engine) refreshTokens(ctx context.Context, token string, meta RefreshMe
 			Handle: rec.Handle, IP: meta.IP, UserAgent: meta.UserAgent, Reason: "integrity tag mismatch"})
 		return nil, unauthorised("refresh token integrity check failed", true)
 	}
-	presented := hash2FromHash1(hash1(token))
+	presented := hash2(token)
 	child := rt.child(rec.Secret)
-	childHash := hash2FromHash1(hash1(child.String()))
+	childHash := hash2(child.String())
 
 	for attempt := 0; ; attempt++ {
 		// The grace window is judged at the arrival time: waiting for the store must not turn
@@ -85,7 +85,7 @@ func (e *Engine) refreshTokens(ctx context.Context, token string, meta RefreshMe
 				if err := e.refreshStaleClaims(ctx, rec); err != nil {
 					return nil, err
 				}
-				return e.tokensFor(rec, child, now)
+				return e.tokensFor(rec, &child, now)
 			}
 		} else if depth, supersededAt, found := e.lineagePosition(rec, presented); found {
 			if !arrived.Before(supersededAt.Add(e.cfg.RotationGrace)) {
@@ -98,11 +98,11 @@ func (e *Engine) refreshTokens(ctx context.Context, token string, meta RefreshMe
 			for range depth - 1 {
 				cur = cur.child(rec.Secret)
 			}
-			if !eq(hash2FromHash1(hash1(cur.String())), rec.CurrentHash) {
+			if !eq(hash2(cur.String()), rec.CurrentHash) {
 				// Cannot happen with an intact row; refuse without judging anyone.
 				return nil, unauthorised("lineage does not lead to the current token", true)
 			}
-			return e.tokensFor(rec, cur, now)
+			return e.tokensFor(rec, &cur, now)
 		} else if e.historyMayHaveDropped(rec, arrived) {
 			// A genuine token older than the history remembers, while the history is still
 			// inside the window: it may be honest, so refuse it without revoking anything.
@@ -146,9 +146,9 @@ func (e *Engine) rotateKnown(ctx context.Context, rt *refreshToken, token string
 			Handle: rt.handle, IP: meta.IP, UserAgent: meta.UserAgent, Reason: "integrity tag mismatch"})
 		return nil, true, unauthorised("refresh token integrity check failed", true)
 	}
-	presented := hash2FromHash1(hash1(token))
+	presented := hash2(token)
 	child := rt.child(f.secret)
-	childHash := hash2FromHash1(hash1(child.String()))
+	childHash := hash2(child.String())
 	now := e.cfg.Clock.Now()
 	rec := f.record(rt.handle, presented, childHash, now, time.Time{})
 	rec.ExpiresAt = e.idleExpiry(rec, now)
@@ -170,7 +170,7 @@ func (e *Engine) rotateKnown(ctx context.Context, rt *refreshToken, token string
 	if err := e.refreshStaleClaims(ctx, rec); err != nil {
 		return nil, true, err
 	}
-	t, err = e.tokensFor(rec, child, now)
+	t, err = e.tokensFor(rec, &child, now)
 	return t, true, err
 }
 

@@ -19,7 +19,8 @@ type Record struct {
 	PreviousHash string    // H2 of its parent, "" before the first rotation
 	RotatedAt    time.Time // when CurrentHash last moved forward
 	// History lists older superseded tokens and when each was superseded, in the engine's
-	// own encoding (ASCII, at most about 700 bytes); stores persist it verbatim.
+	// own encoding (ASCII, at most 737 bytes); stores persist it verbatim, and Rotator
+	// implementations apply its rule for a rotation.
 	History      string
 	CreatedAt    time.Time // sign-in time, start of the absolute lifetime
 	ExpiresAt    time.Time // idle expiry, clamped to the absolute lifetime

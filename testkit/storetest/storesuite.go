@@ -18,6 +18,10 @@ import (
 //     session data and payload API. Some subtests wrap the store in small decorators (to
 //     count calls, or to pause one Update at a chosen point), so the engine sees the store
 //     only through the core.Store interface.
+//     Stores with core.Rotator play the rotation properties twice: as they are, and with the
+//     capability hidden ("Engine/TwoStatement/…").
+//   - "Rotator/…" checks core.Rotator when the store implements it: the row after a
+//     rotation, each condition alone, the history bound and atomicity.
 //   - "AuditLog/…" checks core.AuditLog when the store implements it (the capability is
 //     optional; without it the group logs so and passes): appending and listing newest
 //     first, every filter, the limit bounds, keyset paging under concurrent appends,
@@ -55,6 +59,7 @@ func StoreSuite(t *testing.T, newStore func(t *testing.T) core.Store) {
 	t.Run("RevocationFeed", func(t *testing.T) { testRevocationFeed(t, newStore) })
 	t.Run("AuditLog", func(t *testing.T) { auditContract(t, newStore) })
 	t.Run("LiveCounter", func(t *testing.T) { liveCounterContract(t, newStore) })
+	t.Run("Rotator", func(t *testing.T) { rotatorContract(t, newStore) })
 }
 
 // storeContract runs the subtests that talk to the core.Store interface directly.
@@ -123,4 +128,24 @@ func engineProperties(t *testing.T, newStore func(t *testing.T) core.Store) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
 	}
+	// A store with core.Rotator rotates in one statement whenever the engine knows the
+	// session. The rotation properties are played again with the capability hidden, so the
+	// two-statement path (another instance's first refresh, a store without Rotator) keeps
+	// them too.
+	if _, ok := newStore(t).(core.Rotator); !ok {
+		return
+	}
+	twoStatement := map[string]bool{"R1_LostResponseRetry": true, "R1_RetryAfterGraceIsTheft": true,
+		"R2_ConcurrentRefresh": true, "R3_TheftOfAncestor": true, "R3_TheftOfPreviousAfterGrace": true,
+		"R4_Forgeries": true, "R8_DelayedAncestorsHonoured": true, "R8_AncestorPastItsWindowIsTheft": true,
+		"R8_HistoryBound": true, "R5_StaleRefreshCannotRollBack": true, "R6_WriteAfterRevokeFails": true,
+		"R6_NoResurrection": true, "CheckDatabaseLineage": true, "IdleExpiryKeptAlive": true, "AbsoluteLifetime": true}
+	for _, tc := range tests {
+		if twoStatement[tc.name] {
+			t.Run("TwoStatement/"+tc.name, func(t *testing.T) { tc.fn(t, withoutRotator{newStore(t)}) })
+		}
+	}
 }
+
+// withoutRotator shows the engine only the core.Store methods of a store.
+type withoutRotator struct{ core.Store }

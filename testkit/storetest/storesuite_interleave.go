@@ -33,6 +33,29 @@ func newUpdateGate() *updateGate {
 type gatedStore struct{ core.Store }
 
 func (g gatedStore) Update(ctx context.Context, handle string, cond core.Cond, ch core.Change) (bool, error) {
+	pauseIfGated(ctx)
+	return g.Store.Update(ctx, handle, cond, ch)
+}
+
+// gatedRotatorStore is gatedStore over a core.Rotator: a one-statement rotation is paused
+// like an Update, so the same interleavings are played on both paths of a refresh.
+type gatedRotatorStore struct{ gatedStore }
+
+func (g gatedRotatorStore) Rotate(ctx context.Context, handle string, r core.Rotation) (bool, error) {
+	pauseIfGated(ctx)
+	return g.Store.(core.Rotator).Rotate(ctx, handle, r)
+}
+
+// gated wraps s so that the first write of a gated context pauses, keeping its Rotator.
+func gated(s core.Store) core.Store {
+	if _, ok := s.(core.Rotator); ok {
+		return gatedRotatorStore{gatedStore{s}}
+	}
+	return gatedStore{s}
+}
+
+// pauseIfGated pauses the first write made with a gated context until it is released.
+func pauseIfGated(ctx context.Context) {
 	if gt, ok := ctx.Value(gateKey{}).(*updateGate); ok {
 		paused := false
 		gt.once.Do(func() { paused = true })
@@ -41,7 +64,6 @@ func (g gatedStore) Update(ctx context.Context, handle string, cond core.Cond, c
 			<-gt.release
 		}
 	}
-	return g.Store.Update(ctx, handle, cond, ch)
 }
 
 // pauseBeforeWrite starts op with a gated context, waits until it is about to write, and returns a
@@ -64,7 +86,7 @@ func pauseBeforeWrite(op func(ctx context.Context) error) (resume func() error) 
 }
 
 func testStaleRefreshCannotRollBack(t *testing.T, s core.Store) {
-	fx := newEngine(t, gatedStore{s})
+	fx := newEngine(t, gated(s))
 	t0 := fx.issue(t, randUser(t, "stale"))
 	var late *core.Tokens
 	resume := pauseBeforeWrite(func(ctx context.Context) error {
@@ -98,7 +120,7 @@ func testStaleRefreshCannotRollBack(t *testing.T, s core.Store) {
 
 func testStaleDataWriteRetries(t *testing.T, s core.Store) {
 	ctx := context.Background()
-	fx := newEngine(t, gatedStore{s})
+	fx := newEngine(t, gated(s))
 	tk := fx.issue(t, randUser(t, "stale"), core.CreateOptions{Data: map[string]any{"a": 0}})
 	runs := 0
 	resume := pauseBeforeWrite(func(ctx context.Context) error {
@@ -151,7 +173,7 @@ func testWriteAfterRevokeFails(t *testing.T, s core.Store) {
 			}
 		}},
 	}
-	fx := newEngine(t, gatedStore{s})
+	fx := newEngine(t, gated(s))
 	for _, o := range ops {
 		tk := fx.issue(t, randUser(t, "zombie"))
 		resume := pauseBeforeWrite(o.op(fx, tk))

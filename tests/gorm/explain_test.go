@@ -55,6 +55,8 @@ func (p *recordingPool) record(query string, args []any) {
 		kind = "feed"
 	case strings.HasPrefix(query, "UPDATE") && strings.Contains(query, "revoked_at"):
 		kind = "revoke"
+	case strings.HasPrefix(query, "UPDATE") && strings.Contains(query, "CASE WHEN history"):
+		kind = "rotate" // the one-statement rotation (core.Rotator)
 	case strings.HasPrefix(query, "UPDATE") && strings.Contains(query, "current_hash ="):
 		kind = "refresh"
 	case strings.HasPrefix(query, "SELECT") && strings.Contains(query, "user_id ="):
@@ -125,7 +127,13 @@ func TestExplainPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.RefreshTokens(ctx, tk.RefreshToken, core.RefreshMeta{}); err != nil {
+	next, err := e.RefreshTokens(ctx, tk.RefreshToken, core.RefreshMeta{}) // one statement
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another instance's first refresh of the session reads the row, then writes.
+	other, _ := newEngine(t, s)
+	if _, err := other.RefreshTokens(ctx, next.RefreshToken, core.RefreshMeta{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.ListSessions(ctx, "u42"); err != nil {
@@ -144,7 +152,7 @@ func TestExplainPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, kind := range []string{"get", "refresh", "list", "revoke", "feed (first poll)", "feed"} {
+	for _, kind := range []string{"get", "rotate", "refresh", "list", "revoke", "feed (first poll)", "feed"} {
 		st, ok := rec.seen[kind]
 		if !ok {
 			t.Fatalf("no %s statement recorded", kind)
