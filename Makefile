@@ -20,6 +20,8 @@ help:
 	@echo "make e2e    - the browser tests (installs Debian's chromium and the npm packages if missing)"
 	@echo "make interop - keyfunc (Go) and jose (Node) verify our tokens through the JWKS"
 	@echo "make bench  - run the benchmarks"
+	@echo "make bench-db - ratchet next to the raw SQL it sends (refresh, sign-in, strict verify; 1, 8, 32 clients)"
+	@echo "              on PostgreSQL, MariaDB and SQLite (tests/gorm BenchmarkDatabaseFloor; BENCH_DB_N ops each)"
 	@echo "make lint   - gofmt, go mod tidy -diff, go vet and staticcheck in every module"
 	@echo "make fuzz   - run every fuzz target for FUZZTIME (default 30s)"
 	@echo "make release-check - install every library module with go get from outside the repository"
@@ -106,6 +108,16 @@ bench:
 		echo "== go test -bench $$m"; \
 		(cd $$m && $(GO) test -run '^$$' -bench . -benchmem ./...); \
 	done
+
+# Issue 15's "database-bound, not library-bound" benchmark: each operation as bare database/sql
+# on the store's own pool next to ratchet's, in one run (tests/gorm/floor_bench_test.go).
+# Needs PostgreSQL and MariaDB; prints the machine's load before and after.
+BENCH_DB_N ?= 2000
+.PHONY: bench-db
+bench-db:
+	@uptime
+	cd tests/gorm && $(GO) test -run '^$$' -bench '^BenchmarkDatabaseFloor$$' -benchtime=$(BENCH_DB_N)x -timeout 30m .
+	@uptime
 
 FUZZTIME ?= 30s
 FUZZ_TARGETS := FuzzVerifyAccessToken FuzzParseRefreshToken FuzzCookieAndHeaderExtraction FuzzFrontToken FuzzSignInBody
