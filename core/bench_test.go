@@ -2,9 +2,15 @@ package core_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,4 +83,93 @@ func BenchmarkRevokeSession(b *testing.B) {
 			b.Fatal(ok, err)
 		}
 	}
+}
+
+// BenchmarkSessionFloor puts IssueTokens and RefreshTokens (memory store) beside their floor,
+// in one run: one bare Ed25519 signature of a signing input of the same size, plus the
+// hashing and randomness the operation cannot avoid (issue: 80 random bytes, the tag's HMAC,
+// H1 and H2 of the token; refresh: three HMACs (the tag check, the child and its tag), H2 of
+// the presented token, H1 and H2 of the child). "ratchet" is the default configuration (the
+// audit log on, written by its background goroutine); "ratchet-audit-off" disables it.
+// docs/BENCHMARKS.md gives the figures and the target (1.3x the floor).
+func BenchmarkSessionFloor(b *testing.B) {
+	ctx := context.Background()
+	engines := map[string]*core.Engine{
+		"ratchet":           benchEngine(b),
+		"ratchet-audit-off": benchEngineWith(b, core.Config{Audit: core.AuditConfig{Disable: true}}),
+	}
+	sample, err := engines["ratchet"].IssueTokens(ctx, "user-1", core.CreateOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	input := []byte(sample.AccessToken[:strings.LastIndexByte(sample.AccessToken, '.')])
+	_, priv, _ := ed25519.GenerateKey(nil)
+	secret := make([]byte, 32)
+	hmacOf := func(parts ...[]byte) []byte {
+		m := hmac.New(sha256.New, secret)
+		for _, p := range parts {
+			m.Write(p)
+		}
+		return m.Sum(nil)
+	}
+	hashes := func(token string) {
+		h1 := sha256.Sum256([]byte(token))
+		_ = sha256.Sum256([]byte(hex.EncodeToString(h1[:])))
+	}
+	b.Run("issue/bare", func(b *testing.B) {
+		b.ReportAllocs()
+		random := make([]byte, 80)
+		for range b.N {
+			_, _ = rand.Read(random)
+			_ = hmacOf([]byte("rt-tag"), random[:16], random[48:])
+			hashes(sample.RefreshToken)
+			_ = ed25519.Sign(priv, input)
+		}
+	})
+	b.Run("refresh/bare", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			body := hmacOf([]byte("rt-next"), secret)
+			_ = hmacOf([]byte("rt-tag"), body)
+			_ = hmacOf([]byte("rt-tag"), body)
+			hashes(sample.RefreshToken)
+			hashes(sample.RefreshToken)
+			_ = ed25519.Sign(priv, input)
+		}
+	})
+	for _, name := range []string{"ratchet", "ratchet-audit-off"} {
+		e := engines[name]
+		b.Run("issue/"+name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := e.IssueTokens(ctx, "user-1", core.CreateOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("refresh/"+name, func(b *testing.B) {
+			t, err := e.IssueTokens(ctx, "user-1", core.CreateOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if t, err = e.RefreshTokens(ctx, t.RefreshToken, core.RefreshMeta{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func benchEngineWith(b *testing.B, cfg core.Config) *core.Engine {
+	b.Helper()
+	cfg.Store, cfg.Logger = memory.New(), slog.New(slog.DiscardHandler)
+	e, err := core.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = e.Close() })
+	return e
 }
