@@ -58,12 +58,12 @@ func Example() {
 	for sc.Scan() {
 		if l := sc.Text(); strings.HasPrefix(l, "ratchet_refreshes_total ") ||
 			strings.HasPrefix(l, `ratchet_operation_duration_seconds_count{op="refresh",outcome="ok"}`) ||
-			strings.HasPrefix(l, `ratchet_store_duration_seconds_count{op="store.update"}`) {
+			strings.HasPrefix(l, `ratchet_store_duration_seconds_count{op="store.rotate"}`) {
 			fmt.Println(l)
 		}
 	}
 	// Output:
 	// ratchet_operation_duration_seconds_count{op="refresh",outcome="ok"} 1
 	// ratchet_refreshes_total 1
-	// ratchet_store_duration_seconds_count{op="store.update"} 1
+	// ratchet_store_duration_seconds_count{op="store.rotate"} 1
 }

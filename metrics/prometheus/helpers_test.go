@@ -78,8 +78,9 @@ func authenticate(_ context.Context, r *core.SignInRequest) (*core.Identity, err
 	return &core.Identity{UserID: userID, User: map[string]string{"id": userID}}, nil
 }
 
-// faultyStore is the memory store with injectable faults: Get fails with errDisk while fail
-// is set, and blocks while block is set (until the channel is closed).
+// faultyStore is the memory store with injectable faults: Get and Rotate (the one-statement
+// rotation) fail with errDisk while fail is set, and block while block is set (until the
+// channel is closed).
 type faultyStore struct {
 	*memory.Store
 	fail    atomic.Bool
@@ -90,14 +91,28 @@ type faultyStore struct {
 var errDisk = errors.New("disk on fire")
 
 func (s *faultyStore) Get(ctx context.Context, handle string) (*core.Record, error) {
+	if err := s.fault(); err != nil {
+		return nil, err
+	}
+	return s.Store.Get(ctx, handle)
+}
+
+func (s *faultyStore) Rotate(ctx context.Context, handle string, r core.Rotation) (bool, error) {
+	if err := s.fault(); err != nil {
+		return false, err
+	}
+	return s.Store.Rotate(ctx, handle, r)
+}
+
+func (s *faultyStore) fault() error {
 	if s.fail.Load() {
-		return nil, errDisk
+		return errDisk
 	}
 	if b := s.block.Load(); b != nil {
 		s.entered <- struct{}{}
 		<-*b
 	}
-	return s.Store.Get(ctx, handle)
+	return nil
 }
 
 // families gathers the registry into metric families by name.

@@ -118,9 +118,11 @@ func TestOverHTTP(t *testing.T) {
 	expect(t, mfs, 1, "ratchet_operation_duration_seconds", "op", core.OpRefresh, "outcome", "rejected")
 	expect(t, mfs, 0, "ratchet_operation_duration_seconds", "op", core.OpRefresh, "outcome", "error")
 	expect(t, mfs, 1, "ratchet_store_duration_seconds", "op", core.OpStoreCreate)
-	expect(t, mfs, 2, "ratchet_store_duration_seconds", "op", core.OpStoreGet)
-	// The rotation's conditional write and the theft's revocation.
-	expect(t, mfs, 2, "ratchet_store_duration_seconds", "op", core.OpStoreUpdate)
+	// The rotation is one statement (the engine signed the session in); the replay's own
+	// attempt writes nothing, so it reads the row and revokes the session.
+	expect(t, mfs, 2, "ratchet_store_duration_seconds", "op", core.OpStoreRotate)
+	expect(t, mfs, 1, "ratchet_store_duration_seconds", "op", core.OpStoreGet)
+	expect(t, mfs, 1, "ratchet_store_duration_seconds", "op", core.OpStoreUpdate)
 	for _, m := range mfs["ratchet_store_errors_total"].GetMetric() {
 		if m.GetCounter().GetValue() != 0 {
 			t.Errorf("store errors %v: answers are not failures", m)
@@ -140,7 +142,7 @@ func TestOverHTTP(t *testing.T) {
 func checkLabels(t *testing.T, mfs map[string]*dto.MetricFamily, secrets ...string) {
 	t.Helper()
 	ops := []string{core.OpSignIn, core.OpIssueTokens, core.OpRefresh, core.OpVerifyStrict, core.OpStoreCreate,
-		core.OpStoreGet, core.OpStoreUpdate, core.OpStoreList, core.OpStoreRevoke, core.OpStoreRevokeAll,
+		core.OpStoreGet, core.OpStoreUpdate, core.OpStoreRotate, core.OpStoreList, core.OpStoreRevoke, core.OpStoreRevokeAll,
 		core.OpStoreExpire, core.OpStoreFeed, core.OpAuditAppend}
 	types := []string{core.EventSignIn, core.EventSignInFailed, core.EventSignOut, core.EventRefresh,
 		core.EventTokenTheft, core.EventForgedToken, core.EventRevoked, core.EventCSRFRejected, core.EventFixationReset,

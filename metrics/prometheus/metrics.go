@@ -74,7 +74,7 @@ type storeOp struct {
 // engineOpNames are the engine operations; every other op is a store or audit-log call.
 var engineOpNames = []string{core.OpSignIn, core.OpIssueTokens, core.OpRefresh, core.OpVerifyStrict}
 
-var storeOpNames = []string{core.OpStoreCreate, core.OpStoreGet, core.OpStoreUpdate, core.OpStoreList, core.OpStoreRevoke,
+var storeOpNames = []string{core.OpStoreCreate, core.OpStoreGet, core.OpStoreUpdate, core.OpStoreRotate, core.OpStoreList, core.OpStoreRevoke,
 	core.OpStoreRevokeAll, core.OpStoreExpire, core.OpStoreFeed, core.OpAuditAppend}
 
 // eventTypes are the security event types that have a child of security_events_total.

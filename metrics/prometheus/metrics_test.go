@@ -56,7 +56,9 @@ func TestOutcomes(t *testing.T) {
 	r.store.fail.Store(false)
 	mfs = families(t, r.reg)
 	expect(t, mfs, 1, "ratchet_operation_duration_seconds", "op", core.OpRefresh, "outcome", "error")
-	expect(t, mfs, 1, "ratchet_store_errors_total", "op", core.OpStoreGet)
+	// The engine knows the session, so the refresh failed in its one statement.
+	expect(t, mfs, 1, "ratchet_store_errors_total", "op", core.OpStoreRotate)
+	expect(t, mfs, 0, "ratchet_store_errors_total", "op", core.OpStoreGet)
 	expect(t, mfs, 0, "ratchet_store_errors_total", "op", core.OpStoreUpdate)
 
 	// One refresh holds the only admission slot, blocked in the store; the next one waits
@@ -85,7 +87,7 @@ func TestOutcomes(t *testing.T) {
 	expect(t, mfs, 1, "ratchet_admission_max_in_flight")
 	expect(t, mfs, 0, "ratchet_admission_in_flight")
 	expect(t, mfs, 0, "ratchet_admission_waiting")
-	expect(t, mfs, 1, "ratchet_store_errors_total", "op", core.OpStoreGet) // unchanged: shedding is no store error
+	expect(t, mfs, 1, "ratchet_store_errors_total", "op", core.OpStoreRotate) // unchanged: shedding is no store error
 }
 
 // TestCancelledContextIsAFailure: a store call that ends with the context's error counts as

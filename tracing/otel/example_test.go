@@ -45,7 +45,6 @@ func Example() {
 	// Output:
 	// ratchet.store.create
 	// ratchet.issue_tokens
-	// ratchet.store.get
-	// ratchet.store.update
+	// ratchet.store.rotate
 	// ratchet.refresh
 }

@@ -72,7 +72,7 @@ func authenticate(_ context.Context, r *core.SignInRequest) (*core.Identity, err
 	return &core.Identity{UserID: userID, User: map[string]string{"id": userID}}, nil
 }
 
-// faultyStore is the memory store whose Get fails while fail is set.
+// faultyStore is the memory store whose Get and Rotate fail while fail is set.
 type faultyStore struct {
 	*memory.Store
 	fail atomic.Bool
@@ -85,6 +85,13 @@ func (s *faultyStore) Get(ctx context.Context, handle string) (*core.Record, err
 		return nil, errDisk
 	}
 	return s.Store.Get(ctx, handle)
+}
+
+func (s *faultyStore) Rotate(ctx context.Context, handle string, r core.Rotation) (bool, error) {
+	if s.fail.Load() {
+		return false, errDisk
+	}
+	return s.Store.Rotate(ctx, handle, r)
 }
 
 // parent starts a span of the test's own, as an HTTP server instrumentation would.

@@ -22,7 +22,8 @@ import (
 )
 
 // TestRefreshNesting: a refresh is a ratchet.refresh span inside the caller's span, holding
-// the store read and the conditional write, with the refresh event on it.
+// its store call (the one-statement rotation: the engine signed the session in), with the
+// refresh event on it.
 func TestRefreshNesting(t *testing.T) {
 	r := newRig(t, otelratchet.Options{})
 	ctx := context.Background()
@@ -44,11 +45,10 @@ func TestRefreshNesting(t *testing.T) {
 	p := r.one(t, "POST /auth/session/refresh")
 	refresh := r.one(t, "ratchet.refresh")
 	childOf(t, refresh, p)
-	childOf(t, r.one(t, "ratchet.store.get"), refresh)
-	childOf(t, r.one(t, "ratchet.store.update"), refresh)
+	childOf(t, r.one(t, "ratchet.store.rotate"), refresh)
 	want(t, refresh, otelratchet.KeyOp, core.OpRefresh)
 	want(t, refresh, otelratchet.KeyOutcome, otelratchet.OutcomeOK)
-	want(t, r.one(t, "ratchet.store.get"), otelratchet.KeyOp, core.OpStoreGet)
+	want(t, r.one(t, "ratchet.store.rotate"), otelratchet.KeyOp, core.OpStoreRotate)
 	if refresh.Status().Code != codes.Unset || refresh.SpanKind().String() != "internal" {
 		t.Errorf("refresh span: status %v, kind %v", refresh.Status(), refresh.SpanKind())
 	}
@@ -213,7 +213,7 @@ func TestFailures(t *testing.T) {
 		t.Fatalf("refresh over a failing store: %v", err)
 	}
 	r.store.fail.Store(false)
-	for _, name := range []string{"ratchet.refresh", "ratchet.store.get"} {
+	for _, name := range []string{"ratchet.refresh", "ratchet.store.rotate"} {
 		s := r.one(t, name)
 		want(t, s, otelratchet.KeyOutcome, otelratchet.OutcomeError)
 		if s.Status().Code != codes.Error || !strings.Contains(s.Status().Description, errDisk.Error()) {
