@@ -82,7 +82,7 @@ type verifier struct {
 func (v *verifier) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
 		r := c.Request()
-		s, ok := v.a.e.Authorize(r.Context(), httpio.Request(r), response{c.Response()}, v.opts)
+		s, ok := v.a.e.Authorize(r.Context(), httpio.Request(r), responseOf(c), v.opts)
 		if !ok {
 			return nil
 		}
@@ -125,7 +125,7 @@ func (a *Adapter) Mount(r Router, m ...echo.MiddlewareFunc) {
 
 func (a *Adapter) serveAuth(c *echo.Context) error {
 	r := c.Request()
-	a.e.ServeBase(r.Context(), httpio.Request(r), response{c.Response()})
+	a.e.ServeBase(r.Context(), httpio.Request(r), responseOf(c))
 	return nil
 }
 
@@ -135,7 +135,7 @@ func (a *Adapter) serveAuth(c *echo.Context) error {
 // core.CORSAllowedHeaders() and AllowCredentials true.
 func (a *Adapter) CORS(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
-		if a.e.HandleCORS(httpio.Request(c.Request()), response{c.Response()}) {
+		if a.e.HandleCORS(httpio.Request(c.Request()), responseOf(c)) {
 			return nil
 		}
 		return next(c)
@@ -146,7 +146,7 @@ func (a *Adapter) CORS(next echo.HandlerFunc) echo.HandlerFunc {
 // transfer method the client asked for, and makes the session available to Session(c).
 func (a *Adapter) CreateSession(c *echo.Context, userID string, opts core.CreateOptions) (*core.Session, error) {
 	r := c.Request()
-	s, err := a.e.CreateSession(r.Context(), httpio.Request(r), response{c.Response()}, userID, opts)
+	s, err := a.e.CreateSession(r.Context(), httpio.Request(r), responseOf(c), userID, opts)
 	if err == nil {
 		c.Set(contextKey, s)
 	}
@@ -159,6 +159,6 @@ func (a *Adapter) CreateSession(c *echo.Context, userID string, opts core.Create
 // Echo's HTTPErrorHandler never rewrites the answer.
 func (a *Adapter) WriteError(c *echo.Context, err error) error {
 	r := c.Request()
-	a.e.WriteError(r.Context(), httpio.Request(r), response{c.Response()}, err)
+	a.e.WriteError(r.Context(), httpio.Request(r), responseOf(c), err)
 	return nil
 }

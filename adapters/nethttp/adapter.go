@@ -48,16 +48,37 @@ func MustSession(ctx context.Context) *core.Session {
 func (a *Adapter) Verify(opts core.VerifyOptions) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s, ok := a.e.Authorize(r.Context(), httpio.Request(r), httpio.Response(w), opts)
+			st := &verified{Context: r.Context(), Writer: httpio.Writer{W: w}}
+			s, ok := a.e.Authorize(r.Context(), httpio.Request(r), st, opts)
 			if !ok {
 				return
 			}
 			if s != nil {
-				r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, s))
+				st.s = s
+				r = r.WithContext(st)
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// verified is the one allocation Verify makes for a request (besides net/http's own copy of the
+// request in WithContext). It is the core.Response the engine writes through (the embedded
+// Writer's methods: handing the core a pointer allocates nothing, where boxing a Writer would),
+// and, once the session is verified, the request's context: the parent's, plus the session
+// under ctxKey (what context.WithValue would have been, in a second allocation).
+type verified struct {
+	context.Context
+	httpio.Writer
+	s *core.Session
+}
+
+// Value answers ctxKey with the session and every other key from the parent context.
+func (v *verified) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return v.s
+	}
+	return v.Context.Value(key)
 }
 
 // Require is Verify with a required session and stateless verification.

@@ -14,8 +14,9 @@ import (
 // Request adapts an *http.Request to core.Request.
 func Request(r *http.Request) core.Request { return request{r} }
 
-// Response adapts an http.ResponseWriter to core.Response.
-func Response(w http.ResponseWriter) core.Response { return response{w} }
+// Response adapts an http.ResponseWriter to core.Response (a Writer; converting it to the
+// interface allocates, see Writer).
+func Response(w http.ResponseWriter) core.Response { return Writer{w} }
 
 // JoinedHeader returns every field of the header name in h joined with ", ", which is what
 // core.Response.Header must return: app middleware may have added a list header (such as
@@ -58,21 +59,24 @@ func (q request) Body() io.Reader {
 }
 func (q request) RemoteAddr() string { return q.r.RemoteAddr }
 
-// response adapts http.ResponseWriter to core.Response.
-type response struct{ w http.ResponseWriter }
+// Writer adapts http.ResponseWriter to core.Response. It holds an interface (two words), so
+// converting a Writer to core.Response copies it to the heap: one allocation per request. An
+// adapter that allocates a per-request struct anyway can embed a Writer in it and hand the
+// core a pointer to that struct instead (adapters/nethttp does).
+type Writer struct{ W http.ResponseWriter }
 
 // Header reads several fields of one header (two Access-Control-Expose-Headers lines set by
 // app middleware, say) as one comma-joined list, so appending never drops any.
-func (p response) Header(name string) string    { return JoinedHeader(p.w.Header(), name) }
-func (p response) SetHeader(name, value string) { p.w.Header().Set(name, value) }
-func (p response) AddHeader(name, value string) { p.w.Header().Add(name, value) }
-func (p response) DelHeader(name string)        { p.w.Header().Del(name) }
-func (p response) Write(status int, contentType string, body []byte) {
+func (p Writer) Header(name string) string    { return JoinedHeader(p.W.Header(), name) }
+func (p Writer) SetHeader(name, value string) { p.W.Header().Set(name, value) }
+func (p Writer) AddHeader(name, value string) { p.W.Header().Add(name, value) }
+func (p Writer) DelHeader(name string)        { p.W.Header().Del(name) }
+func (p Writer) Write(status int, contentType string, body []byte) {
 	if contentType != "" {
-		p.w.Header().Set("Content-Type", contentType)
+		p.W.Header().Set("Content-Type", contentType)
 	}
-	p.w.WriteHeader(status)
+	p.W.WriteHeader(status)
 	if len(body) > 0 {
-		_, _ = p.w.Write(body)
+		_, _ = p.W.Write(body)
 	}
 }
