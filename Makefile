@@ -96,12 +96,17 @@ test-go:
 	done
 	@$(MAKE) --no-print-directory test-alloc
 
-# Allocation ceilings (core/allocceiling_test.go) need a build without -race: the race
-# detector's instrumentation allocates a varying amount, so that file is left out of -race
-# builds and runs here.
+# Allocation ceilings (core/allocceiling_test.go, and each tests/bench module's warm request)
+# need a build without -race: the race detector's instrumentation allocates a varying amount, so
+# those files are left out of -race builds and run here.
+BENCH_MODULES := $(filter ./tests/bench/%,$(MODULES))
 test-alloc:
 	@echo "== go test (no -race) allocation ceilings ./core"
 	$(GO) test -count=1 -run '^TestAllocationCeilings$$' ./core/
+	@set -e; for m in $(BENCH_MODULES); do \
+		echo "== go test (no -race) allocation ceilings $$m"; \
+		(cd $$m && $(GO) test -count=1 -run '^TestAllocationCeilings$$' .); \
+	done
 
 bench:
 	@set -e; for m in $(MODULES); do \

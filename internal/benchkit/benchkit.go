@@ -1,97 +1,35 @@
 // Package benchkit holds the framework-neutral half of the router benchmarks under
-// tests/bench: an engine with one live session, a reusable response sink and the loop that
-// serves one request through an http.Handler b.N times. Each benchmark module keeps only its
-// framework's routing. It is internal: it promises nothing beyond what those benchmarks need.
+// tests/bench: the fixture every row shares (engines, a signed-in session, the peers' tokens),
+// the one request and response shape, a reusable response sink and the loop that serves one
+// request through an http.Handler b.N times. Each benchmark module keeps only its framework's
+// routing. It is internal: it promises nothing beyond what those benchmarks need.
 package benchkit
 
 import (
-	"context"
-	"crypto/ed25519"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
-	"testing"
 
 	"github.com/ratchetauth/ratchet/core"
 	"github.com/ratchetauth/ratchet/internal/testkit"
-	"github.com/ratchetauth/ratchet/stores/memory"
 )
 
-// sink is a reusable http.ResponseWriter, so every variant pays the same (near zero) for the
-// response side and the numbers show only routing plus middleware.
+// sink is a reusable http.ResponseWriter, so every variant pays the same (near zero, no
+// allocation once its body buffer has grown) for the response side and the numbers show only
+// routing, middleware and handler. Like net/http's own writer it is an io.StringWriter, so a
+// handler's io.WriteString copies no string to a new []byte.
 type sink struct {
 	h      http.Header
 	status int
-	n      int
+	body   []byte
 }
 
 func (s *sink) Header() http.Header         { return s.h }
 func (s *sink) WriteHeader(code int)        { s.status = code }
-func (s *sink) Write(p []byte) (int, error) { s.n += len(p); return len(p), nil }
-func (s *sink) reset()                      { clear(s.h); s.status, s.n = 0, 0 }
-
-// Setup is one engine with one live session.
-type Setup struct {
-	Engine *core.Engine
-	Tokens *core.Tokens
+func (s *sink) Write(p []byte) (int, error) { s.body = append(s.body, p...); return len(p), nil }
+func (s *sink) WriteString(p string) (int, error) {
+	s.body = append(s.body, p...)
+	return len(p), nil
 }
-
-// NewSetup builds cfg's engine on a memory store and issues one session (user-bench, role
-// admin).
-func NewSetup(b *testing.B, cfg core.Config) Setup {
-	b.Helper()
-	cfg.Store = memory.New()
-	e, err := core.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	t, err := e.IssueTokens(context.Background(), "user-bench", core.CreateOptions{Payload: map[string]any{"role": "admin"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return Setup{Engine: e, Tokens: t}
-}
-
-// PublicKey reads the engine's Ed25519 verification key from its JWKS, the way a gateway
-// would, so a JWT middleware verifies the very same token with the very same key.
-func PublicKey(b *testing.B, e *core.Engine) ed25519.PublicKey {
-	b.Helper()
-	doc, err := e.Config().Keys.JWKS()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var set struct {
-		Keys []struct{ Kty, Crv, X string } `json:"keys"`
-	}
-	if err := json.Unmarshal(doc, &set); err != nil || len(set.Keys) != 1 || set.Keys[0].Crv != "Ed25519" {
-		b.Fatalf("JWKS %s: %v", doc, err)
-	}
-	x, err := base64.RawURLEncoding.DecodeString(set.Keys[0].X)
-	if err != nil || len(x) != ed25519.PublicKeySize {
-		b.Fatalf("JWK x: %v", err)
-	}
-	return ed25519.PublicKey(x)
-}
-
-// Run serves req through h b.N times after checking one response (200, the 2 bytes "ok").
-func Run(b *testing.B, h http.Handler, req *http.Request) {
-	b.Helper()
-	w := &sink{h: http.Header{}}
-	h.ServeHTTP(w, req)
-	if w.status != http.StatusOK || w.n != 2 {
-		b.Fatalf("warm-up request: status %d, %d bytes", w.status, w.n)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		w.reset()
-		h.ServeHTTP(w, req)
-	}
-	b.StopTimer()
-	if w.status != http.StatusOK {
-		b.Fatalf("status %d", w.status)
-	}
-}
+func (s *sink) reset() { clear(s.h); s.status, s.body = 0, s.body[:0] }
 
 // Get is GET /api/me from 192.0.2.1, with header set to value unless header is empty.
 func Get(header, value string) *http.Request {
@@ -103,11 +41,8 @@ func Get(header, value string) *http.Request {
 	return r
 }
 
-// Bearer is Get with the session's access token in the Authorization header.
-func (s Setup) Bearer() *http.Request { return Get("Authorization", "Bearer "+s.Tokens.AccessToken) }
-
-// Cookie is Get with the session's access token in the engine's access cookie.
-func (s Setup) Cookie() *http.Request {
-	access, _ := testkit.CookieNames(s.Engine)
-	return Get("Cookie", access+"="+s.Tokens.AccessToken)
+// Cookie is Get with tok in e's access-token cookie.
+func Cookie(e *core.Engine, tok string) *http.Request {
+	access, _ := testkit.CookieNames(e)
+	return Get("Cookie", access+"="+tok)
 }

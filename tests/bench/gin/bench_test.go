@@ -1,11 +1,10 @@
 package bench
 
 import (
-	"context"
-	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	jwtmw "github.com/appleboy/gin-jwt/v2"
@@ -14,86 +13,12 @@ import (
 
 	ginratchet "github.com/ratchetauth/ratchet/adapters/gin"
 	"github.com/ratchetauth/ratchet/core"
-	"github.com/ratchetauth/ratchet/stores/memory"
+	"github.com/ratchetauth/ratchet/internal/benchkit"
 )
 
-// sink is a minimal http.ResponseWriter, reset between requests, so that the figures measure
-// gin and the middleware rather than httptest.ResponseRecorder's allocations.
-type sink struct {
-	h      http.Header
-	status int
-	body   []byte
-}
-
-func (w *sink) Header() http.Header         { return w.h }
-func (w *sink) WriteHeader(status int)      { w.status = status }
-func (w *sink) Write(b []byte) (int, error) { w.body = append(w.body, b...); return len(b), nil }
-func (w *sink) reset() {
-	clear(w.h)
-	w.status, w.body = 0, w.body[:0]
-}
-
-// fixture is one signing key shared by every variant, and an access token issued by ratchet.
-type fixture struct {
-	key   *core.SigningKey
-	store *memory.Store
-	token string
-}
-
-func newFixture(b *testing.B) *fixture {
-	b.Helper()
-	k, err := core.GenerateKey(core.AlgEdDSA)
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := &fixture{key: k, store: memory.New()}
-	e := f.engine(b, false)
-	t, err := e.IssueTokens(context.Background(), "user-1", core.CreateOptions{Payload: map[string]any{"role": "admin"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	f.token = t.AccessToken
-	return f
-}
-
-// engine builds an engine over the shared key and store, with or without the verify cache.
-func (f *fixture) engine(b *testing.B, noCache bool) *core.Engine {
-	b.Helper()
-	ring, err := core.NewStaticKeyRing(f.key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	e, err := core.New(core.Config{Store: f.store, Keys: ring, DisableVerifyCache: noCache})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return e
-}
-
-// run serves GET /api/me with "Authorization: Bearer <token>" b.N times, after checking that
-// the route answers 200 "user-1" (so a benchmark can never measure an error path).
-func run(b *testing.B, h http.Handler, token string) {
-	b.Helper()
-	req := httptest.NewRequest("GET", "/api/me", nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	w := &sink{h: http.Header{}}
-	h.ServeHTTP(w, req)
-	if w.status != 200 || string(w.body) != "user-1" {
-		b.Fatalf("warm-up: %d %q", w.status, w.body)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		w.reset()
-		h.ServeHTTP(w, req)
-	}
-	b.StopTimer()
-	if w.status != 200 {
-		b.Fatalf("last request: %d %q", w.status, w.body)
-	}
-}
+// respond is the one handler body of every row: 200 text/plain with the user id that the
+// row's middleware established (gin's c.String with no format arguments writes it as is).
+func respond(c *gin.Context, userID string) { c.String(http.StatusOK, userID) }
 
 func router(handlers ...gin.HandlerFunc) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
@@ -102,58 +27,75 @@ func router(handlers ...gin.HandlerFunc) *gin.Engine {
 	return r
 }
 
-// BenchmarkBare is gin with no authentication: the handler writes a constant user id.
-func BenchmarkBare(b *testing.B) {
-	run(b, router(func(c *gin.Context) { c.String(200, "user-1") }), "")
-}
-
-func ratchetHandler(c *gin.Context) { c.String(200, ginratchet.MustSession(c).UserID()) }
-
-// BenchmarkRatchetRequire is the adapter's Require on a warm token: the engine has verified
-// it before, so the verify cache answers.
-func BenchmarkRatchetRequire(b *testing.B) {
-	f := newFixture(b)
-	a := ginratchet.New(f.engine(b, false))
-	run(b, router(a.Require, ratchetHandler), f.token)
-}
-
-// BenchmarkRatchetRequireNoCache is Require with the verify cache off: a full EdDSA
-// signature check and claim validation on every request, the same work gin-jwt does.
-func BenchmarkRatchetRequireNoCache(b *testing.B) {
-	f := newFixture(b)
-	a := ginratchet.New(f.engine(b, true))
-	run(b, router(a.Require, ratchetHandler), f.token)
-}
-
-// BenchmarkRatchetStrict is Strict (CheckDatabase) on a warm token over the memory store.
-func BenchmarkRatchetStrict(b *testing.B) {
-	f := newFixture(b)
-	a := ginratchet.New(f.engine(b, false))
-	run(b, router(a.RequireStoreCheck, ratchetHandler), f.token)
-}
-
-// BenchmarkGinJWT is appleboy/gin-jwt verifying the same token. gin-jwt's own key settings
-// know only HS* and RS*, so EdDSA goes through its KeyFunc hook, restricted to EdDSA.
-func BenchmarkGinJWT(b *testing.B) {
-	f := newFixture(b)
-	pub := f.key.Private.Public().(ed25519.PublicKey)
-	mw, err := jwtmw.New(&jwtmw.GinJWTMiddleware{
-		Realm:       "bench",
-		IdentityKey: "sub",
-		KeyFunc: func(t *jwt.Token) (any, error) {
-			if t.Method != jwt.SigningMethodEdDSA {
-				return nil, errors.New("unexpected signing method")
-			}
-			return pub, nil
-		},
-		ParseOptions: []jwt.ParserOption{jwt.WithValidMethods([]string{"EdDSA"})},
+// ratchetRouter protects /api/me with the adapter's Require over e.
+func ratchetRouter(e *core.Engine) http.Handler {
+	return router(ginratchet.New(e).Require, func(c *gin.Context) {
+		respond(c, ginratchet.MustSession(c).UserID())
 	})
+}
+
+// ginJWT protects /api/me with appleboy/gin-jwt configured by cfg; the handler reads the
+// identity gin-jwt stored under IdentityKey ("sub").
+func ginJWT(tb testing.TB, cfg *jwtmw.GinJWTMiddleware) http.Handler {
+	tb.Helper()
+	cfg.Realm, cfg.IdentityKey = "bench", "sub"
+	mw, err := jwtmw.New(cfg)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	run(b, router(mw.MiddlewareFunc(), func(c *gin.Context) {
+	return router(mw.MiddlewareFunc(), func(c *gin.Context) {
 		id, _ := c.Get("sub")
 		s, _ := id.(string)
-		c.String(200, s)
-	}), f.token)
+		respond(c, s)
+	})
 }
+
+// rows are the variants of one side-by-side run, all on the fixture's claims.
+func rows(tb testing.TB) []benchkit.Row {
+	f := benchkit.NewFixture(tb)
+	rsTok, rsKey := f.RS256(tb)
+	privDER, err := x509.MarshalPKCS8PrivateKey(rsKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(&rsKey.PublicKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pub := f.PublicKey
+	row := func(name string, h http.Handler, tok string) benchkit.Row {
+		return benchkit.Row{Name: name, Handler: h, Req: benchkit.Request(tok), Bad: benchkit.Request(benchkit.Tampered(tok))}
+	}
+	bare := router(func(c *gin.Context) { respond(c, benchkit.UserID) })
+	return []benchkit.Row{
+		{Name: "bare", Handler: bare, Req: benchkit.Request(f.Token)},
+		row("ratchet_warm", ratchetRouter(f.Warm), f.Token),
+		row("ratchet_cold", ratchetRouter(f.Cold), f.Token),
+		row("jwt_hs256", ginJWT(tb, &jwtmw.GinJWTMiddleware{Key: f.HS256Key, SigningAlgorithm: "HS256"}), f.HS256Token),
+		row("jwt_rs256", ginJWT(tb, &jwtmw.GinJWTMiddleware{SigningAlgorithm: "RS256",
+			PrivKeyBytes: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}),
+			PubKeyBytes:  pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}),
+		}), rsTok),
+		// gin-jwt's key settings know HS* and RS* only; its KeyFunc hook (which bypasses them)
+		// verifies ratchet's own EdDSA token with the engine's key.
+		row("jwt_eddsa_keyfunc", ginJWT(tb, &jwtmw.GinJWTMiddleware{
+			KeyFunc: func(t *jwt.Token) (any, error) {
+				if t.Method != jwt.SigningMethodEdDSA {
+					return nil, errors.New("unexpected signing method")
+				}
+				return pub, nil
+			},
+			ParseOptions: []jwt.ParserOption{jwt.WithValidMethods([]string{"EdDSA"})},
+		}), f.Token),
+	}
+}
+
+// BenchmarkGin is one GET /api/me through gin per op, in every row of the same run: bare
+// gin, ratchet's Require on a warm token (verify cache on) and cold (cache off: the EdDSA
+// signature is verified on every request), and appleboy/gin-jwt with HS256, RS256 and (through
+// its KeyFunc hook) EdDSA. The same handler body and request shape in every row.
+func BenchmarkGin(b *testing.B) { benchkit.RunRows(b, rows(b)) }
+
+// TestSameWork: every row answers 200 with the user id, and every authenticating row refuses
+// a tampered token, so the benchmark never measures a shortcut.
+func TestSameWork(t *testing.T) { benchkit.CheckRows(t, rows(t)) }
