@@ -1,6 +1,7 @@
 package core
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,8 +98,10 @@ func (v *verified) claims() map[string]any {
 	return v.claimsMap
 }
 
-// signAccess mints an access token for the session. The payload JSON is encoded once, signed
-// once, and reused for the front-token and for claims() (decoded only if read).
+// signAccess mints an access token for the session. The payload JSON is encoded once and
+// signed once; the front-token embeds the same bytes, and claims() decodes them only if read.
+// Payload, token and front-token are built side by side in one buffer and become one
+// string, sliced three ways: one allocation for the three.
 func (e *Engine) signAccess(userID, handle, rth1 string, authTime time.Time, custom map[string]any, now time.Time) (string, *verified, error) {
 	key, err := e.cfg.Keys.SigningKey()
 	if err != nil {
@@ -108,42 +111,40 @@ func (e *Engine) signAccess(userID, handle, rth1 string, authTime time.Time, cus
 		return "", nil, fmt.Errorf("ratchet: signing key %q (%s) is not usable", key.ID, key.Algorithm)
 	}
 	exp := now.Add(e.cfg.AccessTTL).Truncate(time.Second)
-	var pstack [1024]byte
-	payload, err := e.appendAccessPayload(pstack[:0], userID, handle, rth1, exp.Unix(), now.Unix(), authTime.Unix(), custom)
+	var stack [4096]byte
+	buf, err := e.appendAccessPayload(stack[:0], userID, handle, rth1, exp.Unix(), now.Unix(), authTime.Unix(), custom)
 	if err != nil {
 		return "", nil, fmt.Errorf("ratchet: signing access token: %w", err)
 	}
+	pn := len(buf)
 
 	var hstack [160]byte
 	hdr := appendJOSEHeader(hstack[:0], key)
-	var tstack [2048]byte
-	tokBuf := tstack[:0]
-	inputLen := b64.EncodedLen(len(hdr)) + 1 + b64.EncodedLen(len(payload))
-	if n := inputLen + 1 + b64.EncodedLen(signatureLen(key)); n > len(tstack) {
-		tokBuf = make([]byte, 0, n)
-	}
-	tokBuf = b64.AppendEncode(tokBuf, hdr)
-	tokBuf = append(tokBuf, '.')
-	tokBuf = b64.AppendEncode(tokBuf, payload)
-	sig, err := signJWS(key, tokBuf)
+	buf = b64.AppendEncode(buf, hdr)
+	buf = append(buf, '.')
+	buf = b64.AppendEncode(buf, buf[:pn])
+	buf, err = appendJWSSignature(buf, pn, key)
 	if err != nil {
 		return "", nil, fmt.Errorf("ratchet: signing access token: %w", err)
 	}
-	tokBuf = append(tokBuf, '.')
-	tokBuf = b64.AppendEncode(tokBuf, sig)
-	s := string(tokBuf)
+	tn := len(buf) - pn
 
+	var fstack [2048]byte
+	front := appendFrontJSON(fstack[:0], userID, exp, buf[:pn])
+	buf = base64.StdEncoding.AppendEncode(buf, front)
+
+	text := string(buf)
+	tok := text[pn : pn+tn]
 	v := &verified{userID: userID, handle: handle, rth1: rth1, expiry: exp,
-		authTime: time.Unix(authTime.Unix(), 0), payload: string(payload)}
+		authTime: time.Unix(authTime.Unix(), 0), payload: text[:pn], front: text[pn+tn:]}
 	// Every token ends up in a cookie (ours in cookie mode, the SDK's st-access-token and
 	// sFrontToken cookies in both modes) and in every later request's headers.
-	v.front = frontToken(v)
-	if n := e.tokenHeaderBytes(s, v.front); n > e.cfg.TokenHeaderBudget ||
-		len(e.accessCookie)+1+len(s) > maxCookieBytes || len("sFrontToken")+1+len(v.front) > maxCookieBytes {
+	if n := e.tokenHeaderBytes(tok, v.front); n > e.cfg.TokenHeaderBudget ||
+		len(e.accessCookie)+1+len(tok) > maxCookieBytes || len("sFrontToken")+1+len(v.front) > maxCookieBytes {
 		return "", nil, fmt.Errorf("%w: they would add %d bytes to each request's headers, over Config.TokenHeaderBudget (%d)",
 			ErrTokenTooLarge, n, e.cfg.TokenHeaderBudget)
 	}
-	return s, v, nil
+	return tok, v, nil
 }
 
 // appendAccessPayload appends the access token's payload JSON: the engine's claims (the

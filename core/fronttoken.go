@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
+	"time"
 )
 
 // frontTokenRemove is the front-token value that tells the SDK the session is gone.
@@ -11,34 +12,32 @@ const frontTokenRemove = "remove"
 
 // frontToken encodes {"uid","ate","up"} as standard base64 of UTF-8 JSON, exactly as the
 // supertokens-website SDK decodes it (atob + decodeURIComponent(escape(…))). "up" is the
-// access token's payload JSON as signed, so it is copied, never re-encoded.
+// access token's payload JSON as signed, copied, never re-encoded. signAccess builds it with
+// the token; this is for a verified record that does not carry it yet.
 func frontToken(v *verified) string {
 	if v.front != "" {
 		return v.front
 	}
-	up := v.payload
-	if up == "" { // not from a token: encode the claims
-		b, err := json.Marshal(v.claims())
-		if err != nil {
+	up := []byte(v.payload)
+	if len(up) == 0 { // not from a token: encode the claims
+		var err error
+		if up, err = json.Marshal(v.claims()); err != nil {
 			return ""
 		}
-		up = string(b)
 	}
-	var stack [1024]byte
-	raw := append(stack[:0], `{"uid":`...)
-	raw = appendJSONString(raw, v.userID)
-	raw = append(raw, `,"ate":`...)
-	raw = strconv.AppendInt(raw, v.expiry.UnixMilli(), 10)
-	raw = append(raw, `,"up":`...)
-	raw = append(raw, up...)
-	raw = append(raw, '}')
-	var out [2048]byte
-	enc := base64.StdEncoding
-	if n := enc.EncodedLen(len(raw)); n <= len(out) {
-		enc.Encode(out[:n], raw)
-		return string(out[:n])
-	}
-	return enc.EncodeToString(raw)
+	return base64.StdEncoding.EncodeToString(appendFrontJSON(nil, v.userID, v.expiry, up))
+}
+
+// appendFrontJSON appends the front-token's JSON, {"uid":…,"ate":…,"up":…}: the bytes
+// encoding/json gives the struct FrontTokenInfo, with up as given.
+func appendFrontJSON(dst []byte, uid string, expiry time.Time, up []byte) []byte {
+	dst = append(dst, `{"uid":`...)
+	dst = appendJSONString(dst, uid)
+	dst = append(dst, `,"ate":`...)
+	dst = strconv.AppendInt(dst, expiry.UnixMilli(), 10)
+	dst = append(dst, `,"up":`...)
+	dst = append(dst, up...)
+	return append(dst, '}')
 }
 
 // FrontTokenInfo is a decoded front-token.

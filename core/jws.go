@@ -218,30 +218,33 @@ func verifyJWS(alg string, pub crypto.PublicKey, input, sig []byte) bool {
 	return false
 }
 
-// signJWS signs input with k. Ed25519 goes straight to the key (any crypto.Signer whose
-// public key is Ed25519, a KMS or HSM included); ES256 and RS256 go through golang-jwt's
-// signing methods, which produce the JWS encodings (r||s for ECDSA) from the standard
-// library's signers.
-func signJWS(k *SigningKey, input []byte) ([]byte, error) {
+// appendJWSSignature signs buf[from:] (the signing input) with k and appends "." and the
+// signature in base64url. Ed25519 goes straight to the key (any crypto.Signer whose public
+// key is Ed25519, a KMS or HSM included); ES256 and RS256 go through golang-jwt's signing
+// methods, which produce the JWS encodings (r||s for ECDSA) from the standard library's
+// signers.
+func appendJWSSignature(buf []byte, from int, k *SigningKey) ([]byte, error) {
+	input := buf[from:]
+	var sig []byte
+	var err error
 	switch k.Algorithm {
 	case AlgEdDSA:
-		if priv, ok := k.Private.(ed25519.PrivateKey); ok {
-			return ed25519.Sign(priv, input), nil
+		if priv, ok := k.Private.(ed25519.PrivateKey); ok && len(priv) == ed25519.PrivateKeySize {
+			sig = ed25519.Sign(priv, input)
+		} else {
+			// An interface call: hand it a copy so buf may stay on the caller's stack.
+			sig, err = k.Private.Sign(rand.Reader, bytes.Clone(input), crypto.Hash(0))
 		}
-		// An interface call: hand it a copy so input may stay on the caller's stack.
-		return k.Private.Sign(rand.Reader, bytes.Clone(input), crypto.Hash(0))
 	case AlgES256, AlgRS256:
-		return jwt.GetSigningMethod(k.Algorithm).Sign(string(input), k.Private)
+		sig, err = jwt.GetSigningMethod(k.Algorithm).Sign(string(input), k.Private)
+	default:
+		err = errors.New("unsupported algorithm " + k.Algorithm)
 	}
-	return nil, errors.New("unsupported algorithm " + k.Algorithm)
-}
-
-// signatureLen is the length of k's signatures, to size the token buffer.
-func signatureLen(k *SigningKey) int {
-	if pub, ok := k.Private.Public().(*rsa.PublicKey); ok {
-		return pub.Size()
+	if err != nil {
+		return nil, err
 	}
-	return 64 // Ed25519, and ES256's r||s
+	buf = append(buf, '.')
+	return b64.AppendEncode(buf, sig), nil
 }
 
 // appendJOSEHeader appends our header. The kid passed checkKey (base64url characters only),
