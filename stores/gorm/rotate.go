@@ -3,8 +3,6 @@ package gormstore
 import (
 	"context"
 
-	"gorm.io/gorm"
-
 	"github.com/ratchetauth/ratchet/core"
 )
 
@@ -32,20 +30,11 @@ func (s *Store) Rotate(ctx context.Context, handle string, r core.Rotation) (boo
 		return false, wrap(ctx, "rotate", err)
 	}
 	defer release()
-	set := map[string]any{
-		"history":        gorm.Expr(rotateHistory[s.dialect], r.Entry, r.Entry, r.HistoryMax),
-		"previous_hash":  r.From,
-		"current_hash":   r.To,
-		"rotated_at":     dbTime(r.At),
-		"last_active_at": dbTime(r.At),
-		"expires_at":     dbTime(r.ExpiresAt),
-		"write_seq":      gorm.Expr("write_seq + 1"),
-	}
-	res := s.table(ctx).
-		Where("handle = ? AND revoked = false AND expires_at > ? AND current_hash = ? AND version = ?",
-			handle, dbTime(r.At), r.From, r.Version).
-		Where("(previous_hash = '' OR substr(history, 1, 64) = previous_hash)").
-		Updates(set)
+	// The statement is newStatements' rotate (statements.go), built once in New.
+	at := dbTime(r.At)
+	res := s.db.WithContext(ctx).Exec(s.stmts.rotate,
+		r.To, dbTime(r.ExpiresAt), r.Entry, r.Entry, r.HistoryMax, at, r.From, at, // SET
+		handle, at, r.From, r.Version) // WHERE
 	if res.Error != nil {
 		return false, wrap(ctx, "rotate", res.Error)
 	}

@@ -98,6 +98,7 @@ type Store struct {
 	keys     string
 	events   string // audit events (audit.go)
 	clock    core.Clock
+	stmts    statements // the hot paths' SQL (statements.go)
 
 	auditRetention time.Duration
 
@@ -176,6 +177,7 @@ func New(db *gorm.DB, opts Options) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("gormstore: unsupported dialect %q (want postgres, mysql or sqlite)", s.dialect)
 	}
+	s.stmts = newStatements(s.dialect, s.sessions)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.checkConnection(ctx); err != nil {
@@ -281,7 +283,8 @@ func (s *Store) Create(ctx context.Context, rec *core.Record) error {
 		return wrap(ctx, "create", err)
 	}
 	defer release()
-	return wrap(ctx, "create", s.table(ctx).Create(toRow(rec, s.now())).Error)
+	// The statement is newStatements' insert (statements.go), built once in New.
+	return wrap(ctx, "create", s.db.WithContext(ctx).Exec(s.stmts.insert, insertArgs(toRow(rec, s.now()))...).Error)
 }
 
 // Get implements core.Store: one SELECT by primary key. A missing handle is core.ErrNotFound.
@@ -289,16 +292,28 @@ func (s *Store) Get(ctx context.Context, handle string) (*core.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, wrap(ctx, "get", err)
 	}
-	// Find rather than Take: an unknown handle is routine (garbled or forged tokens), not
-	// something GORM should log as an error.
-	var rows []sessionRow
-	if err := s.table(ctx).Where("handle = ?", handle).Limit(1).Find(&rows).Error; err != nil {
+	// The statement is newStatements' get (statements.go), built once in New, its row read
+	// without reflection. An unknown handle is routine (garbled or forged tokens): no error
+	// is logged for it.
+	rows, err := s.db.WithContext(ctx).Raw(s.stmts.get, handle).Rows()
+	if err != nil {
 		return nil, wrap(ctx, "get", err)
 	}
-	if len(rows) == 0 {
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, wrap(ctx, "get", err)
+		}
 		return nil, core.ErrNotFound
 	}
-	return rows[0].record(), nil
+	row, err := scanSession(rows)
+	if err == nil {
+		err = rows.Close()
+	}
+	if err != nil {
+		return nil, wrap(ctx, "get", err)
+	}
+	return row.record(), nil
 }
 
 // Update implements core.Store as exactly one statement,
