@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -535,6 +536,18 @@ func FuzzValidJSON(f *testing.F) {
 			t.Fatalf("iterator saw %d members, json.Unmarshal %d", n, len(m))
 		}
 	})
+}
+
+func TestJSONNumberMatchesParseFloat(t *testing.T) {
+	for _, raw := range []string{"0", "-0", "1", "-1", "1893456000", "-1893456000", "999999999999999", "-99999999999999",
+		"9999999999999999", "1.5", "1e3", "-", "", "x", "1x", "12345678901234567890"} {
+		want, err := strconv.ParseFloat(raw, 64)
+		wantOK := err == nil && raw != "" && (raw[0] == '-' || isDigit(raw[0]))
+		got, ok := jsonNumber(raw)
+		if ok != wantOK || ok && (got != want || math.Signbit(got) != math.Signbit(want)) {
+			t.Errorf("jsonNumber(%q) = %v, %v; ParseFloat %v, %v", raw, got, ok, want, err)
+		}
+	}
 }
 
 func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
