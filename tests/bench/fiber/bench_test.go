@@ -96,9 +96,24 @@ func ok(ctx *fasthttp.RequestCtx) bool {
 // BenchmarkFiber is one GET /api/me through Fiber per op, in every row of the same run: bare
 // Fiber, ratchet's Require on a warm token (verify cache on) and cold (cache off: the EdDSA
 // signature is verified on every request), and gofiber/contrib/jwt with HS256 and EdDSA. The
-// same handler body and request shape in every row.
+// same handler body and request shape in every row. A last row alternates bare and warm.
 func BenchmarkFiber(b *testing.B) {
-	for _, r := range rows(b) {
+	rs := rows(b)
+	defer b.Run("warm_vs_bare_interleaved", func(b *testing.B) {
+		// bare and ratchet_warm alternated in blocks (benchkit.Interleave): their ratio is the
+		// figure to read when the machine is not quiet.
+		serve := func(r row) func() {
+			return func() {
+				r.h(r.req)
+				if r.req.Response.StatusCode() != 200 {
+					b.Fatalf("%s: status %d", r.name, r.req.Response.StatusCode())
+				}
+				r.req.Response.Reset()
+			}
+		}
+		benchkit.Interleave(b, serve(rs[0]), serve(rs[1]))
+	})
+	for _, r := range rs {
 		b.Run(r.name, func(b *testing.B) {
 			if st, body := serve(r.h, r.req); st != 200 || body != benchkit.UserID { // also warms caches
 				b.Fatalf("warm-up: %d %q", st, body)
