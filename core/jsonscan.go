@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // A strict JSON scanner for the access token's header and payload. It answers, without
@@ -439,23 +441,22 @@ func (it *memberIter) skipValue() {
 	}
 }
 
-// jsonString decodes a raw JSON value that is a string. Without escapes it is a substring of
-// raw (no copy); with escapes encoding/json decodes it.
+// jsonString decodes a raw JSON value that is a string. Without escapes (and in valid UTF-8,
+// which encoding/json would otherwise replace) it is a substring of raw, no copy; otherwise
+// encoding/json decodes it.
 func jsonString(raw string) (string, bool) {
 	if len(raw) < 2 || raw[0] != '"' {
 		return "", false
 	}
 	inner := raw[1 : len(raw)-1]
-	for i := 0; i < len(inner); i++ {
-		if inner[i] == '\\' {
-			var s string
-			if json.Unmarshal([]byte(raw), &s) != nil {
-				return "", false
-			}
-			return s, true
-		}
+	if strings.IndexByte(inner, '\\') < 0 && utf8.ValidString(inner) {
+		return inner, true
 	}
-	return inner, true
+	var s string
+	if json.Unmarshal([]byte(raw), &s) != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // jsonNumber parses a raw JSON value that is a number as encoding/json does for a float64.
