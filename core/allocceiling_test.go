@@ -21,8 +21,8 @@ import (
 var allocCeilings = map[string]float64{
 	"verify_warm": 1,
 	"verify_cold": 4, // per algorithm: allocceiling_verify_test.go
-	"issue":       27,
-	"refresh":     29,
+	"issue":       22,
+	"refresh":     26,
 }
 
 func allocEngine(t *testing.T, cache bool) *core.Engine {

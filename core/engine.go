@@ -34,7 +34,10 @@ type Engine struct {
 	store   Store        // Config.Store, wrapped to report to Config.Observer when there is one
 	rotator Rotator      // the store's Rotator (observed likewise), nil without one
 	facts   *factsCache  // what a one-statement rotation needs to know (sessionfacts.go)
-	feed    feedStats
+	// localStore: Config.Store lives in this process (ProcessLocal), so a store call is not a
+	// round trip that work could overlap.
+	localStore bool
+	feed       feedStats
 
 	listenCancel context.CancelFunc // ChangeNotifier listener, when configured
 	listenDone   chan struct{}
@@ -72,6 +75,9 @@ func New(cfg Config) (*Engine, error) {
 		}
 	}
 	e.facts = newFactsCache()
+	if pl, ok := cfg.Store.(ProcessLocal); ok && pl.ProcessLocal() {
+		e.localStore = true
+	}
 	if !cfg.DisableVerifyCache {
 		e.cache = newVerifyCache(cfg.VerifyCacheSize)
 	}

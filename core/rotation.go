@@ -152,8 +152,13 @@ func (e *Engine) rotateKnown(ctx context.Context, rt *refreshToken, token string
 	now := e.cfg.Clock.Now()
 	rec := f.record(rt.handle, presented, childHash, now, time.Time{})
 	rec.ExpiresAt = e.idleExpiry(rec, now)
+	// Everything the new access token carries is known now (the payload is the cached one,
+	// and the write requires the row to still hold it), so it is signed while the write
+	// travels. Nothing is delivered unless the write succeeds.
+	signed := e.signBeside(rec, &child, now)
 	ok, err := e.rotator.Rotate(ctx, rt.handle, Rotation{From: presented, To: childHash, At: now,
 		ExpiresAt: rec.ExpiresAt, Version: f.version, Entry: historyEntry(presented, now), HistoryMax: historyMaxLen})
+	t, signErr := signed.wait()
 	if err != nil {
 		return nil, true, storeErr("rotate", err)
 	}
@@ -167,11 +172,14 @@ func (e *Engine) rotateKnown(ctx context.Context, rt *refreshToken, token string
 	}
 	e.emit(ctx, SecurityEvent{Type: EventRefresh, Time: now, UserID: rec.UserID, Handle: rec.Handle,
 		IP: meta.IP, UserAgent: meta.UserAgent})
+	version := rec.Version
 	if err := e.refreshStaleClaims(ctx, rec); err != nil {
 		return nil, true, err
 	}
-	t, err = e.tokensFor(rec, &child, now)
-	return t, true, err
+	if rec.Version != version { // claims were re-fetched: the token signed ahead is stale
+		t, signErr = e.tokensFor(rec, &child, now)
+	}
+	return t, true, signErr
 }
 
 func (e *Engine) theft(ctx context.Context, rec *Record, meta RefreshMeta) error {
@@ -224,4 +232,43 @@ func (e *Engine) refreshStaleClaims(ctx context.Context, rec *Record) error {
 	}
 	rec.Payload, rec.Version = fresh.Payload, fresh.Version
 	return nil
+}
+
+// pendingTokens is a signature in progress (signBeside).
+type pendingTokens struct {
+	async *asyncTokens // nil when signed already
+	t     *Tokens
+	err   error
+}
+
+type asyncTokens struct {
+	done chan struct{}
+	t    *Tokens
+	err  error
+}
+
+// wait returns the tokens once signed. Call it before touching the record again.
+func (p pendingTokens) wait() (*Tokens, error) {
+	if a := p.async; a != nil {
+		<-a.done
+		return a.t, a.err
+	}
+	return p.t, p.err
+}
+
+// signBeside signs rec's tokens for rt while the caller waits for the store, so that on a
+// database the signature (the largest CPU cost of a refresh) overlaps the round trip instead
+// of following it. Over a process-local store there is no round trip to overlap, so it signs
+// at once. rec and rt must not change until wait returns.
+func (e *Engine) signBeside(rec *Record, rt *refreshToken, now time.Time) pendingTokens {
+	if e.localStore {
+		t, err := e.tokensFor(rec, rt, now)
+		return pendingTokens{t: t, err: err}
+	}
+	a := &asyncTokens{done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		a.t, a.err = e.tokensFor(rec, rt, now)
+	}()
+	return pendingTokens{async: a}
 }
