@@ -449,7 +449,14 @@ func jsonString(raw string) (string, bool) {
 		return "", false
 	}
 	inner := raw[1 : len(raw)-1]
-	if strings.IndexByte(inner, '\\') < 0 && utf8.ValidString(inner) {
+	plain := true // printable ASCII without escapes: the common case, one pass
+	for i := 0; i < len(inner); i++ {
+		if c := inner[i]; c == '\\' || c >= utf8.RuneSelf {
+			plain = false
+			break
+		}
+	}
+	if plain || strings.IndexByte(inner, '\\') < 0 && utf8.ValidString(inner) {
 		return inner, true
 	}
 	var s string
