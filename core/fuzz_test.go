@@ -70,7 +70,7 @@ func FuzzCookieAndHeaderExtraction(f *testing.F) {
 			t.Fatalf("cookie value %q is not part of the header", v)
 		}
 		req := fakeRequest{h: map[string]string{"Authorization": auth}, cookie: cookie}
-		at, _, _ := e.accessTokenFrom(req)
+		at, _, _, _ := e.accessTokenFrom(req)
 		rt, _, _ := e.refreshTokenFrom(req)
 		for _, got := range []string{at, rt} {
 			if got != "" && !strings.Contains(cookie+auth, got) {

@@ -19,19 +19,26 @@ func bearer(req Request) string {
 }
 
 // accessTokenFrom picks the access token: a well-formed Bearer token first, then the cookie.
-// dup reports several cookies with the access cookie's exact name.
-func (e *Engine) accessTokenFrom(req Request) (tok string, tm TransferMethod, dup bool) {
-	if b := bearer(req); b != "" && looksLikeJWS(b) {
-		return b, TransferHeader, false
+// dup reports several cookies with the access cookie's exact name. A Bearer token found in
+// the verify cache is returned as cached too: only verified tokens are cached, so the hit
+// proves its shape without a scan of every byte (the largest cost of a warm request).
+func (e *Engine) accessTokenFrom(req Request) (tok string, tm TransferMethod, cached *verified, dup bool) {
+	if b := bearer(req); b != "" {
+		if v := e.cachedAccess(b); v != nil {
+			return b, TransferHeader, v, false
+		}
+		if looksLikeJWS(b) {
+			return b, TransferHeader, nil, false
+		}
 	}
 	v, n := cookieValue(req.CookieHeader(), e.accessCookie)
 	if n > 1 {
-		return "", TransferCookie, true
+		return "", TransferCookie, nil, true
 	}
 	if n == 1 && v != "" {
-		return v, TransferCookie, false
+		return v, TransferCookie, nil, false
 	}
-	return "", 0, false
+	return "", 0, nil, false
 }
 
 // refreshTokenFrom picks the refresh token: Bearer (header mode) first, then the cookie.
@@ -55,7 +62,7 @@ func (e *Engine) refreshTokenFrom(req Request) (tok string, tm TransferMethod, d
 // returns (nil, nil). The session is attached to resp, so MergePayload and Revoke update the
 // client's tokens on this response.
 func (e *Engine) GetSession(ctx context.Context, req Request, resp Response, opts VerifyOptions) (*Session, error) {
-	tok, tm, dup := e.accessTokenFrom(req)
+	tok, tm, v, dup := e.accessTokenFrom(req)
 	if dup {
 		return nil, tryRefresh("duplicate access-token cookies")
 	}
@@ -69,9 +76,11 @@ func (e *Engine) GetSession(ctx context.Context, req Request, resp Response, opt
 		e.emitCSRF(ctx, req, err)
 		return nil, err
 	}
-	v, err := e.verifyAccess(tok)
-	if err != nil {
-		return nil, err
+	if v == nil {
+		var err error
+		if v, err = e.verifyAccess(tok); err != nil {
+			return nil, err
+		}
 	}
 	if e.revoked.has(v.handle) {
 		return nil, unauthorised("session revoked", true)

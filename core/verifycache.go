@@ -40,6 +40,18 @@ func (c *verifyCache) get(tok string, now time.Time, skew time.Duration) *verifi
 	return v
 }
 
+// cachedAccess returns tok's cached verification if it is cached and unexpired, else nil.
+func (e *Engine) cachedAccess(tok string) *verified {
+	if e.cache == nil {
+		return nil
+	}
+	if v := e.cache.get(tok, e.cfg.Clock.Now(), e.cfg.ClockSkew); v != nil {
+		e.cache.hits.Add(1)
+		return v
+	}
+	return nil
+}
+
 // generation is read before a verification starts and passed to put.
 func (c *verifyCache) generation() uint64 {
 	c.mu.RLock()

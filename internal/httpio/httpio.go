@@ -39,6 +39,14 @@ func (q request) Header(name string) string {
 	if name == "Host" {
 		return q.r.Host
 	}
+	// Core asks for canonical names ("Authorization", "Origin"): indexing the map directly
+	// skips Get's canonicalisation, a tenth of a warm request. Other spellings still work.
+	if v, ok := q.r.Header[name]; ok {
+		if len(v) == 0 {
+			return ""
+		}
+		return v[0]
+	}
 	return q.r.Header.Get(name)
 }
 func (q request) CookieHeader() string {
