@@ -7,14 +7,13 @@ import (
 )
 
 // The statements of the hot paths (a sign-in's insert, a refresh's rotation, a strict
-// verification's read) are
-// written once per store, in New, and sent with GORM's Exec and Raw: GORM still runs its
-// callbacks and logs them, but builds nothing per call. Built through the query builder
-// (Updates with a map, Find into a slice), the same two statements cost more CPU than the
-// database spends on them: Create walks the model's fields through reflection, an Updates map is first parsed as a model and fails, and that
-// failure is formatted with fmt ("unsupported data type: map[...]") on every call, then the
-// SET clause is sorted and built; Find scans through reflection. On two CPUs shared with the
-// database, that CPU is throughput the database does not get (tests/gorm BenchmarkDatabaseFloor).
+// verification's read) are written once per store, in New, and sent with GORM's Exec and Raw:
+// GORM still runs its callbacks and logs them, but builds nothing per call. Through the query
+// builder (Updates with a map, Find into a slice) the same statements cost more CPU than the
+// database spends on them: Create walks the model's fields by reflection; an Updates map is
+// first parsed as a model, fails, and formats that failure with fmt on every call, then sorts
+// and builds the SET clause; Find scans by reflection. On CPUs shared with the database, that
+// CPU is throughput the database does not get (tests/gorm BenchmarkDatabaseFloor).
 
 // statements are a store's prebuilt SQL, with GORM's ? placeholders.
 type statements struct {
