@@ -26,6 +26,10 @@
 //   - rotate (step 5a): Update, UPDATE … SET current_hash, previous_hash, rotated_at,
 //     expires_at, last_active_at WHERE handle = ? AND revoked = false AND expires_at > ? AND
 //     current_hash = ?, decided by the rows affected (0 means a concurrent refresh won);
+//   - rotate without a read (core.Rotator, "One round trip"): Rotate, the same UPDATE with
+//     history computed in SQL and two more conditions (version = ?, and a history that
+//     begins with previous_hash), decided by the rows affected (0: the engine reads and
+//     decides as above);
 //   - replay (5b): no write;
 //   - theft (5c), sign-out, revocation: UPDATE … SET revoked = true, revoked_at = ? WHERE
 //     handle = ? AND revoked = false;
