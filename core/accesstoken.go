@@ -208,13 +208,16 @@ func looksLikeJWS(tok string) bool {
 
 // verifyAccess checks an access token: the cache first, then the full verification.
 func (e *Engine) verifyAccess(tok string) (*verified, error) {
-	now := e.cfg.Clock.Now()
+	if v := e.cachedAccess(tok); v != nil {
+		return v, nil
+	}
+	return e.verifyAndCache(tok)
+}
+
+// verifyAndCache verifies a token the cache does not hold (counted as a miss) and caches it.
+func (e *Engine) verifyAndCache(tok string) (*verified, error) {
 	var gen uint64
 	if e.cache != nil {
-		if v := e.cache.get(tok, now, e.cfg.ClockSkew); v != nil {
-			e.cache.hits.Add(1)
-			return v, nil
-		}
 		e.cache.misses.Add(1)
 		gen = e.cache.generation()
 	}

@@ -19,9 +19,9 @@ func bearer(req Request) string {
 }
 
 // accessTokenFrom picks the access token: a well-formed Bearer token first, then the cookie.
-// dup reports several cookies with the access cookie's exact name. A Bearer token found in
-// the verify cache is returned as cached too: only verified tokens are cached, so the hit
-// proves its shape without a scan of every byte (the largest cost of a warm request).
+// dup reports several cookies with the access cookie's exact name. The token's verify-cache
+// entry, if any, is returned as cached: only verified tokens are cached, so a hit on a Bearer
+// token proves its shape without a scan of every byte (the largest cost of a warm request).
 func (e *Engine) accessTokenFrom(req Request) (tok string, tm TransferMethod, cached *verified, dup bool) {
 	if b := bearer(req); b != "" {
 		if v := e.cachedAccess(b); v != nil {
@@ -36,7 +36,7 @@ func (e *Engine) accessTokenFrom(req Request) (tok string, tm TransferMethod, ca
 		return "", TransferCookie, nil, true
 	}
 	if n == 1 && v != "" {
-		return v, TransferCookie, nil, false
+		return v, TransferCookie, e.cachedAccess(v), false
 	}
 	return "", 0, nil, false
 }
@@ -76,9 +76,9 @@ func (e *Engine) GetSession(ctx context.Context, req Request, resp Response, opt
 		e.emitCSRF(ctx, req, err)
 		return nil, err
 	}
-	if v == nil {
+	if v == nil { // accessTokenFrom asked the cache already
 		var err error
-		if v, err = e.verifyAccess(tok); err != nil {
+		if v, err = e.verifyAndCache(tok); err != nil {
 			return nil, err
 		}
 	}
