@@ -32,7 +32,8 @@ func (e *Engine) refreshTokens(ctx context.Context, token string, meta RefreshMe
 			Reason: "malformed refresh token"})
 		return nil, unauthorised("malformed refresh token", true)
 	}
-	if t, done, err := e.rotateKnown(ctx, &rt, token, meta); done {
+	presented := hash2(token)
+	if t, done, err := e.rotateKnown(ctx, &rt, presented, meta); done {
 		return t, err
 	}
 	rec, err := e.store.Get(ctx, rt.handle)
@@ -48,12 +49,8 @@ func (e *Engine) refreshTokens(ctx context.Context, token string, meta RefreshMe
 		return nil, storeErr("get", err)
 	}
 	if !rt.validTag(rec.Secret) {
-		// A forgery aimed at a real handle: never revoke or change anything (R4).
-		e.emit(ctx, SecurityEvent{Type: EventForgedToken, Time: e.cfg.Clock.Now(), UserID: rec.UserID,
-			Handle: rec.Handle, IP: meta.IP, UserAgent: meta.UserAgent, Reason: "integrity tag mismatch"})
-		return nil, unauthorised("refresh token integrity check failed", true)
+		return nil, e.forgedRefresh(ctx, rec.UserID, rec.Handle, meta)
 	}
-	presented := hash2(token)
 	child := rt.child(rec.Secret)
 	childHash := hash2(child.String())
 
@@ -133,7 +130,7 @@ func (e *Engine) refreshTokens(ctx context.Context, token string, meta RefreshMe
 // anything else (a duplicate, a replay, a revoked or expired session, a payload changed since
 // it was cached) writes nothing and reports done=false: the caller then reads the row and
 // judges it as before.
-func (e *Engine) rotateKnown(ctx context.Context, rt *refreshToken, token string, meta RefreshMeta) (t *Tokens, done bool, err error) {
+func (e *Engine) rotateKnown(ctx context.Context, rt *refreshToken, presented string, meta RefreshMeta) (t *Tokens, done bool, err error) {
 	if e.rotator == nil {
 		return nil, false, nil
 	}
@@ -142,15 +139,12 @@ func (e *Engine) rotateKnown(ctx context.Context, rt *refreshToken, token string
 		return nil, false, nil
 	}
 	if !rt.validTag(f.secret) {
-		e.emit(ctx, SecurityEvent{Type: EventForgedToken, Time: e.cfg.Clock.Now(), UserID: f.userID,
-			Handle: rt.handle, IP: meta.IP, UserAgent: meta.UserAgent, Reason: "integrity tag mismatch"})
-		return nil, true, unauthorised("refresh token integrity check failed", true)
+		return nil, true, e.forgedRefresh(ctx, f.userID, rt.handle, meta)
 	}
-	presented := hash2(token)
 	child := rt.child(f.secret)
 	childHash := hash2(child.String())
 	now := e.cfg.Clock.Now()
-	rec := f.record(rt.handle, presented, childHash, now, time.Time{})
+	rec := f.record(rt.handle, presented, childHash, now)
 	rec.ExpiresAt = e.idleExpiry(rec, now)
 	// Everything the new access token carries is known now (the payload is the cached one,
 	// and the write requires the row to still hold it), so it is signed while the write
@@ -180,6 +174,14 @@ func (e *Engine) rotateKnown(ctx context.Context, rt *refreshToken, token string
 		t, signErr = e.tokensFor(rec, &child, now)
 	}
 	return t, true, signErr
+}
+
+// forgedRefresh reports a refresh token whose integrity tag does not verify under its
+// session's secret: a forgery aimed at a real handle. Nothing is revoked or changed (R4).
+func (e *Engine) forgedRefresh(ctx context.Context, userID, handle string, meta RefreshMeta) error {
+	e.emit(ctx, SecurityEvent{Type: EventForgedToken, Time: e.cfg.Clock.Now(), UserID: userID,
+		Handle: handle, IP: meta.IP, UserAgent: meta.UserAgent, Reason: "integrity tag mismatch"})
+	return unauthorised("refresh token integrity check failed", true)
 }
 
 func (e *Engine) theft(ctx context.Context, rec *Record, meta RefreshMeta) error {

@@ -67,11 +67,12 @@ func (c *factsCache) forget(handle string) {
 	c.mu.Unlock()
 }
 
-// record rebuilds, from the facts, the row a rotation to child at now has just written; the
-// History it does not know is left empty (nothing after a rotation reads it).
-func (f *sessionFacts) record(handle, presented, child string, now, expiresAt time.Time) *Record {
+// record rebuilds, from the facts, the row a rotation to child at now writes. Its ExpiresAt
+// (the engine's idle expiry) and History are left for the caller; nothing after a rotation
+// reads the History.
+func (f *sessionFacts) record(handle, presented, child string, now time.Time) *Record {
 	return &Record{Handle: handle, UserID: f.userID, Secret: f.secret, CurrentHash: child,
-		PreviousHash: presented, RotatedAt: now, CreatedAt: f.createdAt, ExpiresAt: expiresAt,
-		LastActiveAt: now, IdleTimeout: f.idleTimeout, AbsoluteExpiresAt: f.absoluteExpiresAt,
-		Version: f.version, Payload: f.payload, IP: f.ip, UserAgent: f.userAgent}
+		PreviousHash: presented, RotatedAt: now, CreatedAt: f.createdAt, LastActiveAt: now,
+		IdleTimeout: f.idleTimeout, AbsoluteExpiresAt: f.absoluteExpiresAt, Version: f.version,
+		Payload: f.payload, IP: f.ip, UserAgent: f.userAgent}
 }
