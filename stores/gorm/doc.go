@@ -90,7 +90,9 @@
 // # Errors and cancellation
 //
 // Database failures come back as *Error, which wraps the driver's error, the context's error
-// when the context ended, and ErrBusy for a busy SQLite database; the engine wraps them again
+// when the context ended, ErrBusy for a busy SQLite database and ErrDeadlock for a deadlock
+// victim (a write chosen as one is sent again, up to three times in all, before the error is
+// returned: the victim's statement left no trace); the engine wraps them again
 // so that errors.Is(err, core.ErrStore) holds. A missing handle is core.ErrNotFound. Every
 // query runs with the caller's context. A write whose context ends while the statement is at
 // the server is reported as failed, but the server may still complete it (neither pgx nor

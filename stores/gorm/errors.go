@@ -17,18 +17,21 @@ var ErrBusy = errors.New("gormstore: database is busy")
 // Error is the error every Store method returns when the database fails. It wraps the driver's
 // error (reachable with errors.As / errors.Is), the context's error when the context was
 // cancelled or timed out (errors.Is(err, context.Canceled) holds even when the driver reports
-// the cancellation its own way), and ErrBusy for SQLITE_BUSY / SQLITE_LOCKED.
+// the cancellation its own way), ErrBusy for SQLITE_BUSY / SQLITE_LOCKED, and ErrDeadlock
+// for a deadlock victim or serialization failure.
 type Error struct {
-	Op   string // the store operation: "create", "get", "update", …
-	Err  error  // the underlying error
-	ctx  error
-	busy bool
+	Op       string // the store operation: "create", "get", "update", …
+	Err      error  // the underlying error
+	ctx      error
+	busy     bool
+	deadlock bool
 }
 
 // Error implements error: "gormstore: <op>: <cause>".
 func (e *Error) Error() string { return "gormstore: " + e.Op + ": " + e.Err.Error() }
 
-// Unwrap exposes the underlying error, the context error and ErrBusy, as applicable.
+// Unwrap exposes the underlying error, the context error, ErrBusy and ErrDeadlock, as
+// applicable.
 func (e *Error) Unwrap() []error {
 	out := []error{e.Err}
 	if e.ctx != nil {
@@ -36,6 +39,9 @@ func (e *Error) Unwrap() []error {
 	}
 	if e.busy {
 		out = append(out, ErrBusy)
+	}
+	if e.deadlock {
+		out = append(out, ErrDeadlock)
 	}
 	return out
 }
@@ -49,7 +55,7 @@ func wrap(ctx context.Context, op string, err error) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return core.ErrNotFound
 	}
-	e := &Error{Op: op, Err: err, busy: isBusy(err)}
+	e := &Error{Op: op, Err: err, busy: isBusy(err), deadlock: isDeadlock(err)}
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		e.ctx = cerr
 	}

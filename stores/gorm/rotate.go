@@ -3,6 +3,8 @@ package gormstore
 import (
 	"context"
 
+	"gorm.io/gorm"
+
 	"github.com/ratchetauth/ratchet/core"
 )
 
@@ -32,11 +34,15 @@ func (s *Store) Rotate(ctx context.Context, handle string, r core.Rotation) (boo
 	defer release()
 	// The statement is newStatements' rotate (statements.go), built once in New.
 	at := dbTime(r.At)
-	res := s.db.WithContext(ctx).Exec(s.stmts.rotate,
-		r.To, dbTime(r.ExpiresAt), r.Entry, r.Entry, r.HistoryMax, at, r.From, at, // SET
-		handle, at, r.From, r.Version) // WHERE
-	if res.Error != nil {
-		return false, wrap(ctx, "rotate", res.Error)
+	var res *gorm.DB
+	err = retryDeadlocks(ctx, func() error {
+		res = s.db.WithContext(ctx).Exec(s.stmts.rotate,
+			r.To, dbTime(r.ExpiresAt), r.Entry, r.Entry, r.HistoryMax, at, r.From, at, // SET
+			handle, at, r.From, r.Version) // WHERE
+		return res.Error
+	})
+	if err != nil {
+		return false, wrap(ctx, "rotate", err)
 	}
 	return res.RowsAffected > 0, nil
 }

@@ -15,6 +15,10 @@ import (
 // and builds the SET clause; Find scans by reflection. On CPUs shared with the database, that
 // CPU is throughput the database does not get (tests/gorm BenchmarkDatabaseFloor).
 
+// mysqlPrimaryKeyHint makes MySQL's single-row updates by handle use the primary key (see
+// Store.rowTable).
+const mysqlPrimaryKeyHint = "FORCE INDEX (PRIMARY)"
+
 // statements are a store's prebuilt SQL, with GORM's ? placeholders.
 type statements struct {
 	insert string // Create's INSERT of every column, in insertArgs' order
@@ -44,6 +48,10 @@ func newStatements(dialect, table string) statements {
 		}
 		set.WriteString(q(c.col) + "=" + c.val)
 	}
+	hint := "" // see Store.rowTable
+	if dialect == dialectMySQL {
+		hint = " " + mysqlPrimaryKeyHint
+	}
 	cols := make([]string, len(insertColumns))
 	for i, c := range insertColumns {
 		cols[i] = q(c)
@@ -51,7 +59,7 @@ func newStatements(dialect, table string) statements {
 	return statements{
 		insert: "INSERT INTO " + q(table) + " (" + strings.Join(cols, ",") + ") VALUES (" +
 			strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")",
-		rotate: "UPDATE " + q(table) + " SET " + set.String() +
+		rotate: "UPDATE " + q(table) + hint + " SET " + set.String() +
 			" WHERE (handle = ? AND revoked = false AND expires_at > ? AND current_hash = ? AND version = ?)" +
 			" AND ((previous_hash = '' OR substr(history, 1, 64) = previous_hash))",
 		get: "SELECT * FROM " + q(table) + " WHERE handle = ? LIMIT 1",

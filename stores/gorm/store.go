@@ -271,6 +271,18 @@ func (s *Store) table(ctx context.Context) *gorm.DB {
 	return s.db.WithContext(ctx).Table(s.sessions)
 }
 
+// rowTable is the sessions table for a statement that changes one row by handle. On a small
+// table MariaDB's single-table UPDATE may prefer the expires_at index to the primary key for
+// "handle = ? AND expires_at > ?"; it then locks gaps of the very index it changes, and two
+// updates of one session deadlock (Error 1213) where they should queue on the row's lock. The
+// hint keeps them on the primary key, as s.stmts.rotate does.
+func (s *Store) rowTable(ctx context.Context) *gorm.DB {
+	if s.dialect == dialectMySQL {
+		return s.db.WithContext(ctx).Table("? "+mysqlPrimaryKeyHint, clause.Table{Name: s.sessions})
+	}
+	return s.table(ctx)
+}
+
 // Create implements core.Store: one INSERT. A duplicate handle fails with the driver's
 // unique-violation error, wrapped in *Error. A record created already revoked gets the
 // store's clock as its revoked_at, like any other revocation.
@@ -284,7 +296,10 @@ func (s *Store) Create(ctx context.Context, rec *core.Record) error {
 	}
 	defer release()
 	// The statement is newStatements' insert (statements.go), built once in New.
-	return wrap(ctx, "create", s.db.WithContext(ctx).Exec(s.stmts.insert, insertArgs(toRow(rec, s.now()))...).Error)
+	args := insertArgs(toRow(rec, s.now()))
+	return wrap(ctx, "create", retryDeadlocks(ctx, func() error {
+		return s.db.WithContext(ctx).Exec(s.stmts.insert, args...).Error
+	}))
 }
 
 // Get implements core.Store: one SELECT by primary key. A missing handle is core.ErrNotFound.
@@ -360,7 +375,7 @@ func (s *Store) Update(ctx context.Context, handle string, cond core.Cond, ch co
 	if ch.Data != nil || ch.Payload != nil {
 		set["version"] = gorm.Expr("version + 1")
 	}
-	q := s.table(ctx).Where("handle = ? AND revoked = false", handle)
+	q := s.rowTable(ctx).Where("handle = ? AND revoked = false", handle)
 	if !cond.LiveAt.IsZero() {
 		q = q.Where("expires_at > ?", dbTime(cond.LiveAt))
 	}
@@ -370,9 +385,13 @@ func (s *Store) Update(ctx context.Context, handle string, cond core.Cond, ch co
 	if cond.Version != 0 {
 		q = q.Where("version = ?", cond.Version)
 	}
-	res := q.Updates(set)
-	if res.Error != nil {
-		return false, wrap(ctx, "update", res.Error)
+	var res *gorm.DB
+	err = retryDeadlocks(ctx, func() error {
+		res = q.Session(&gorm.Session{}).Updates(set)
+		return res.Error
+	})
+	if err != nil {
+		return false, wrap(ctx, "update", err)
 	}
 	if ch.Revoke && res.RowsAffected > 0 {
 		s.notifyRevoked(ctx, handle)
@@ -432,14 +451,17 @@ func (s *Store) RevokeByUser(ctx context.Context, userID, except string) ([]stri
 	// Find, never Scan, for raw statements: GORM's Scan logs through a recorder that prints
 	// parameter values whatever the logger's settings.
 	var handles []string
-	if s.dialect == dialectMySQL {
-		handles, err = s.revokeByUserLocking(ctx, userID, except)
-	} else {
-		err = s.db.WithContext(ctx).Raw(
+	err = retryDeadlocks(ctx, func() (err error) {
+		handles = nil
+		if s.dialect == dialectMySQL {
+			handles, err = s.revokeByUserLocking(ctx, userID, except)
+			return err
+		}
+		return s.db.WithContext(ctx).Raw(
 			"UPDATE ? SET revoked = true, revoked_at = ?, write_seq = write_seq + 1 "+
 				"WHERE user_id = ? AND revoked = false AND handle <> ? RETURNING handle",
 			clause.Table{Name: s.sessions}, s.now(), userID, except).Find(&handles).Error
-	}
+	})
 	if err != nil {
 		return nil, wrap(ctx, "revoke by user", err)
 	}
@@ -506,11 +528,15 @@ func (s *Store) RevokeAll(ctx context.Context) (int64, error) {
 		return 0, wrap(ctx, "revoke all", err)
 	}
 	defer release()
-	res := s.db.WithContext(ctx).Exec(
-		"UPDATE ? SET revoked = true, revoked_at = ?, write_seq = write_seq + 1 WHERE revoked = false",
-		clause.Table{Name: s.sessions}, s.now())
-	if res.Error != nil {
-		return 0, wrap(ctx, "revoke all", res.Error)
+	var res *gorm.DB
+	err = retryDeadlocks(ctx, func() error {
+		res = s.db.WithContext(ctx).Exec(
+			"UPDATE ? SET revoked = true, revoked_at = ?, write_seq = write_seq + 1 WHERE revoked = false",
+			clause.Table{Name: s.sessions}, s.now())
+		return res.Error
+	})
+	if err != nil {
+		return 0, wrap(ctx, "revoke all", err)
 	}
 	if res.RowsAffected > 0 {
 		s.notifyRevoked(ctx) // no handles: read the feed
