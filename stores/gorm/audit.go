@@ -143,17 +143,21 @@ func (s *Store) AppendEvents(ctx context.Context, events []core.AuditEvent) erro
 	}
 	defer release()
 	db := s.db.WithContext(ctx)
-	if len(rows) <= auditInsertRows {
-		return wrap(ctx, "append events", db.Table(s.events).Create(&rows).Error)
-	}
-	return wrap(ctx, "append events", db.Transaction(func(tx *gorm.DB) error {
-		for start := 0; start < len(rows); start += auditInsertRows {
-			chunk := rows[start:min(start+auditInsertRows, len(rows))]
-			if err := tx.Table(s.events).Create(&chunk).Error; err != nil {
-				return err
-			}
+	// A deadlock victim (against the janitor's range DELETE of old events) rolled back whole,
+	// so sending the batch again cannot store an event twice.
+	return wrap(ctx, "append events", retryDeadlocks(ctx, func() error {
+		if len(rows) <= auditInsertRows {
+			return db.Table(s.events).Create(&rows).Error
 		}
-		return nil
+		return db.Transaction(func(tx *gorm.DB) error {
+			for start := 0; start < len(rows); start += auditInsertRows {
+				chunk := rows[start:min(start+auditInsertRows, len(rows))]
+				if err := tx.Table(s.events).Create(&chunk).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}))
 }
 

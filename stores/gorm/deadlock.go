@@ -21,8 +21,10 @@ const deadlockAttempts = 3
 // retryDeadlocks runs write, which sends one statement or one transaction, again when the
 // database chose it as a deadlock victim, up to deadlockAttempts times in all, and never after
 // ctx has ended. Every write the store retries is conditional or idempotent (a CAS update, an
-// INSERT of a new primary key, a revocation), and a victim's statement left no trace, so
-// running it again is the same as running it once.
+// INSERT of a new primary key, a revocation, a batch of audit events with their own IDs, a
+// signing key), and a victim's statement left no trace, so running it again is the same as
+// running it once. Reads take no locks and are not retried; neither is the janitor's DELETE,
+// which its next run repeats.
 //
 // MariaDB chooses victims among plain single-row updates too: an InnoDB UPDATE that changes
 // an indexed column (expires_at) inserts into that index's gaps, and the janitor's range

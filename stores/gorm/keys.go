@@ -88,9 +88,13 @@ func (s *Store) InsertKey(ctx context.Context, k core.StoredKey) (bool, error) {
 	}
 	defer release()
 	row := toKeyRow(k)
-	res := s.keyTable(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "kid"}}, DoNothing: true}).Create(row)
-	if res.Error != nil {
-		return false, wrap(ctx, "insert key", res.Error)
+	var res *gorm.DB
+	err = retryDeadlocks(ctx, func() error {
+		res = s.keyTable(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "kid"}}, DoNothing: true}).Create(row)
+		return res.Error
+	})
+	if err != nil {
+		return false, wrap(ctx, "insert key", err)
 	}
 	if s.dialect != dialectMySQL {
 		if res.RowsAffected == 1 {
@@ -145,9 +149,13 @@ func (s *Store) UpdateKey(ctx context.Context, kid string, u core.KeyUpdate) (bo
 	if !u.RetireBy.IsZero() {
 		q = q.Where("retire_at > ?", dbTime(u.RetireBy))
 	}
-	res := q.Updates(set)
-	if res.Error != nil {
-		return false, wrap(ctx, "update key", res.Error)
+	var res *gorm.DB
+	err = retryDeadlocks(ctx, func() error {
+		res = q.Session(&gorm.Session{}).Updates(set)
+		return res.Error
+	})
+	if err != nil {
+		return false, wrap(ctx, "update key", err)
 	}
 	// Revoking and retiring change what signs and verifies; re-wrapping and erasing a private
 	// key do not (an erased key can no longer sign anywhere), so they are not announced.
