@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"gorm.io/gorm"
 )
 
 // ErrDeadlock matches (with errors.Is) an error caused by the database choosing the statement
@@ -37,6 +39,17 @@ func retryDeadlocks(ctx context.Context, write func() error) error {
 		}
 	}
 	return err
+}
+
+// sendRetrying is retryDeadlocks for one GORM call, whose result (RowsAffected) the caller
+// reads: that of the last attempt.
+func sendRetrying(ctx context.Context, send func() *gorm.DB) (*gorm.DB, error) {
+	var res *gorm.DB
+	err := retryDeadlocks(ctx, func() error {
+		res = send()
+		return res.Error
+	})
+	return res, err
 }
 
 // isDeadlock recognises a deadlock victim or serialization failure without importing a driver:

@@ -88,10 +88,8 @@ func (s *Store) InsertKey(ctx context.Context, k core.StoredKey) (bool, error) {
 	}
 	defer release()
 	row := toKeyRow(k)
-	var res *gorm.DB
-	err = retryDeadlocks(ctx, func() error {
-		res = s.keyTable(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "kid"}}, DoNothing: true}).Create(row)
-		return res.Error
+	res, err := sendRetrying(ctx, func() *gorm.DB {
+		return s.keyTable(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "kid"}}, DoNothing: true}).Create(row)
 	})
 	if err != nil {
 		return false, wrap(ctx, "insert key", err)
@@ -149,11 +147,7 @@ func (s *Store) UpdateKey(ctx context.Context, kid string, u core.KeyUpdate) (bo
 	if !u.RetireBy.IsZero() {
 		q = q.Where("retire_at > ?", dbTime(u.RetireBy))
 	}
-	var res *gorm.DB
-	err = retryDeadlocks(ctx, func() error {
-		res = q.Session(&gorm.Session{}).Updates(set)
-		return res.Error
-	})
+	res, err := sendRetrying(ctx, func() *gorm.DB { return q.Session(&gorm.Session{}).Updates(set) })
 	if err != nil {
 		return false, wrap(ctx, "update key", err)
 	}

@@ -34,12 +34,10 @@ func (s *Store) Rotate(ctx context.Context, handle string, r core.Rotation) (boo
 	defer release()
 	// The statement is newStatements' rotate (statements.go), built once in New.
 	at := dbTime(r.At)
-	var res *gorm.DB
-	err = retryDeadlocks(ctx, func() error {
-		res = s.db.WithContext(ctx).Exec(s.stmts.rotate,
+	res, err := sendRetrying(ctx, func() *gorm.DB {
+		return s.db.WithContext(ctx).Exec(s.stmts.rotate,
 			r.To, dbTime(r.ExpiresAt), r.Entry, r.Entry, r.HistoryMax, at, r.From, at, // SET
 			handle, at, r.From, r.Version) // WHERE
-		return res.Error
 	})
 	if err != nil {
 		return false, wrap(ctx, "rotate", err)

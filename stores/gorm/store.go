@@ -385,11 +385,8 @@ func (s *Store) Update(ctx context.Context, handle string, cond core.Cond, ch co
 	if cond.Version != 0 {
 		q = q.Where("version = ?", cond.Version)
 	}
-	var res *gorm.DB
-	err = retryDeadlocks(ctx, func() error {
-		res = q.Session(&gorm.Session{}).Updates(set)
-		return res.Error
-	})
+	// q is sent once per attempt, hence a fresh session of it each time.
+	res, err := sendRetrying(ctx, func() *gorm.DB { return q.Session(&gorm.Session{}).Updates(set) })
 	if err != nil {
 		return false, wrap(ctx, "update", err)
 	}
@@ -528,12 +525,10 @@ func (s *Store) RevokeAll(ctx context.Context) (int64, error) {
 		return 0, wrap(ctx, "revoke all", err)
 	}
 	defer release()
-	var res *gorm.DB
-	err = retryDeadlocks(ctx, func() error {
-		res = s.db.WithContext(ctx).Exec(
+	res, err := sendRetrying(ctx, func() *gorm.DB {
+		return s.db.WithContext(ctx).Exec(
 			"UPDATE ? SET revoked = true, revoked_at = ?, write_seq = write_seq + 1 WHERE revoked = false",
 			clause.Table{Name: s.sessions}, s.now())
-		return res.Error
 	})
 	if err != nil {
 		return 0, wrap(ctx, "revoke all", err)
