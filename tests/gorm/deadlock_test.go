@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	mysqldrv "github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
+
 	"github.com/ratchetauth/ratchet/core"
 	gormstore "github.com/ratchetauth/ratchet/stores/gorm"
 )
@@ -215,5 +219,98 @@ func waitUntilBlocking(t *testing.T, b backend, holder *sql.Conn, done <-chan er
 		// InnoDB refreshes its information_schema lock tables only when nobody has read them
 		// for 100 ms: a faster poll would read the same stale snapshot forever.
 		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// TestDeadlockRetryBound: a write the database keeps choosing as a victim is sent at most
+// three times, then fails with an error that matches gormstore.ErrDeadlock and core.ErrStore,
+// having written nothing; any other error is not retried. The victims are injected through a
+// GORM callback, as the drivers' own error values (pgconn.PgError, mysql.MySQLError), before
+// the statement reaches the database, which is what a victim's rollback leaves behind:
+// TestDeadlockVictimIsRetried builds real deadlocks, but no database makes the same statement
+// lose three times running.
+func TestDeadlockRetryBound(t *testing.T) {
+	victims := map[string][]error{
+		"postgres": {&pgconn.PgError{Code: "40P01", Message: "deadlock detected"},
+			&pgconn.PgError{Code: "40001", Message: "could not serialize access due to concurrent update"}},
+		"mysql": {&mysqldrv.MySQLError{Number: 1213, SQLState: [5]byte{'4', '0', '0', '0', '1'},
+			Message: "Deadlock found when trying to get lock; try restarting transaction"},
+			&mysqldrv.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock"}},
+	}
+	others := map[string]error{
+		"postgres": &pgconn.PgError{Code: "55P03", Message: "lock not available"},
+		"mysql":    &mysqldrv.MySQLError{Number: 1205, Message: "Lock wait timeout exceeded; try restarting transaction"},
+	}
+	for _, name := range []string{"postgres", "mysql"} {
+		for i, victim := range victims[name] {
+			t.Run(fmt.Sprintf("%s/%d", name, i), func(t *testing.T) {
+				testDeadlockRetryBound(t, backendNamed(t, name), victim, others[name])
+			})
+		}
+	}
+}
+
+func testDeadlockRetryBound(t *testing.T, b backend, victim, other error) {
+	ctx := context.Background()
+	s, db := newStore(t, b, gormstore.Options{})
+	e, clk := newEngine(t, s)
+	tk, err := e.IssueTokens(ctx, "erin", core.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := mustGet(t, s, tk.Handle)
+	clk.Advance(time.Minute)
+
+	// inject fails the next n rotations with err, counting every rotation sent.
+	var inject struct {
+		n     int
+		err   error
+		tries int
+	}
+	hook := func(tx *gorm.DB) {
+		if !strings.Contains(tx.Statement.SQL.String(), "CASE WHEN history") {
+			return
+		}
+		inject.tries++
+		if inject.n > 0 {
+			inject.n--
+			_ = tx.AddError(inject.err)
+		}
+	}
+	if err := db.Callback().Raw().Before("gorm:raw").Register("test:deadlock_victim", hook); err != nil {
+		t.Fatal(err)
+	}
+	refresh := func(n int, injected error) (*core.Tokens, error) {
+		inject.n, inject.err, inject.tries = n, injected, 0
+		return e.RefreshTokens(ctx, tk.RefreshToken, core.RefreshMeta{})
+	}
+
+	// A victim every time: three attempts, then ErrDeadlock; nothing written.
+	if got, err := refresh(1000, victim); got != nil || !errors.Is(err, gormstore.ErrDeadlock) || !errors.Is(err, core.ErrStore) {
+		t.Fatalf("refresh whose every attempt is a victim = %v, %v; want an error matching ErrDeadlock and ErrStore", got != nil, err)
+	}
+	if inject.tries != 3 {
+		t.Errorf("a write chosen as a victim every time was sent %d times, want 3", inject.tries)
+	}
+	if rec := mustGet(t, s, tk.Handle); rec.CurrentHash != before.CurrentHash {
+		t.Fatal("a refresh that failed rotated the token")
+	}
+	// Another error: sent once, not matching ErrDeadlock.
+	if got, err := refresh(1000, other); got != nil || err == nil || errors.Is(err, gormstore.ErrDeadlock) {
+		t.Fatalf("refresh failing with %v = %v, %v; want an error not matching ErrDeadlock", other, got != nil, err)
+	}
+	if inject.tries != 1 {
+		t.Errorf("a write that failed with %v was sent %d times, want 1", other, inject.tries)
+	}
+	// Two victims, then the real statement: the refresh succeeds on its third attempt.
+	got, err := refresh(2, victim)
+	if err != nil {
+		t.Fatalf("refresh whose first two attempts were victims: %v", err)
+	}
+	if inject.tries != 3 {
+		t.Errorf("sent %d times, want 3", inject.tries)
+	}
+	if rec := mustGet(t, s, tk.Handle); rec.CurrentHash == before.CurrentHash || got.RefreshToken == tk.RefreshToken {
+		t.Error("the third attempt did not rotate the token")
 	}
 }
