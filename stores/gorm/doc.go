@@ -40,7 +40,9 @@
 //     revoked = true, revoked_at = ? WHERE revoked = false;
 //   - purge: DeleteExpired, DELETE … WHERE (revoked = true OR expires_at <= ?) AND
 //     (revoked_at IS NULL OR revoked_at <= ?), which keeps recently revoked rows for the
-//     revocation feed (Options.FeedRetention).
+//     revocation feed (Options.FeedRetention); on MySQL/MariaDB, where that statement would
+//     lock every session, lock-free reads of up to 1,000 handles and a DELETE of those by
+//     primary key with the same condition.
 //
 // Every revocation sets revoked_at to the store's clock (Options.Clock) in the revoking
 // statement itself.

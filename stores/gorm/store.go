@@ -500,6 +500,10 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, err
 	if err := ctx.Err(); err != nil {
 		return 0, wrap(ctx, "delete expired", err)
 	}
+	if s.dialect == dialectMySQL {
+		n, err := s.deleteExpiredByHandle(ctx, dbTime(before), dbTime(before.Add(-s.feedRetention)))
+		return n, wrap(ctx, "delete expired", err)
+	}
 	release, err := s.gate(ctx)
 	if err != nil {
 		return 0, wrap(ctx, "delete expired", err)
@@ -512,6 +516,69 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, err
 		return 0, wrap(ctx, "delete expired", res.Error)
 	}
 	return res.RowsAffected, nil
+}
+
+// sessionDeleteBatch bounds each of deleteExpiredByHandle' statements.
+const sessionDeleteBatch = 1000
+
+// deleteExpiredByHandle is DeleteExpired on MySQL/MariaDB. The one statement the other
+// databases run can use no index there (its OR spans two columns), and under REPEATABLE READ
+// InnoDB locks every row a DELETE scans, live sessions included, until the statement ends:
+// every refresh waited for the janitor. A DELETE by a range of an index is no cure either: it
+// locks the row just past the range, a live session. So the rows are found by lock-free reads,
+// one index each, in batches,
+//
+//	SELECT handle FROM sessions WHERE expires_at <= ? AND (revoked_at IS NULL OR revoked_at <= ?) ORDER BY expires_at LIMIT 1000
+//	SELECT handle FROM sessions WHERE revoked_at <= ? AND revoked = true ORDER BY revoked_at LIMIT 1000
+//	SELECT handle FROM sessions WHERE revoked = true AND revoked_at IS NULL LIMIT 1000
+//
+// (the last finds rows revoked before schema version 2, which no index serves), and deleted
+// by primary key with DeleteExpired's condition checked again, so a row that changed in
+// between stays:
+//
+//	DELETE s FROM sessions AS s FORCE INDEX (PRIMARY) WHERE s.handle IN (…) AND <condition>
+//
+// The hint (which only the multi-table DELETE accepts) keeps the optimizer off the
+// revoked_at index, whose NULL range is every live session. TestJanitorLocksNoLiveSession
+// holds these statements' locks and locks every live session beside them.
+func (s *Store) deleteExpiredByHandle(ctx context.Context, before, revokedBefore time.Time) (int64, error) {
+	tbl := clause.Table{Name: s.sessions}
+	db := s.db.WithContext(ctx)
+	finders := []struct {
+		sql  string
+		args []any
+	}{
+		{"SELECT handle FROM ? WHERE expires_at <= ? AND (revoked_at IS NULL OR revoked_at <= ?) ORDER BY expires_at LIMIT ?",
+			[]any{tbl, before, revokedBefore, sessionDeleteBatch}},
+		{"SELECT handle FROM ? WHERE revoked_at <= ? AND revoked = true ORDER BY revoked_at LIMIT ?",
+			[]any{tbl, revokedBefore, sessionDeleteBatch}},
+		{"SELECT handle FROM ? WHERE revoked = true AND revoked_at IS NULL LIMIT ?",
+			[]any{tbl, sessionDeleteBatch}},
+	}
+	var total int64
+	for _, f := range finders {
+		for more := true; more; {
+			if err := ctx.Err(); err != nil {
+				return total, err
+			}
+			var handles []string
+			if err := db.Raw(f.sql, f.args...).Find(&handles).Error; err != nil {
+				return total, err
+			}
+			if len(handles) == 0 {
+				break
+			}
+			n, err := rowsAffected(db.Exec("DELETE s FROM ? AS s "+mysqlPrimaryKeyHint+" WHERE s.handle IN ? "+
+				"AND (s.revoked = true OR s.expires_at <= ?) AND (s.revoked_at IS NULL OR s.revoked_at <= ?)",
+				tbl, handles, before, revokedBefore))
+			total += n
+			if err != nil {
+				return total, err
+			}
+			more = len(handles) == sessionDeleteBatch
+		}
+	}
+	return total, nil
 }
 
 // RevokeAll implements core.AllRevoker (incident response): one UPDATE that revokes every

@@ -207,14 +207,8 @@ func TestExplainFeed(t *testing.T) {
 func testExplainFeed(t *testing.T, b backend) {
 	ctx := context.Background()
 	db := migratedDB(t, b)
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if err := db.Exec(q, args...).Error; err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	exec("CREATE TABLE digits (d integer NOT NULL)")
-	exec("INSERT INTO digits VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)")
+	exec := execer(t, db)
+	makeDigits(exec)
 	g := "(a.d + 10*b.d + 100*c.d + 1000*m.d + 10000*n.d)"
 	handle, user := "CONCAT('h', "+g+")", "CONCAT('u', "+g+" % 5000)"
 	if b.name == "sqlite" {
@@ -338,12 +332,7 @@ func TestExplainAudit(t *testing.T) {
 func testExplainAudit(t *testing.T, b backend) {
 	ctx := context.Background()
 	db := migratedDB(t, b)
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if err := db.Exec(q, args...).Error; err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	exec := execer(t, db)
 	minutes := 100
 	if b.name == "sqlite" {
 		minutes = 20
@@ -361,8 +350,7 @@ func testExplainAudit(t *testing.T, b backend) {
 		FROM generate_series(0, ? - 1) AS g`, epoch, minutes*1000)
 		exec("VACUUM ANALYZE audit_events") // what autovacuum does to a table that grows
 	} else {
-		exec("CREATE TABLE digits (d integer NOT NULL)")
-		exec("INSERT INTO digits VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)")
+		makeDigits(exec)
 		hex16 := func(x string) string { return "printf('%016x', " + x + ")" }
 		cat := func(parts ...string) string { return strings.Join(parts, " || ") }
 		cols := `id, "time", "type", user_id, handle, ip, user_agent, reason, actor`
@@ -542,4 +530,21 @@ func TestExplainRowUpdatesMySQL(t *testing.T) {
 			t.Errorf("%s may read another index than the primary key:\n%s", kind, text)
 		}
 	}
+}
+
+// execer runs statements on db, failing the test on an error.
+func execer(t *testing.T, db *gorm.DB) func(q string, args ...any) {
+	return func(q string, args ...any) {
+		t.Helper()
+		if err := db.Exec(q, args...).Error; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// makeDigits creates the table digits of the ten digits, whose cross joins number the rows of
+// a bulk INSERT … SELECT on every database.
+func makeDigits(exec func(q string, args ...any)) {
+	exec("CREATE TABLE digits (d integer NOT NULL)")
+	exec("INSERT INTO digits VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)")
 }
