@@ -509,8 +509,7 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, err
 		return 0, wrap(ctx, "delete expired", err)
 	}
 	defer release()
-	res := s.db.WithContext(ctx).Exec(
-		"DELETE FROM ? WHERE (revoked = true OR expires_at <= ?) AND (revoked_at IS NULL OR revoked_at <= ?)",
+	res := s.db.WithContext(ctx).Exec("DELETE FROM ? WHERE "+purgeCondition,
 		clause.Table{Name: s.sessions}, dbTime(before), dbTime(before.Add(-s.feedRetention)))
 	if res.Error != nil {
 		return 0, wrap(ctx, "delete expired", res.Error)
@@ -518,7 +517,12 @@ func (s *Store) DeleteExpired(ctx context.Context, before time.Time) (int64, err
 	return res.RowsAffected, nil
 }
 
-// sessionDeleteBatch bounds each of deleteExpiredByHandle' statements.
+// purgeCondition is the rows DeleteExpired deletes, on every database: revoked or expired,
+// except those revoked less than FeedRetention ago. Its arguments: before, then
+// before − FeedRetention.
+const purgeCondition = "(revoked = true OR expires_at <= ?) AND (revoked_at IS NULL OR revoked_at <= ?)"
+
+// sessionDeleteBatch bounds each of deleteExpiredByHandle's statements.
 const sessionDeleteBatch = 1000
 
 // deleteExpiredByHandle is DeleteExpired on MySQL/MariaDB. The one statement the other
@@ -536,7 +540,7 @@ const sessionDeleteBatch = 1000
 // by primary key with DeleteExpired's condition checked again, so a row that changed in
 // between stays:
 //
-//	DELETE s FROM sessions AS s FORCE INDEX (PRIMARY) WHERE s.handle IN (…) AND <condition>
+//	DELETE s FROM sessions AS s FORCE INDEX (PRIMARY) WHERE handle IN (…) AND <purgeCondition>
 //
 // The hint (which only the multi-table DELETE accepts) keeps the optimizer off the
 // revoked_at index, whose NULL range is every live session. TestJanitorLocksNoLiveSession
@@ -557,7 +561,7 @@ func (s *Store) deleteExpiredByHandle(ctx context.Context, before, revokedBefore
 	}
 	var total int64
 	for _, f := range finders {
-		for more := true; more; {
+		for {
 			if err := ctx.Err(); err != nil {
 				return total, err
 			}
@@ -568,14 +572,15 @@ func (s *Store) deleteExpiredByHandle(ctx context.Context, before, revokedBefore
 			if len(handles) == 0 {
 				break
 			}
-			n, err := rowsAffected(db.Exec("DELETE s FROM ? AS s "+mysqlPrimaryKeyHint+" WHERE s.handle IN ? "+
-				"AND (s.revoked = true OR s.expires_at <= ?) AND (s.revoked_at IS NULL OR s.revoked_at <= ?)",
+			n, err := rowsAffected(db.Exec("DELETE s FROM ? AS s "+mysqlPrimaryKeyHint+" WHERE handle IN ? AND "+purgeCondition,
 				tbl, handles, before, revokedBefore))
 			total += n
 			if err != nil {
 				return total, err
 			}
-			more = len(handles) == sessionDeleteBatch
+			if len(handles) < sessionDeleteBatch { // the finder has no more
+				break
+			}
 		}
 	}
 	return total, nil
