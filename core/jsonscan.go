@@ -449,7 +449,7 @@ func jsonString(raw string) (string, bool) {
 		return "", false
 	}
 	inner := raw[1 : len(raw)-1]
-	plain := true // printable ASCII without escapes: the common case, one pass
+	plain := true // ASCII without escapes: the common case, one pass
 	for i := 0; i < len(inner); i++ {
 		if c := inner[i]; c == '\\' || c >= utf8.RuneSelf {
 			plain = false

@@ -29,8 +29,9 @@ const deadlockAttempts = 3
 // which its next run repeats.
 //
 // MariaDB chooses victims among plain single-row updates too: an InnoDB UPDATE that changes
-// an indexed column (expires_at) inserts into that index's gaps, and the janitor's range
-// DELETE locks them. A refresh must not fail for that.
+// an indexed column (expires_at) inserts into that index's gaps, which any locking read of
+// that index (another transaction's range UPDATE, DELETE or SELECT … FOR UPDATE) may hold. A
+// refresh must not fail for that.
 func retryDeadlocks(ctx context.Context, write func() error) error {
 	var err error
 	for range deadlockAttempts {
